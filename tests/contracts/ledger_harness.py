@@ -1,0 +1,344 @@
+"""Test harness for the Solidity ledger: a fresh in-process chain with the committed artifacts.
+
+Contracts are deployed from ``fedchain_magics/chain/artifacts/*.json`` (never recompiled here), on
+an eth-tester/py-evm (Prague) chain whose prefunded accounts play every role. Kept out of
+``conftest.py`` so test modules can import it by a name no other test directory uses.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from eth_abi import decode as abi_decode
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.exceptions import TransactionFailed
+from eth_typing import ChecksumAddress
+from eth_utils import keccak, to_checksum_address
+from web3 import EthereumTesterProvider, Web3
+from web3.contract import Contract
+from web3.exceptions import ContractLogicError
+from web3.types import TxReceipt
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS_DIR = REPO_ROOT / "contracts"
+ARTIFACTS_DIR = REPO_ROOT / "fedchain_magics" / "chain" / "artifacts"
+
+# Deployer, coordinator, aggregator, key holder, outsider, 3 validators, then 64 participants.
+NUM_ACCOUNTS = 72
+NUM_VALIDATORS = 3
+TX_GAS_LIMIT = 5_000_000
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_DIGEST = b"\x00" * 32
+
+# RoundPhase, as declared in FederatedTraining.sol.
+NONE, COLLECTING, AGGREGATED, VALIDATING, ACCEPTED, REJECTED = range(6)
+
+
+def digest(label: str) -> bytes:
+    """A sha256 digest standing in for an off-chain blob named ``label``."""
+    return hashlib.sha256(label.encode()).digest()
+
+
+def load_artifact(contract_name: str) -> dict[str, Any]:
+    return json.loads((ARTIFACTS_DIR / f"{contract_name}.json").read_text())
+
+
+def artifact_names() -> list[str]:
+    return sorted(path.stem for path in ARTIFACTS_DIR.glob("*.json"))
+
+
+def abi_type(item: Mapping[str, Any]) -> str:
+    """The canonical ABI type of an ABI input or output, expanding tuples (structs)."""
+    type_name: str = item["type"]
+    if type_name.startswith("tuple"):
+        components = ",".join(abi_type(component) for component in item["components"])
+        return f"({components}){type_name[len('tuple') :]}"
+    return type_name
+
+
+def _plain(value: Any) -> Any:
+    """Event arguments as plain dicts (web3 returns nested ``AttributeDict`` for structs)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class DecodedError:
+    name: str
+    args: tuple[Any, ...]
+
+
+class RevertDecoder:
+    """Decodes revert data into a custom error's name and arguments, from the artifacts' ABIs."""
+
+    def __init__(self, abis: Sequence[list[dict[str, Any]]]) -> None:
+        self._errors: dict[bytes, tuple[str, list[str]]] = {
+            # Error(string) and Panic(uint256) are not in any ABI.
+            keccak(text="Error(string)")[:4]: ("Error", ["string"]),
+            keccak(text="Panic(uint256)")[:4]: ("Panic", ["uint256"]),
+        }
+        for abi in abis:
+            for item in abi:
+                if item["type"] != "error":
+                    continue
+                types = [abi_type(argument) for argument in item["inputs"]]
+                signature = f"{item['name']}({','.join(types)})"
+                self._errors[keccak(text=signature)[:4]] = (item["name"], types)
+
+    def decode(self, data: bytes) -> DecodedError:
+        if len(data) < 4 or data[:4] not in self._errors:
+            raise AssertionError(f"revert data matches no known error: 0x{data.hex()}")
+        name, types = self._errors[data[:4]]
+        values = abi_decode(types, data[4:])
+        return DecodedError(
+            name,
+            tuple(
+                to_checksum_address(value) if type_name == "address" else value
+                for type_name, value in zip(types, values, strict=True)
+            ),
+        )
+
+
+def revert_data(error: Exception) -> bytes:
+    """The raw revert data behind a failed call or gas estimate.
+
+    JSON-RPC providers raise web3's ``ContractCustomError`` carrying the data as hex. eth-tester
+    raises ``TransactionFailed`` instead: from ``estimate_gas`` wrapping py-evm's ``Revert(data)``,
+    from ``call`` with the repr of the data (``"b'...'"``), which web3's ``EthereumTesterProvider``
+    prefixes with ``"execution reverted: "``.
+    """
+    if isinstance(error, ContractLogicError) and isinstance(error.data, str):
+        return bytes.fromhex(error.data.removeprefix("0x"))
+    payload: Any = error.args[0] if error.args else None
+    if isinstance(payload, Exception) and payload.args:
+        payload = payload.args[0]
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        representation = payload.removeprefix("execution reverted: ")
+        if representation.startswith(("b'", 'b"')):
+            data = ast.literal_eval(representation)
+            if isinstance(data, bytes):
+                return data
+    raise AssertionError(f"no revert data in {type(error).__name__}: {error}")
+
+
+@dataclass
+class Ledger:
+    """A fresh chain with FedToken, ProportionalRewardPolicy and FederatedTraining deployed."""
+
+    w3: Web3
+    tester: EthereumTester
+    token: Contract
+    policy: Contract
+    training: Contract
+    deployer: str
+    coordinator: str
+    aggregator: str
+    key_holder: str
+    outsider: str
+    validators: list[ChecksumAddress]
+    participants: list[ChecksumAddress]
+    errors: RevertDecoder = field(repr=False)
+    _event_decoders: dict[tuple[str, bytes], Any] = field(default_factory=dict, repr=False)
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    def send(self, call: Any, sender: str) -> TxReceipt:
+        """Sends a contract call as a transaction and returns its (successful) receipt."""
+        tx_hash = call.transact({"from": sender, "gas": TX_GAS_LIMIT})
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise AssertionError(f"transaction reverted with {self.simulate_revert(call, sender)}")
+        return receipt
+
+    def simulate_revert(self, call: Any, sender: str) -> DecodedError:
+        """Runs ``call`` from ``sender`` without committing it; returns the error it reverts with.
+
+        It runs as a gas estimate straight on eth-tester, which executes it on top of the pending
+        block exactly as a sent transaction would (an ``eth_call`` runs on the latest block) and
+        keeps the revert data intact: through web3's ``EthereumTesterProvider`` a custom error whose
+        arguments happen to decode as a string loses its selector and comes back as a reason string.
+        """
+        transaction = call.build_transaction({"from": sender, "gas": TX_GAS_LIMIT})
+        request = {"from": sender, "data": transaction["data"], "gas": TX_GAS_LIMIT}
+        if transaction.get("to"):  # absent (or empty) for a deployment
+            request["to"] = transaction["to"]
+        try:
+            self.tester.estimate_gas(request)
+        except (TransactionFailed, ContractLogicError) as error:
+            return self.errors.decode(revert_data(error))
+        raise AssertionError("expected a revert, the call succeeded")
+
+    def assert_reverts(self, call: Any, sender: str, name: str, *args: Any) -> None:
+        """Asserts that ``call`` sent from ``sender`` reverts with custom error ``name(*args)``."""
+        assert self.simulate_revert(call, sender) == DecodedError(name, args)
+
+    def mine_past(self, deadline_block: int) -> None:
+        """Mines empty blocks so that the next transaction runs after block ``deadline_block``."""
+        missing = deadline_block - self.w3.eth.block_number
+        if missing > 0:
+            self.tester.mine_blocks(missing)
+
+    # -- receipts -------------------------------------------------------------------------------
+
+    def events(self, receipt: TxReceipt) -> list[tuple[str, dict[str, Any]]]:
+        """Every log of the receipt (all emitted by our contracts), decoded, in order."""
+        if not self._event_decoders:
+            for contract in (self.training, self.token):
+                for item in contract.abi:
+                    if item["type"] == "event":
+                        types = ",".join(abi_type(argument) for argument in item["inputs"])
+                        topic = keccak(text=f"{item['name']}({types})")
+                        decoder = contract.events[item["name"]]()
+                        self._event_decoders[(contract.address, topic)] = decoder
+        decoded = []
+        for log in receipt["logs"]:
+            event = self._event_decoders[(log["address"], bytes(log["topics"][0]))]
+            decoded.append((event.event_name, _plain(event.process_log(log)["args"])))
+        return decoded
+
+    # -- task scaffolding -----------------------------------------------------------------------
+
+    def task_params(self, **overrides: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "modelSpecDigest": digest("model-spec"),
+            "publicContextDigest": digest("public-context"),
+            "initialModelDigest": digest("model-0"),
+            "minParticipants": 2,
+            "maxRounds": 3,
+            "validatorQuorum": 2,
+            "submissionWindowBlocks": 20,
+            "validationWindowBlocks": 10,
+            "rewardPerRound": 1_000 * 10**18,
+        }
+        unknown = set(overrides) - set(params)
+        assert not unknown, f"unknown task parameters {unknown}"
+        params.update(overrides)
+        return params
+
+    def create_task(self, **overrides: Any) -> int:
+        call = self.training.functions.createTask(
+            self.task_params(**overrides), self.aggregator, self.key_holder
+        )
+        self.send(call, self.coordinator)
+        return int(self.training.functions.taskCount().call())
+
+    def setup_task(
+        self, *, validators: int = NUM_VALIDATORS, participants: int = 4, **overrides: Any
+    ) -> int:
+        """Creates a task with that many validators added and participants joined."""
+        task_id = self.create_task(**overrides)
+        for validator in self.validators[:validators]:
+            self.send(self.training.functions.addValidator(task_id, validator), self.coordinator)
+        for participant in self.participants[:participants]:
+            self.send(self.training.functions.join(task_id), participant)
+        return task_id
+
+    def open_round(self, task_id: int) -> int:
+        self.send(self.training.functions.openRound(task_id), self.coordinator)
+        return int(self.training.functions.getTask(task_id).call().currentRound)
+
+    def commit_updates(
+        self, task_id: int, round_number: int, samples: Sequence[int]
+    ) -> list[TxReceipt]:
+        """The first ``len(samples)`` participants commit an update with those sample counts."""
+        return [
+            self.send(
+                self.training.functions.commitUpdate(
+                    task_id, round_number, digest(f"update-{task_id}-{round_number}-{i}"), count
+                ),
+                self.participants[i],
+            )
+            for i, count in enumerate(samples)
+        ]
+
+    def aggregate_and_commit_model(self, task_id: int, round_number: int) -> bytes:
+        """Aggregator and key holder commit; returns the round's model digest."""
+        functions = self.training.functions
+        self.send(
+            functions.commitAggregate(task_id, round_number, digest(f"aggregate-{round_number}")),
+            self.aggregator,
+        )
+        model_digest = digest(f"model-{task_id}-{round_number}")
+        self.send(functions.commitModel(task_id, round_number, model_digest), self.key_holder)
+        return model_digest
+
+    def run_accepted_round(self, task_id: int, samples: Sequence[int]) -> int:
+        """Opens a round, commits ``samples``, aggregates, votes it through; returns its number."""
+        round_number = self.open_round(task_id)
+        self.commit_updates(task_id, round_number, samples)
+        round_state = self.training.functions.getRound(task_id, round_number).call()
+        if (
+            round_state.commitCount
+            != self.training.functions.getTask(task_id).call().participantCount
+        ):
+            self.mine_past(round_state.submissionDeadlineBlock)
+        self.aggregate_and_commit_model(task_id, round_number)
+        quorum = self.training.functions.getTask(task_id).call().params.validatorQuorum
+        for validator in self.validators[:quorum]:
+            self.send(self.training.functions.vote(task_id, round_number, True, 900_000), validator)
+        return round_number
+
+
+def _deploy(w3: Web3, contract_name: str, deployer: str, *args: Any) -> Contract:
+    artifact = load_artifact(contract_name)
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    tx_hash = factory.constructor(*args).transact({"from": deployer, "gas": TX_GAS_LIMIT})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    assert receipt["status"] == 1, f"deploying {contract_name} failed"
+    contract = w3.eth.contract(
+        address=receipt["contractAddress"], abi=artifact["abi"], decode_tuples=True
+    )
+    return cast(Contract, contract)
+
+
+def build_ledger(policy_factory: Callable[[Web3, str], Contract] | None = None) -> Ledger:
+    """A fresh chain with the three contracts deployed and FederatedTraining allowed to mint.
+
+    ``policy_factory(w3, deployer)`` replaces the ProportionalRewardPolicy when given.
+    """
+    backend = PyEVMBackend(
+        genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=NUM_ACCOUNTS)
+    )
+    tester = EthereumTester(backend)
+    w3 = Web3(EthereumTesterProvider(tester))
+    accounts = list(w3.eth.accounts)
+    deployer, coordinator, aggregator, key_holder, outsider = accounts[:5]
+    validators = accounts[5 : 5 + NUM_VALIDATORS]
+    participants = accounts[5 + NUM_VALIDATORS :]
+
+    token = _deploy(w3, "FedToken", deployer, deployer)
+    if policy_factory is None:
+        policy = _deploy(w3, "ProportionalRewardPolicy", deployer)
+    else:
+        policy = policy_factory(w3, deployer)
+    training = _deploy(w3, "FederatedTraining", deployer, token.address, policy.address)
+    minter_role = token.functions.MINTER_ROLE().call()
+    grant = token.functions.grantRole(minter_role, training.address).transact(
+        {"from": deployer, "gas": TX_GAS_LIMIT}
+    )
+    assert w3.eth.wait_for_transaction_receipt(grant)["status"] == 1
+
+    return Ledger(
+        w3=w3,
+        tester=tester,
+        token=token,
+        policy=policy,
+        training=training,
+        deployer=deployer,
+        coordinator=coordinator,
+        aggregator=aggregator,
+        key_holder=key_holder,
+        outsider=outsider,
+        validators=validators,
+        participants=participants,
+        errors=RevertDecoder([load_artifact(name)["abi"] for name in artifact_names()]),
+    )

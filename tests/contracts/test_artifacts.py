@@ -1,0 +1,208 @@
+"""The committed artifacts: well-formed, up to date with contracts/*.sol, and the ABI the chain
+layer is written against."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_names, load_artifact
+
+DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
+COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200}
+
+TASK_PARAMS = "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256)"
+TASK = f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,bytes32)"
+ROUND = "(uint64,uint32,uint128,uint8,bytes32,bytes32,uint64,uint32,uint32)"
+CONTRIBUTION = "(uint64,uint64,bool)"
+
+TRAINING_FUNCTIONS = {
+    f"createTask({TASK_PARAMS},address,address)->(uint256)",
+    "addValidator(uint256,address)->()",
+    "join(uint256)->()",
+    "openRound(uint256)->(uint32)",
+    "commitUpdate(uint256,uint32,bytes32,uint64)->()",
+    "commitAggregate(uint256,uint32,bytes32)->()",
+    "commitModel(uint256,uint32,bytes32)->()",
+    "rejectAggregate(uint256,uint32,bytes32)->()",
+    "vote(uint256,uint32,bool,uint32)->()",
+    "finalizeRound(uint256,uint32)->()",
+    "claimReward(uint256,uint32)->(uint256)",
+    "token()->(address)",
+    "rewardPolicy()->(address)",
+    "taskCount()->(uint256)",
+    f"getTask(uint256)->({TASK})",
+    f"getRound(uint256,uint32)->({ROUND})",
+    f"getContribution(uint256,uint32,address)->({CONTRIBUTION})",
+    "isParticipant(uint256,address)->(bool)",
+    "isValidator(uint256,address)->(bool)",
+    "hasVoted(uint256,uint32,address)->(bool)",
+    "pendingReward(uint256,uint32,address)->(uint256)",
+    # Additions to the agreed interface.
+    "rewardPaid(uint256,uint32)->(uint256)",
+    "MAX_WINDOW_BLOCKS()->(uint64)",
+}
+
+TRAINING_EVENTS = {
+    f"TaskCreated(uint256 indexed,address indexed,address,address,{TASK_PARAMS})",
+    "ValidatorAdded(uint256 indexed,address indexed,uint32)",
+    "ParticipantJoined(uint256 indexed,address indexed,uint32)",
+    "RoundOpened(uint256 indexed,uint32 indexed,uint64)",
+    "UpdateCommitted(uint256 indexed,uint32 indexed,address indexed,bytes32,uint64)",
+    "AggregateCommitted(uint256 indexed,uint32 indexed,bytes32,uint32,uint128)",
+    "ModelCommitted(uint256 indexed,uint32 indexed,bytes32,uint64)",
+    "VoteCast(uint256 indexed,uint32 indexed,address indexed,bool,uint32)",
+    "RoundFinalized(uint256 indexed,uint32 indexed,bool,bytes32)",
+    "AggregateRejected(uint256 indexed,uint32 indexed,address indexed,bytes32)",
+    "RewardClaimed(uint256 indexed,uint32 indexed,address indexed,uint256)",
+}
+
+
+def _signature(item: dict[str, Any], key: str = "inputs") -> str:
+    return ",".join(abi_type(argument) for argument in item[key])
+
+
+def _functions(abi: list[dict[str, Any]]) -> set[str]:
+    return {
+        f"{item['name']}({_signature(item)})->({_signature(item, 'outputs')})"
+        for item in abi
+        if item["type"] == "function"
+    }
+
+
+def test_one_artifact_per_deployable_contract() -> None:
+    assert artifact_names() == DEPLOYABLE
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE)
+def test_artifact_format(name: str) -> None:
+    path = ARTIFACTS_DIR / f"{name}.json"
+    text = path.read_text()
+    artifact = json.loads(text)
+    assert list(artifact) == [
+        "contractName",
+        "abi",
+        "bytecode",
+        "deployedBytecode",
+        "sourceHash",
+        "compiler",
+    ]
+    assert artifact["contractName"] == name
+    assert artifact["compiler"] == COMPILER
+    assert list(artifact["compiler"]) == list(COMPILER)
+    for key in ("bytecode", "deployedBytecode"):
+        assert artifact[key].startswith("0x")
+        assert len(artifact[key]) > 2
+        bytes.fromhex(artifact[key][2:])
+    assert len(bytes.fromhex(artifact["deployedBytecode"][2:])) <= 24_576  # EIP-170
+    # Byte-reproducible rendering: JSON.stringify(artifact, null, 2) plus a newline.
+    assert text == json.dumps(artifact, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE)
+def test_source_hash_matches_the_solidity_source(name: str) -> None:
+    """A cheap staleness check that needs no compiler (the solc test below is the full one)."""
+    source = (CONTRACTS_DIR / f"{name}.sol").read_bytes()
+    assert load_artifact(name)["sourceHash"] == hashlib.sha256(source).hexdigest(), (
+        f"{name}.sol changed since its artifact was built: run `make contracts`"
+    )
+
+
+def test_training_abi_surface() -> None:
+    abi = load_artifact("FederatedTraining")["abi"]
+    assert _functions(abi) == TRAINING_FUNCTIONS
+    events = {
+        f"{item['name']}("
+        + ",".join(
+            abi_type(argument) + (" indexed" if argument["indexed"] else "")
+            for argument in item["inputs"]
+        )
+        + ")"
+        for item in abi
+        if item["type"] == "event"
+    }
+    assert events == TRAINING_EVENTS
+    errors = {item["name"] for item in abi if item["type"] == "error"}
+    assert all(name.startswith("Training") for name in errors)
+    task_fields = next(item for item in abi if item.get("name") == "getTask")["outputs"][0]
+    assert [field["name"] for field in task_fields["components"]] == [
+        "params",
+        "coordinator",
+        "aggregator",
+        "keyHolder",
+        "participantCount",
+        "validatorCount",
+        "currentRound",
+        "lastAcceptedRound",
+        "currentModelDigest",
+    ]
+
+
+def test_policy_and_token_abi() -> None:
+    assert _functions(load_artifact("ProportionalRewardPolicy")["abi"]) == {
+        "rewardFor(uint256,uint64,uint128)->(uint256)"
+    }
+    token_functions = _functions(load_artifact("FedToken")["abi"])
+    assert {
+        "mint(address,uint256)->()",
+        "MINTER_ROLE()->(bytes32)",
+        "grantRole(bytes32,address)->()",
+        "balanceOf(address)->(uint256)",
+    } <= token_functions
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("`node` is not on PATH: the solc tests need Node.js (20 or later)")
+    if not (CONTRACTS_DIR / "node_modules" / "solc").is_dir():
+        pytest.fail(
+            "contracts/node_modules is missing: run `cd contracts && npm ci` (or `make test`)"
+        )
+    return node
+
+
+@pytest.mark.solc
+def test_committed_artifacts_match_a_fresh_compile() -> None:
+    result = subprocess.run(
+        [_node(), "compile.mjs", "--check"],
+        cwd=CONTRACTS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.solc
+def test_check_names_the_artifact_that_differs(tmp_path: Path) -> None:
+    """--check fails, naming the artifact, when a committed artifact is out of date."""
+    node = _node()
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    for path in CONTRACTS_DIR.iterdir():
+        if path.suffix in {".sol", ".mjs", ".json"}:
+            shutil.copy(path, contracts / path.name)
+    (contracts / "node_modules").symlink_to(CONTRACTS_DIR / "node_modules")
+    artifacts = tmp_path / "fedchain_magics" / "chain" / "artifacts"
+    shutil.copytree(ARTIFACTS_DIR, artifacts)
+    policy = artifacts / "ProportionalRewardPolicy.json"
+    policy.write_text(policy.read_text().replace('"optimizerRuns": 200', '"optimizerRuns": 201'))
+
+    result = subprocess.run(
+        [node, "compile.mjs", "--check"],
+        cwd=contracts,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "ProportionalRewardPolicy.json" in result.stderr
+    assert "FedToken.json" not in result.stderr
