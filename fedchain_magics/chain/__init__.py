@@ -1,0 +1,44 @@
+"""The chain leaf: one web3 code path to the ledger, the contracts' typed client, keys.
+
+Knows Solidity types and Ethereum; knows nothing of encryption, models or notebooks.
+"""
+
+from .errors import (
+    ChainConnectionError,
+    ChainError,
+    ContractRevertError,
+    DeploymentNotFoundError,
+    InsufficientFundsError,
+    LedgerCorruptError,
+)
+from .keystore import Keystore, KeystoreError
+from .ledger import Ledger, TransactionResult
+from .training import (
+    Deployment,
+    RoundPhase,
+    RoundState,
+    TaskParams,
+    TaskState,
+    TrainingRegistry,
+    UpdateCommitment,
+)
+
+__all__ = [
+    "ChainConnectionError",
+    "ChainError",
+    "ContractRevertError",
+    "Deployment",
+    "DeploymentNotFoundError",
+    "InsufficientFundsError",
+    "Keystore",
+    "KeystoreError",
+    "Ledger",
+    "LedgerCorruptError",
+    "RoundPhase",
+    "RoundState",
+    "TaskParams",
+    "TaskState",
+    "TrainingRegistry",
+    "TransactionResult",
+    "UpdateCommitment",
+]

@@ -1,0 +1,244 @@
+"""One code path to an EVM ledger: the durable in-process chain by default, or any JSON-RPC node.
+
+Everything goes through a web3 provider, and every transaction is signed locally with an
+eth-account key, so the in-process chain and a real node behave the same way. A transaction is
+estimated before it is sent: a call that would revert raises :class:`ContractRevertError`
+(decoded into the custom error's name and arguments) and nothing reaches the chain.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.providers.eth_tester import EthereumTesterProvider
+
+from .artifacts import RevertDecoder
+from .embedded import DurablePyEVMBackend, open_embedded_chain
+from .errors import ChainConnectionError, ContractRevertError, InsufficientFundsError
+
+GAS_HEADROOM = 1.2
+"""Multiplier on the estimated gas, so a slightly changed state between estimate and send fits."""
+
+DEFAULT_FUNDING_WEI = 10**18
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    """What a mined transaction cost and where it landed."""
+
+    function: str
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    receipt: Any
+
+
+class Ledger:
+    """A connection to one EVM chain plus the means to sign and send transactions on it.
+
+    Use :meth:`open_embedded` for the in-process chain in a ledger directory, or
+    :meth:`connect` for a JSON-RPC node.
+    """
+
+    def __init__(
+        self,
+        web3: Web3,
+        *,
+        backend: DurablePyEVMBackend | None = None,
+        url: str | None = None,
+        faucet: LocalAccount | None = None,
+    ) -> None:
+        self.web3 = web3
+        self.url = url
+        self._backend = backend
+        self._faucet = faucet
+        self._lock = threading.RLock()
+        self._revert_decoder = RevertDecoder.from_artifacts()
+        self.transaction_listeners: list[Callable[[TransactionResult], None]] = []
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def open_embedded(cls, ledger_dir: Path | str) -> Ledger:
+        """Open (or create) the in-process chain persisted in ``ledger_dir``."""
+        tester, backend = open_embedded_chain(Path(ledger_dir))
+        web3 = Web3(EthereumTesterProvider(tester))
+        faucet = Account.from_key(backend.account_keys[0].to_bytes())
+        return cls(web3, backend=backend, faucet=faucet)
+
+    @classmethod
+    def connect(cls, url: str, *, faucet_key: str | None = None, timeout_s: float = 10.0) -> Ledger:
+        """Connect to a JSON-RPC node (``http://...``); ``faucet_key`` funds new accounts."""
+        web3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}))
+        try:
+            web3.eth.chain_id  # noqa: B018 - a cheap request that proves the node answers
+        except Exception as error:
+            raise ChainConnectionError(
+                f"no Ethereum node answered at {url} ({type(error).__name__}); "
+                "start one (e.g. `npx hardhat node`) or drop the URL to use the in-process chain"
+            ) from error
+        faucet = Account.from_key(faucet_key) if faucet_key else None
+        return cls(web3, url=url, faucet=faucet)
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+
+    # -- facts about the chain ------------------------------------------------------------------
+
+    @property
+    def embedded(self) -> bool:
+        return self._backend is not None
+
+    @property
+    def ledger_dir(self) -> Path | None:
+        return self._backend.ledger_dir if self._backend is not None else None
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.web3.eth.chain_id)
+
+    @property
+    def network_name(self) -> str:
+        return "in-process (eth-tester/py-evm)" if self.embedded else (self.url or "json-rpc")
+
+    def block_number(self) -> int:
+        return int(self.web3.eth.block_number)
+
+    def head_hash(self) -> str:
+        return "0x" + bytes(self.web3.eth.get_block("latest")["hash"]).hex()
+
+    def balance_wei(self, address: str) -> int:
+        return int(self.web3.eth.get_balance(to_checksum_address(address)))
+
+    def mine_blocks(self, count: int) -> int:
+        """Advance the in-process chain by ``count`` empty blocks (to let windows pass)."""
+        if self._backend is None:
+            raise ChainConnectionError(
+                "only the in-process chain can be told to mine; a real node makes its own blocks"
+            )
+        provider = self.web3.provider
+        provider.ethereum_tester.mine_blocks(count)  # type: ignore[attr-defined]
+        return self.block_number()
+
+    # -- accounts -----------------------------------------------------------------------------
+
+    def fund(self, address: str, amount_wei: int = DEFAULT_FUNDING_WEI) -> TransactionResult | None:
+        """Send gas money to ``address`` from the faucet, if it has less than half of it."""
+        if self.balance_wei(address) >= amount_wei // 2:
+            return None
+        if self._faucet is None:
+            raise InsufficientFundsError(
+                f"account {address} has no ether for gas and this ledger has no faucet; "
+                "fund it from your node's wallet or pass faucet_key= when connecting"
+            )
+        transaction = {"to": to_checksum_address(address), "value": amount_wei, "gas": 21_000}
+        return self._sign_and_send(self._faucet, transaction, "fund")
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    def deploy(self, account: LocalAccount, abi: list[Any], bytecode: str, *args: Any) -> str:
+        """Deploy a contract; return its checksummed address."""
+        factory = self.web3.eth.contract(abi=abi, bytecode=bytecode)
+        transaction = factory.constructor(*args).build_transaction({"from": account.address})
+        result = self._sign_and_send(account, dict(transaction), "deploy")
+        address = result.receipt["contractAddress"]
+        return str(to_checksum_address(address))
+
+    def transact(self, account: LocalAccount, function: ContractFunction) -> TransactionResult:
+        """Estimate, sign and send ``function`` from ``account``; wait for its receipt.
+
+        Raises :class:`ContractRevertError` (and sends nothing) when the call would revert.
+        """
+        label = function.fn_name
+        with self._lock:
+            try:
+                # eth-tester and JSON-RPC nodes estimate in the context of the next block, the
+                # one the transaction will land in, so deadline checks agree with the real send.
+                gas = function.estimate_gas({"from": account.address})
+            except (ContractLogicError, Web3RPCError, TransactionFailed) as error:
+                raise self._decoded(error, label) from None
+            transaction = function.build_transaction(
+                {"from": account.address, "gas": int(gas * GAS_HEADROOM)}
+            )
+            return self._sign_and_send(account, dict(transaction), label)
+
+    def call(self, function: ContractFunction) -> Any:
+        """Run a view function, decoding a revert into :class:`ContractRevertError`."""
+        try:
+            return function.call()
+        except (ContractLogicError, Web3RPCError, TransactionFailed) as error:
+            raise self._decoded(error, function.fn_name) from None
+
+    def _sign_and_send(
+        self, account: LocalAccount, transaction: dict[str, Any], label: str
+    ) -> TransactionResult:
+        with self._lock:
+            transaction.setdefault("chainId", self.chain_id)
+            transaction["nonce"] = self.web3.eth.get_transaction_count(account.address, "pending")
+            transaction.pop("gasPrice", None)
+            base_fee = int(self.web3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+            transaction.setdefault("maxPriorityFeePerGas", 10**9)
+            transaction.setdefault("maxFeePerGas", 2 * base_fee + 10**9)
+            transaction.setdefault("from", account.address)
+            if "gas" not in transaction:
+                transaction["gas"] = int(self.web3.eth.estimate_gas(transaction) * GAS_HEADROOM)
+            signed = account.sign_transaction(transaction)
+            try:
+                tx_hash = self.web3.eth.send_raw_transaction(signed.raw_transaction)
+            except (ContractLogicError, Web3RPCError, ValueError) as error:
+                message = str(error)
+                if "insufficient" in message.lower() or "balance" in message.lower():
+                    raise InsufficientFundsError(
+                        f"account {account.address} cannot pay for {label}: {message}; "
+                        "fund it first"
+                    ) from None
+                raise
+            receipt = self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+            result = TransactionResult(
+                function=label,
+                tx_hash="0x" + bytes(tx_hash).hex(),
+                block_number=int(receipt["blockNumber"]),
+                gas_used=int(receipt["gasUsed"]),
+                receipt=receipt,
+            )
+        if int(receipt["status"]) != 1:
+            raise ContractRevertError("Reverted", {"tx": result.tx_hash}, label)
+        for listener in list(self.transaction_listeners):
+            listener(result)
+        return result
+
+    def _decoded(self, error: Exception, label: str) -> ContractRevertError:
+        return self._revert_decoder.decode(_revert_data(error), label, fallback=str(error))
+
+
+def _revert_data(error: BaseException) -> str | bytes | None:
+    """The raw revert data behind ``error``.
+
+    A JSON-RPC node's error carries it as hex in ``data``; eth-tester raises
+    ``TransactionFailed`` whose original (chained) exception holds the raw bytes.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        data = getattr(current, "data", None)
+        if isinstance(data, dict):
+            data = data.get("data")
+        if isinstance(data, str | bytes) and data:
+            return data
+        if current.args and isinstance(current.args[0], bytes):
+            return current.args[0]
+        current = current.__cause__ or current.__context__
+    return None

@@ -1,0 +1,53 @@
+"""The in-process chain survives its process: same head, same balances, torn tails dropped."""
+
+import pytest
+
+from fedchain_magics.chain import Keystore, Ledger, LedgerCorruptError
+from fedchain_magics.chain.embedded import JOURNAL_FILENAME
+
+
+def test_a_reopened_ledger_has_the_same_head_and_balances(tmp_path):
+    ledger = Ledger.open_embedded(tmp_path)
+    address = Keystore(tmp_path / "keys").load_or_create("alice").address
+    ledger.fund(address, amount_wei=3 * 10**18)
+    head, height, balance = ledger.head_hash(), ledger.block_number(), ledger.balance_wei(address)
+    ledger.close()
+
+    reopened = Ledger.open_embedded(tmp_path)
+    assert reopened.head_hash() == head
+    assert reopened.block_number() == height
+    assert reopened.balance_wei(address) == balance == 3 * 10**18
+    # and it keeps going from there
+    bob = Keystore(tmp_path / "keys").load_or_create("bob").address
+    reopened.fund(bob)
+    assert reopened.block_number() == height + 1
+    reopened.close()
+
+
+def test_a_torn_last_frame_loses_only_the_block_in_flight(tmp_path):
+    ledger = Ledger.open_embedded(tmp_path)
+    keystore = Keystore(tmp_path / "keys")
+    ledger.fund(keystore.load_or_create("alice").address)
+    head, height = ledger.head_hash(), ledger.block_number()
+    ledger.fund(keystore.load_or_create("bob").address)
+    ledger.close()
+    journal = tmp_path / JOURNAL_FILENAME
+    content = journal.read_bytes()
+    # A process killed while appending the last block's frame leaves part of it behind.
+    journal.write_bytes(content[: len(content) - 25])
+
+    reopened = Ledger.open_embedded(tmp_path)
+    assert reopened.block_number() == height
+    assert reopened.head_hash() == head
+    reopened.fund(keystore.load("bob").address)  # the journal accepts new frames after the cut
+    reopened.close()
+    final = Ledger.open_embedded(tmp_path)
+    assert final.block_number() == height + 1
+    final.close()
+
+
+def test_a_journal_without_a_chain_is_reported(tmp_path):
+    Ledger.open_embedded(tmp_path).close()
+    (tmp_path / JOURNAL_FILENAME).write_bytes(b"\x00\x00\x00\x04\x00\x00\x00\x00junk")
+    with pytest.raises(LedgerCorruptError, match="move it aside"):
+        Ledger.open_embedded(tmp_path)
