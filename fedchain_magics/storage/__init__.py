@@ -1,0 +1,19 @@
+"""Content-addressed storage for ciphertexts, contexts and models."""
+
+from .blobstore import (
+    BlobIntegrityError,
+    BlobNotFoundError,
+    BlobStore,
+    LocalBlobStore,
+    StorageError,
+    digest_of,
+)
+
+__all__ = [
+    "BlobIntegrityError",
+    "BlobNotFoundError",
+    "BlobStore",
+    "LocalBlobStore",
+    "StorageError",
+    "digest_of",
+]
