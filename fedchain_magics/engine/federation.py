@@ -1,0 +1,238 @@
+"""The session a notebook or script holds: one ledger, one blob store, named accounts, events."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from ..chain import Keystore, Ledger, TaskParams, TaskState, TrainingRegistry
+from ..crypto import generate_scheme
+from ..models import adapter_for
+from ..storage import BlobStore, LocalBlobStore
+from .errors import UnknownTaskError
+from .events import EventBus, LedgerEvent
+from .task import FederatedTask, TaskConfig, encode_model, manifest_bytes
+
+DEFAULT_WORKSPACE = ".fedchain"
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    name: str | None
+    address: str
+    balance: int
+
+
+class Federation:
+    """Everything one kernel needs to take part in federated tasks on one ledger.
+
+    ``Federation.open()`` starts (or restores) the in-process chain in ``.fedchain/``;
+    ``Federation.open(url="http://...")`` uses a JSON-RPC node instead. The contracts are
+    deployed on first use and their addresses recorded in the workspace.
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        ledger: Ledger,
+        registry: TrainingRegistry,
+        store: BlobStore,
+        keystore: Keystore,
+    ) -> None:
+        self.workspace = workspace
+        self.ledger = ledger
+        self.registry = registry
+        self.store = store
+        self.keystore = keystore
+        self.events = EventBus()
+        self._tasks: dict[int, FederatedTask] = {}
+
+    @classmethod
+    def open(
+        cls,
+        workspace: Path | str = DEFAULT_WORKSPACE,
+        *,
+        url: str | None = None,
+        faucet_key: str | None = None,
+        passphrase: str | None = None,
+    ) -> Federation:
+        """Open the federation kept in ``workspace``; deploy the contracts if there are none."""
+        root = Path(workspace)
+        root.mkdir(parents=True, exist_ok=True)
+        if url is None:
+            ledger = Ledger.open_embedded(root / "chain")
+            deployment_path = root / "deployment.json"
+        else:
+            ledger = Ledger.connect(url, faucet_key=faucet_key)
+            deployment_path = root / f"deployment-{ledger.chain_id}.json"
+        keystore = Keystore(root / "keystore", passphrase=passphrase)
+        if deployment_path.exists():
+            registry = TrainingRegistry.load(ledger, deployment_path)
+        else:
+            deployer = keystore.load_or_create("deployer")
+            ledger.fund(deployer.address)
+            registry = TrainingRegistry.deploy(ledger, deployer)
+            registry.save(deployment_path)
+        return cls(root, ledger, registry, LocalBlobStore(root / "blobs"), keystore)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def __enter__(self) -> Federation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    def account(self, name: str) -> LocalAccount:
+        """The account called ``name`` (created on first use), funded for gas."""
+        account = self.keystore.load_or_create(name)
+        self.ledger.fund(account.address)
+        return account
+
+    def name_of(self, address: str) -> str | None:
+        """The local name of ``address``, if this workspace's keystore holds it."""
+        lowered = address.lower()
+        for name in self.keystore.names():
+            if self.keystore.address_of(name).lower() == lowered:
+                return name
+        return None
+
+    def names_by_address(self) -> dict[str, str]:
+        return {self.keystore.address_of(name).lower(): name for name in self.keystore.names()}
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    def create_task(
+        self,
+        model: Any,
+        config: TaskConfig | None = None,
+        *,
+        coordinator: str = "coordinator",
+        aggregator: str = "aggregator",
+        key_holder: str = "key-holder",
+        validators: tuple[str, ...] | list[str] = ("validator-1",),
+    ) -> FederatedTask:
+        """Register a training task for ``model`` and return its handle.
+
+        The key holder's encryption keys are generated here; its secret context stays in this
+        workspace (``keys/``), and only the public context goes to the blob store.
+        """
+        config = config or TaskConfig()
+        config.check(validator_count=len(validators))
+        adapter = adapter_for(model)  # raises a clear error for an unsupported model
+        scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
+        accounts = {
+            role: self.account(name)
+            for role, name in (
+                ("coordinator", coordinator),
+                ("aggregator", aggregator),
+                ("key_holder", key_holder),
+            )
+        }
+        validator_accounts = [self.account(name) for name in validators]
+        public_context_digest = self.store.put(scheme.public_context_bytes())
+        manifest = manifest_bytes(adapter.spec(model), scheme.describe(), config)
+        manifest_digest = self.store.put(manifest)
+        initial_model_digest = self.store.put(encode_model(adapter.get_parameters(model)))
+        params = TaskParams(
+            model_spec_digest=manifest_digest,
+            public_context_digest=public_context_digest,
+            initial_model_digest=initial_model_digest,
+            min_participants=config.min_participants,
+            max_rounds=config.rounds,
+            validator_quorum=config.validator_quorum,
+            submission_window_blocks=config.submission_window_blocks,
+            validation_window_blocks=config.validation_window_blocks,
+            reward_per_round=config.reward_per_round,
+        )
+        task_id, result = self.registry.create_task(
+            accounts["coordinator"],
+            params,
+            aggregator=accounts["aggregator"].address,
+            key_holder=accounts["key_holder"].address,
+        )
+        self._secret_context_path(task_id).parent.mkdir(parents=True, exist_ok=True)
+        _write_private(self._secret_context_path(task_id), scheme.secret_context_bytes())
+        self.emit(
+            "task_created",
+            result.block_number,
+            f"task {task_id} created by {coordinator}",
+            task_id=task_id,
+            account=accounts["coordinator"].address,
+            tx_hash=result.tx_hash,
+            gas_used=result.gas_used,
+        )
+        for name, account in zip(validators, validator_accounts, strict=True):
+            added = self.registry.add_validator(accounts["coordinator"], task_id, account.address)
+            self.emit(
+                "validator_added",
+                added.block_number,
+                f"{name} validates task {task_id}",
+                task_id=task_id,
+                account=account.address,
+                tx_hash=added.tx_hash,
+                gas_used=added.gas_used,
+            )
+        task = FederatedTask(self, task_id, model_template=model)
+        self._tasks[task_id] = task
+        return task
+
+    def task(self, task_id: int, model: Any | None = None) -> FederatedTask:
+        """The handle of an existing task (``model``: a local model of the task's architecture)."""
+        if not 1 <= task_id <= self.registry.task_count():
+            raise UnknownTaskError(
+                f"there is no task {task_id} on this ledger (tasks: "
+                f"{self._task_ids_text()}); create one with Federation.create_task(...)"
+            )
+        task = self._tasks.get(task_id)
+        if task is None:
+            task = FederatedTask(self, task_id, model_template=model)
+            self._tasks[task_id] = task
+        elif model is not None:
+            task.use_model(model)
+        return task
+
+    def tasks(self) -> list[TaskState]:
+        return [self.registry.task(task_id) for task_id in range(1, self.registry.task_count() + 1)]
+
+    def _task_ids_text(self) -> str:
+        count = self.registry.task_count()
+        return ", ".join(str(i) for i in range(1, count + 1)) or "none yet"
+
+    def _secret_context_path(self, task_id: int) -> Path:
+        return self.workspace / "keys" / f"task-{task_id}.secret-context"
+
+    def secret_context(self, task_id: int) -> bytes | None:
+        path = self._secret_context_path(task_id)
+        return path.read_bytes() if path.exists() else None
+
+    # -- balances and events --------------------------------------------------------------------
+
+    def balances(self) -> list[AccountBalance]:
+        """Reward-token balances of every account this workspace knows, largest first."""
+        rows = [
+            AccountBalance(name, address, self.registry.token_balance(address))
+            for address, name in self.names_by_address().items()
+            if name != "deployer"
+        ]
+        return sorted(rows, key=lambda row: (-row.balance, row.name or row.address))
+
+    def emit(self, kind: Any, block_number: int, summary: str, **fields: Any) -> None:
+        self.events.emit(
+            LedgerEvent(kind=kind, block_number=block_number, summary=summary, **fields)
+        )
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    os.replace(temporary, path)

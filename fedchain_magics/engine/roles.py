@@ -1,0 +1,340 @@
+"""The five roles of a round, each a small object bound to one task and one named account.
+
+coordinator: opens (and if needed finalizes) rounds.
+participant: joins, trains locally, encrypts and commits its weighted update, claims rewards.
+aggregator:  sums the committed ciphertexts with the public context and commits the sum's digest.
+key holder:  verifies that sum, decrypts it (the only secret-key step), commits the new model.
+validator:   verifies, evaluates the new model on its own data, and votes on-chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+
+from ..chain import RoundPhase, TransactionResult
+from ..crypto import load_scheme
+from ..models import adapter_for
+from ..storage import digest_of
+from .errors import AggregateMismatchError, RoleError, RoundNotReadyError
+from .task import decode_model, encode_model
+
+if TYPE_CHECKING:
+    from .task import FederatedTask
+
+PPM = 1_000_000
+
+
+@dataclass(frozen=True)
+class LocalUpdate:
+    """A party's trained update for one round: parameter deltas from the global model."""
+
+    task_id: int
+    round: int
+    base_model_digest: bytes
+    delta: np.ndarray
+    samples: int
+    local_metric: float | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What committing an encrypted update cost and where it is."""
+
+    task_id: int
+    round: int
+    update_digest: bytes
+    ciphertext_bytes: int
+    transaction: TransactionResult
+
+
+@dataclass(frozen=True)
+class AggregateResult:
+    task_id: int
+    round: int
+    aggregate_digest: bytes
+    update_count: int
+    transaction: TransactionResult
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    task_id: int
+    round: int
+    model_digest: bytes
+    parameters: np.ndarray
+    transaction: TransactionResult
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    task_id: int
+    round: int
+    accept: bool
+    metric: float
+    previous_metric: float
+    aggregate_verified: bool
+    transaction: TransactionResult
+
+
+class _Role:
+    def __init__(self, task: FederatedTask, name: str) -> None:
+        self.task = task
+        self.name = name
+        self.federation = task.federation
+        self.registry = task.federation.registry
+
+    @property
+    def account(self) -> LocalAccount:
+        return self.federation.account(self.name)
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def _emit(
+        self, kind: str, result: TransactionResult, summary: str, round_number: int | None
+    ) -> None:
+        self.federation.emit(
+            kind,
+            result.block_number,
+            summary,
+            task_id=self.task.task_id,
+            round=round_number,
+            account=self.address,
+            tx_hash=result.tx_hash,
+            gas_used=result.gas_used,
+        )
+
+    def _round(self, round_number: int | None) -> int:
+        return self.task.current_round() if round_number is None else round_number
+
+
+class Coordinator(_Role):
+    def open_round(self) -> int:
+        """Open the next round for updates."""
+        round_number, result = self.registry.open_round(self.account, self.task.task_id)
+        self._emit("round_opened", result, f"round {round_number} opened", round_number)
+        return round_number
+
+    def finalize_round(self, round_number: int | None = None) -> TransactionResult:
+        """Close a round whose validation window passed without a quorum (it is rejected)."""
+        number = self._round(round_number)
+        result = self.registry.finalize_round(self.account, self.task.task_id, number)
+        self._emit("round_finalized", result, f"round {number} timed out: rejected", number)
+        return result
+
+
+class Participant(_Role):
+    def join(self) -> TransactionResult | None:
+        """Join the task (a no-op if this account already has)."""
+        if self.registry.is_participant(self.task.task_id, self.address):
+            return None
+        result = self.registry.join(self.account, self.task.task_id)
+        self._emit("participant_joined", result, f"{self.name} joined", None)
+        return result
+
+    def train(self, X: Any, y: Any, *, epochs: int | None = None, **options: Any) -> LocalUpdate:
+        """Train a copy of the global model on (X, y), which never leave this kernel."""
+        round_number = self.task.open_round_number()
+        base_digest = self.task.state().current_model_digest
+        model = self.task.global_model()
+        adapter = adapter_for(model)
+        adapter.train_local(model, X, y, epochs=epochs or self.task.config.local_epochs, **options)
+        return self._update(model, len(y), round_number, base_digest, adapter.evaluate(model, X, y))
+
+    def update_from_model(self, trained_model: Any, samples: int) -> LocalUpdate:
+        """Turn a model this party trained itself into its update for the open round."""
+        if self.task.model_template is None:
+            self.task.use_model(trained_model)
+        round_number = self.task.open_round_number()
+        base_digest = self.task.state().current_model_digest
+        return self._update(trained_model, samples, round_number, base_digest, None)
+
+    def _update(
+        self,
+        model: Any,
+        samples: int,
+        round_number: int,
+        base_digest: bytes,
+        metric: float | None,
+    ) -> LocalUpdate:
+        if samples < 1:
+            raise ValueError(f"{self.name} has no training samples; an update needs at least one")
+        parameters = adapter_for(model).get_parameters(model)
+        base = decode_model(self.federation.store.get(base_digest))
+        if parameters.shape != base.shape:
+            raise ValueError(
+                f"the trained model has {parameters.size} parameters but the task's has "
+                f"{base.size}; train the task's model"
+            )
+        return LocalUpdate(
+            task_id=self.task.task_id,
+            round=round_number,
+            base_model_digest=base_digest,
+            delta=parameters - base,
+            samples=int(samples),
+            local_metric=metric,
+        )
+
+    def submit(self, update: LocalUpdate) -> Submission:
+        """Encrypt the weighted update, store the ciphertext, commit its digest on-chain.
+
+        If the commitment is refused, the stored ciphertext is removed again.
+        """
+        if update.task_id != self.task.task_id:
+            raise ValueError(f"this update is for task {update.task_id}, not {self.task.task_id}")
+        if update.base_model_digest != self.task.state().current_model_digest:
+            raise RoundNotReadyError(
+                f"the global model changed since {self.name} trained this update; train again "
+                "on the current global model"
+            )
+        weight = update.samples / self.task.config.sample_scale
+        ciphertext = self.task.public_scheme.encrypt(update.delta * weight)
+        digest = digest_of(ciphertext)
+        newly_stored = not self.federation.store.has(digest)
+        self.federation.store.put(ciphertext)
+        try:
+            result = self.registry.commit_update(
+                self.account, self.task.task_id, update.round, digest, update.samples
+            )
+        except BaseException:
+            if newly_stored:
+                self.federation.store.delete(digest)
+            raise
+        self._emit(
+            "update_committed",
+            result,
+            f"{self.name} committed {update.samples} samples ({len(ciphertext):,} bytes)",
+            update.round,
+        )
+        return Submission(self.task.task_id, update.round, digest, len(ciphertext), result)
+
+    def claim(self, round_number: int) -> int:
+        """Claim this party's reward for an accepted round; returns token base units."""
+        amount, result = self.registry.claim_reward(self.account, self.task.task_id, round_number)
+        self._emit("reward_claimed", result, f"{self.name} claimed {amount} units", round_number)
+        return amount
+
+    def claim_all(self) -> int:
+        """Claim every unclaimed reward of this party on the task; returns the total."""
+        total = 0
+        for round_number in range(1, self.task.current_round() + 1):
+            if self.registry.pending_reward(self.task.task_id, round_number, self.address) > 0:
+                total += self.claim(round_number)
+        return total
+
+
+class Aggregator(_Role):
+    def aggregate(self, round_number: int | None = None) -> AggregateResult:
+        """Sum the round's committed ciphertexts (streaming) and commit the sum's digest."""
+        number = self._round(round_number)
+        state = self.task.round_state(number)
+        if state.phase != RoundPhase.COLLECTING:
+            raise RoundNotReadyError(
+                f"round {number} is {state.phase.label}, not collecting: nothing to aggregate"
+            )
+        minimum = self.task.state().params.min_participants
+        if state.commit_count < minimum:
+            raise RoundNotReadyError(
+                f"round {number} has {state.commit_count} of the {minimum} updates it needs; "
+                "wait for more participants to submit"
+            )
+        running = self.task.public_scheme.start_sum()
+        for blob in self.task.committed_update_blobs(number):
+            running.add(blob)
+        return self.commit_aggregate_blob(number, running.result(), update_count=running.count)
+
+    def commit_aggregate_blob(
+        self, round_number: int, aggregate: bytes, update_count: int = 0
+    ) -> AggregateResult:
+        """Store an aggregate blob and commit its digest (``aggregate`` does the summing)."""
+        digest = self.federation.store.put(aggregate)
+        result = self.registry.commit_aggregate(
+            self.account, self.task.task_id, round_number, digest
+        )
+        self._emit("aggregate_committed", result, f"round {round_number} aggregated", round_number)
+        return AggregateResult(self.task.task_id, round_number, digest, update_count, result)
+
+
+class KeyHolder(_Role):
+    def decrypt_and_commit(self, round_number: int | None = None) -> ModelResult:
+        """Verify the aggregate, decrypt it, and commit the new global model (FedAvg)."""
+        number = self._round(round_number)
+        state = self.task.round_state(number)
+        if state.phase != RoundPhase.AGGREGATED or state.aggregate_digest is None:
+            raise RoundNotReadyError(
+                f"round {number} is {state.phase.label}; the key holder decrypts once the "
+                "aggregator has committed the sum"
+            )
+        verification = self.task.verify_round(number)
+        if not verification.matches:
+            rejected = self.registry.reject_aggregate(
+                self.account, self.task.task_id, number, verification.recomputed_digest
+            )
+            self._emit("round_finalized", rejected, f"round {number} aggregate rejected", number)
+            raise AggregateMismatchError(
+                f"round {number}'s committed aggregate 0x{state.aggregate_digest.hex()[:16]}... "
+                f"is not the sum of its {verification.update_count} committed updates "
+                f"(recomputed 0x{verification.recomputed_digest.hex()[:16]}...); the key holder "
+                "refused to decrypt it and rejected the round on-chain: open the next round"
+            )
+        secret = self.federation.secret_context(self.task.task_id)
+        if secret is None:
+            raise RoleError(
+                f"this workspace does not hold task {self.task.task_id}'s secret key; run the "
+                "key holder's step in the workspace that created the task"
+            )
+        scheme = load_scheme(secret)
+        summed = scheme.decrypt(self.federation.store.get(state.aggregate_digest))
+        total_weight = state.total_samples / self.task.config.sample_scale
+        base = self.task.global_parameters()
+        parameters = base + summed[: base.size] / total_weight
+        digest = self.federation.store.put(encode_model(parameters))
+        result = self.registry.commit_model(self.account, self.task.task_id, number, digest)
+        self._emit("model_committed", result, f"round {number} model decrypted", number)
+        return ModelResult(self.task.task_id, number, digest, parameters, result)
+
+
+class Validator(_Role):
+    def vote(self, X: Any, y: Any, round_number: int | None = None) -> VoteResult:
+        """Verify the round, evaluate its new model on (X, y), and vote accept or reject."""
+        number = self._round(round_number)
+        state = self.task.round_state(number)
+        if state.phase != RoundPhase.VALIDATING or state.model_digest is None:
+            raise RoundNotReadyError(
+                f"round {number} is {state.phase.label}; validators vote once the key holder "
+                "has committed the new model"
+            )
+        verified = self.task.verify_round(number).matches
+        template = self.task.require_model()
+        adapter = adapter_for(template)
+        candidate = adapter.clone(template)
+        adapter.set_parameters(
+            candidate, decode_model(self.federation.store.get(state.model_digest))
+        )
+        metric = float(adapter.evaluate(candidate, X, y))
+        previous = float(adapter.evaluate(self.task.global_model(), X, y))
+        config = self.task.config
+        accept = (
+            verified and metric >= config.min_metric and metric >= previous - config.max_metric_drop
+        )
+        metric_ppm = round(min(max(metric, 0.0), 1.0) * PPM)
+        result = self.registry.vote(self.account, self.task.task_id, number, accept, metric_ppm)
+        verdict = "accepts" if accept else "rejects"
+        self._emit("vote_cast", result, f"{self.name} {verdict} ({metric:.3f})", number)
+        after = self.task.round_state(number)
+        if after.phase.finished:
+            self.federation.emit(
+                "round_finalized",
+                result.block_number,
+                f"round {number} {after.phase.label}",
+                task_id=self.task.task_id,
+                round=number,
+                tx_hash=result.tx_hash,
+                data={"accepted": after.phase == RoundPhase.ACCEPTED},
+            )
+        return VoteResult(self.task.task_id, number, accept, metric, previous, verified, result)

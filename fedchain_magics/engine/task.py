@@ -1,0 +1,256 @@
+"""A training task: its rules, its manifest, and the handles of the roles acting on it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..aggregation import AggregateVerification, verify_aggregate
+from ..chain import RoundPhase, RoundState, TaskState, UpdateCommitment
+from ..crypto import EncryptionScheme, load_scheme
+from ..models import adapter_for
+from .errors import ModelMismatchError, RoundNotReadyError
+
+if TYPE_CHECKING:
+    from .federation import Federation
+    from .roles import Aggregator, Coordinator, KeyHolder, Participant, Validator
+
+TOKEN_UNIT = 10**18
+SCHEMES = ("bfv", "ckks")
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """The rules a coordinator sets for a task. Units are in the names."""
+
+    rounds: int = 5
+    min_participants: int = 2
+    validator_quorum: int = 1
+    reward_per_round: int = 100 * TOKEN_UNIT
+    """Reward-token base units (18 decimals) shared by an accepted round's contributors."""
+    submission_window_blocks: int = 1_000
+    validation_window_blocks: int = 1_000
+    scheme: str = "bfv"
+    """"bfv" (default: exact fixed-point sums, half CKKS's bytes) or "ckks"."""
+    max_parties: int = 100
+    """Most updates one aggregate may hold; bounds each party's values so sums cannot overflow."""
+    sample_scale: float = 1000.0
+    """Each update is weighted by samples / sample_scale before encryption."""
+    local_epochs: int = 1
+    min_metric: float = 0.0
+    """Validators reject a model whose metric on their data is below this."""
+    max_metric_drop: float = 0.05
+    """Validators reject a model more than this much worse than the current one on their data."""
+    name: str | None = None
+
+    def check(self, validator_count: int) -> None:
+        problems = []
+        if self.rounds < 1:
+            problems.append("rounds must be at least 1")
+        if self.min_participants < 1:
+            problems.append("min_participants must be at least 1")
+        if self.validator_quorum < 1:
+            problems.append("validator_quorum must be at least 1")
+        if validator_count < self.validator_quorum:
+            problems.append(
+                f"{validator_count} validator(s) cannot reach a quorum of {self.validator_quorum}"
+            )
+        if self.submission_window_blocks < 1 or self.validation_window_blocks < 1:
+            problems.append("windows must be at least 1 block")
+        if self.reward_per_round < 0:
+            problems.append("reward_per_round must not be negative")
+        if self.min_participants > self.max_parties:
+            problems.append("min_participants cannot exceed max_parties")
+        if self.scheme not in SCHEMES:
+            problems.append(f"scheme must be one of {', '.join(SCHEMES)}, not {self.scheme!r}")
+        if self.sample_scale <= 0:
+            problems.append("sample_scale must be positive")
+        if problems:
+            raise ValueError("invalid task configuration: " + "; ".join(problems))
+
+
+def manifest_bytes(model_spec: dict[str, Any], scheme: dict[str, Any], config: TaskConfig) -> bytes:
+    """The task manifest whose sha256 is the on-chain ``modelSpecDigest``."""
+    content = {
+        "manifest_version": MANIFEST_VERSION,
+        "model": model_spec,
+        "encryption": scheme,
+        "config": asdict(config),
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+
+
+def encode_model(parameters: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(parameters, dtype=np.float64), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def decode_model(blob: bytes) -> np.ndarray:
+    return np.asarray(np.load(io.BytesIO(blob), allow_pickle=False), dtype=np.float64)
+
+
+def spec_digest(model_spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(model_spec, sort_keys=True).encode()).hexdigest()
+
+
+class FederatedTask:
+    """Handle on one on-chain task: read its state, and get the role objects that act on it."""
+
+    def __init__(self, federation: Federation, task_id: int, model_template: Any = None) -> None:
+        self.federation = federation
+        self.task_id = task_id
+        state = federation.registry.task(task_id)
+        self.manifest: dict[str, Any] = json.loads(
+            federation.store.get(state.params.model_spec_digest)
+        )
+        self.config = TaskConfig(**self.manifest["config"])
+        self._public_scheme: EncryptionScheme | None = None
+        self.model_template: Any = None
+        if model_template is not None:
+            self.use_model(model_template)
+
+    def __repr__(self) -> str:
+        return f"FederatedTask(task_id={self.task_id}, name={self.config.name!r})"
+
+    # -- the model ------------------------------------------------------------------------------
+
+    def use_model(self, model: Any) -> None:
+        """Use ``model`` as this kernel's template; it must match the task's model spec."""
+        spec = adapter_for(model).spec(model)
+        if spec != self.manifest["model"]:
+            raise ModelMismatchError(
+                f"this {type(model).__name__} does not match task {self.task_id}'s model "
+                "(different architecture, layout or classes); build the same model as the "
+                "coordinator"
+            )
+        self.model_template = model
+
+    def require_model(self) -> Any:
+        if self.model_template is None:
+            raise ModelMismatchError(
+                f"task {self.task_id} needs a local model of its architecture in this kernel; "
+                "pass model= when getting the task"
+            )
+        return self.model_template
+
+    def global_parameters(self, round_number: int | None = None) -> np.ndarray:
+        """The current global model's parameters (or the model accepted in ``round_number``)."""
+        if round_number is None:
+            digest = self.state().current_model_digest
+        else:
+            digest = self.require_round_model_digest(round_number)
+        return decode_model(self.federation.store.get(digest))
+
+    def global_model(self) -> Any:
+        """A copy of the template holding the current global parameters."""
+        template = self.require_model()
+        adapter = adapter_for(template)
+        model = adapter.clone(template)
+        adapter.set_parameters(model, self.global_parameters())
+        return model
+
+    def require_round_model_digest(self, round_number: int) -> bytes:
+        state = self.round_state(round_number)
+        if state.model_digest is None:
+            raise RoundNotReadyError(
+                f"round {round_number} of task {self.task_id} has no decrypted model yet"
+            )
+        return state.model_digest
+
+    # -- chain state ----------------------------------------------------------------------------
+
+    def state(self) -> TaskState:
+        return self.federation.registry.task(self.task_id)
+
+    def round_state(self, round_number: int | None = None) -> RoundState:
+        number = self.current_round() if round_number is None else round_number
+        return self.federation.registry.round(self.task_id, number)
+
+    def current_round(self) -> int:
+        return self.state().current_round
+
+    def open_round_number(self) -> int:
+        """The round currently collecting updates, or a clear error if none is."""
+        number = self.current_round()
+        if number == 0 or self.round_state(number).phase != RoundPhase.COLLECTING:
+            raise RoundNotReadyError(
+                f"task {self.task_id} has no round collecting updates; the coordinator opens "
+                "one with task.coordinator().open_round()"
+            )
+        return number
+
+    def commitments(self, round_number: int) -> list[UpdateCommitment]:
+        return self.federation.registry.update_commitments(self.task_id, round_number)
+
+    # -- encryption -----------------------------------------------------------------------------
+
+    @property
+    def public_scheme(self) -> EncryptionScheme:
+        """The scheme built from the public context committed on-chain (no secret key)."""
+        if self._public_scheme is None:
+            digest = self.state().params.public_context_digest
+            self._public_scheme = load_scheme(self.federation.store.get(digest))
+        return self._public_scheme
+
+    def committed_update_blobs(self, round_number: int) -> Iterator[bytes]:
+        """The committed encrypted updates of a round, read one at a time from the store."""
+        for commitment in self.commitments(round_number):
+            yield self.federation.store.get(commitment.update_digest)
+
+    def verify_round(self, round_number: int) -> AggregateVerification:
+        """Recompute the round's encrypted sum from the committed updates, with the public
+        context only, and compare it with the aggregate digest on-chain."""
+        state = self.round_state(round_number)
+        if state.aggregate_digest is None:
+            raise RoundNotReadyError(
+                f"round {round_number} of task {self.task_id} has no aggregate to verify yet; "
+                "the aggregator commits it with task.aggregator().aggregate()"
+            )
+        verification = verify_aggregate(
+            self.public_scheme, self.committed_update_blobs(round_number), state.aggregate_digest
+        )
+        self.federation.emit(
+            "aggregate_verified",
+            self.federation.ledger.block_number(),
+            f"round {round_number} aggregate "
+            + ("verified" if verification.matches else "does NOT match the committed updates"),
+            task_id=self.task_id,
+            round=round_number,
+            data={"matches": verification.matches},
+        )
+        return verification
+
+    # -- roles ----------------------------------------------------------------------------------
+
+    def coordinator(self, name: str = "coordinator") -> Coordinator:
+        from .roles import Coordinator
+
+        return Coordinator(self, name)
+
+    def participant(self, name: str) -> Participant:
+        from .roles import Participant
+
+        return Participant(self, name)
+
+    def aggregator(self, name: str = "aggregator") -> Aggregator:
+        from .roles import Aggregator
+
+        return Aggregator(self, name)
+
+    def key_holder(self, name: str = "key-holder") -> KeyHolder:
+        from .roles import KeyHolder
+
+        return KeyHolder(self, name)
+
+    def validator(self, name: str) -> Validator:
+        from .roles import Validator
+
+        return Validator(self, name)

@@ -1,0 +1,23 @@
+"""Fixtures for the round engine: a fresh ledger per test, small real data sets."""
+
+from __future__ import annotations
+
+import pytest
+from engine_helpers import Split
+
+from fedchain_magics import Federation
+from fedchain_magics.data import load_dataset, standardize, train_test_split_stratified
+
+
+@pytest.fixture
+def federation(tmp_path):
+    with Federation.open(tmp_path / "ledger") as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def breast_cancer() -> Split:
+    X, y = load_dataset("breast_cancer")
+    X_train, X_test, y_train, y_test = train_test_split_stratified(X, y, 0.25, seed=0)
+    X_train, X_test = standardize(X_train, X_test)
+    return Split(X_train, X_test, y_train, y_test)
