@@ -193,7 +193,8 @@ class Ledger:
             transaction.setdefault("maxFeePerGas", 2 * base_fee + 10**9)
             transaction.setdefault("from", account.address)
             if "gas" not in transaction:
-                transaction["gas"] = int(self.web3.eth.estimate_gas(transaction) * GAS_HEADROOM)
+                estimate = self.web3.eth.estimate_gas(transaction)  # type: ignore[arg-type]
+                transaction["gas"] = int(estimate * GAS_HEADROOM)
             signed = account.sign_transaction(transaction)
             try:
                 tx_hash = self.web3.eth.send_raw_transaction(signed.raw_transaction)

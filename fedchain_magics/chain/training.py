@@ -151,7 +151,9 @@ class TrainingRegistry:
         training = ledger.deploy(
             deployer, training_artifact.abi, training_artifact.bytecode, token, policy
         )
-        token_contract = ledger.web3.eth.contract(address=token, abi=token_artifact.abi)
+        token_contract = ledger.web3.eth.contract(
+            address=to_checksum_address(token), abi=token_artifact.abi
+        )
         minter_role = ledger.call(token_contract.functions.MINTER_ROLE())
         ledger.transact(deployer, token_contract.functions.grantRole(minter_role, training))
         deployment = Deployment(
@@ -243,9 +245,7 @@ class TrainingRegistry:
     def reject_aggregate(
         self, key_holder: LocalAccount, task_id: int, round_number: int, recomputed_digest: bytes
     ) -> TransactionResult:
-        function = self.contract.functions.rejectAggregate(
-            task_id, round_number, recomputed_digest
-        )
+        function = self.contract.functions.rejectAggregate(task_id, round_number, recomputed_digest)
         return self.ledger.transact(key_holder, function)
 
     def vote(

@@ -14,7 +14,6 @@ from fedchain_magics.data import split_iid
 from fedchain_magics.engine.ledger_view import task_history
 
 
-
 @pytest.mark.slow
 def test_three_hospitals_match_a_centralized_model_and_the_ledger_adds_up(
     federation, breast_cancer
@@ -22,8 +21,16 @@ def test_three_hospitals_match_a_centralized_model_and_the_ledger_adds_up(
     split = breast_cancer
     config = TaskConfig(rounds=5, min_participants=3, reward_per_round=90 * TOKEN_UNIT)
     result = simulate(
-        logistic_regression(split), split.X_train, split.y_train, split.X_test, split.y_test,
-        parties=3, rounds=5, config=config, federation=federation, progress=False,
+        logistic_regression(split),
+        split.X_train,
+        split.y_train,
+        split.X_test,
+        split.y_test,
+        parties=3,
+        rounds=5,
+        config=config,
+        federation=federation,
+        progress=False,
     )
     centralized = LogisticRegression(max_iter=1000).fit(split.X_train, split.y_train)
     centralized_accuracy = centralized.score(split.X_test, split.y_test)

@@ -21,7 +21,9 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {helpers!r})
     from engine_helpers import logistic_regression, Split
     from fedchain_magics import Federation, TaskConfig
-    from fedchain_magics.data import load_dataset, split_iid, standardize, train_test_split_stratified
+    from fedchain_magics.data import (
+        load_dataset, split_iid, standardize, train_test_split_stratified,
+    )
 
     X, y = load_dataset("breast_cancer")
     X_train, X_test, y_train, y_test = train_test_split_stratified(X, y, 0.25, seed=0)

@@ -27,9 +27,7 @@ def one_torch_thread():
 
 def small_mlp():
     torch.manual_seed(0)
-    return torch.nn.Sequential(
-        torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
-    )
+    return torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
 
 
 @pytest.mark.slow
@@ -46,10 +44,19 @@ def test_non_iid_digits_reach_a_centralized_mlp(federation, one_torch_thread):
     centralized_accuracy = adapter.evaluate(centralized, X_test, y_test)
 
     result = simulate(
-        small_mlp(), X_train, y_train, X_test, y_test,
-        parties=5, rounds=ROUNDS, split="dirichlet", alpha=0.5,
+        small_mlp(),
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        parties=5,
+        rounds=ROUNDS,
+        split="dirichlet",
+        alpha=0.5,
         config=TaskConfig(min_participants=5, local_epochs=LOCAL_EPOCHS),
-        federation=federation, progress=False, train_options=options,
+        federation=federation,
+        progress=False,
+        train_options=options,
     )
     label_counts = [np.bincount(shard.y, minlength=10) for shard in result.shards]
     assert max(counts.max() / counts.sum() for counts in label_counts) > 0.2, "skewed labels"
