@@ -47,7 +47,7 @@ CHILD = textwrap.dedent(
 @pytest.mark.slow
 def test_a_killed_process_loses_nothing_committed(tmp_path, breast_cancer):
     workspace = tmp_path / "ledger"
-    helpers = os.path.dirname(__file__)
+    helpers = os.path.dirname(os.path.dirname(__file__))
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(helpers=helpers, workspace=str(workspace))],
         stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""Fixtures for the round engine: a fresh ledger per test, small real data sets."""
+"""Shared fixtures: a fresh ledger per test, small real data sets (helpers: engine_helpers.py)."""
 
 from __future__ import annotations
 

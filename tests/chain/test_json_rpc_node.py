@@ -1,0 +1,99 @@
+"""The same engine code against a real JSON-RPC node (Hardhat's, from contracts/node_modules)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from engine_helpers import logistic_regression
+
+from fedchain_magics import Federation, TaskConfig
+from fedchain_magics.chain import ChainConnectionError, ContractRevertError, RoundPhase
+from fedchain_magics.data import split_iid
+
+CONTRACTS = Path(__file__).parents[2] / "contracts"
+HARDHAT = CONTRACTS / "node_modules" / "hardhat" / "internal" / "cli" / "bootstrap.js"
+# Hardhat's first well-known development account: public knowledge, funded only on that node.
+HARDHAT_FAUCET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def node_url():
+    if not HARDHAT.exists():
+        message = "contracts/node_modules has no hardhat: run `cd contracts && npm ci`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    port = _free_port()
+    process = subprocess.Popen(
+        ["node", str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
+        cwd=CONTRACTS,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so the whole node stops with it
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.2)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the Hardhat node did not start within 60 s")
+    yield f"http://127.0.0.1:{port}"
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.mark.slow
+def test_a_round_on_a_real_node(tmp_path, node_url, breast_cancer):
+    split = breast_cancer
+    with Federation.open(tmp_path, url=node_url, faucet_key=HARDHAT_FAUCET_KEY) as federation:
+        assert not federation.ledger.embedded and federation.ledger.chain_id == 31337
+        task = federation.create_task(logistic_regression(split), TaskConfig(min_participants=3))
+        task.coordinator().open_round()
+        shards = split_iid(split.X_train, split.y_train, 3, seed=0)
+        for index, shard in enumerate(shards):
+            party = task.participant(f"party-{index}")
+            party.join()
+            party.submit(party.train(shard.X, shard.y))
+        task.aggregator().aggregate()
+        task.key_holder().decrypt_and_commit()
+        vote = task.validator("validator-1").vote(split.X_test, split.y_test)
+        assert vote.accept and vote.aggregate_verified
+        assert task.round_state(1).phase == RoundPhase.ACCEPTED
+
+        # A node's revert comes back as JSON-RPC error data: decoded the same way, nothing sent.
+        height = federation.ledger.block_number()
+        with pytest.raises(ContractRevertError) as caught:
+            federation.registry.join(task.participant("party-0").account, task.task_id)
+        assert caught.value.error_name == "TrainingAlreadyJoined"
+        assert federation.ledger.block_number() == height
+
+    # The deployment is recorded per chain id: a new session on the same node finds it.
+    with Federation.open(tmp_path, url=node_url) as again:
+        assert again.registry.task_count() == 1
+
+
+def test_an_unreachable_node_is_a_clear_error(tmp_path):
+    with pytest.raises(
+        ChainConnectionError, match=re.escape("no Ethereum node answered at http://127.0.0.1:9 ")
+    ):
+        Federation.open(tmp_path, url="http://127.0.0.1:9")
