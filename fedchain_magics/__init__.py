@@ -4,6 +4,8 @@ The Python API (``Federation``, ``TaskConfig``, ``simulate``) is the product's c
 magics and widgets are a thin skin over it.
 """
 
+from typing import Any
+
 from .engine import (
     TOKEN_UNIT,
     FederatedTask,
@@ -16,6 +18,21 @@ from .engine import (
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext fedchain_magics``: register the magics (IPython is imported only here)."""
+    from .magics import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext fedchain_magics``: remove the magics, close the views and the ledger."""
+    from .magics import unload
+
+    unload(ipython)
+
+
 __all__ = [
     "TOKEN_UNIT",
     "FederatedTask",
@@ -24,5 +41,7 @@ __all__ = [
     "LedgerEvent",
     "TaskConfig",
     "__version__",
+    "load_ipython_extension",
     "simulate",
+    "unload_ipython_extension",
 ]

@@ -9,6 +9,7 @@ validator:   verifies, evaluates the new model on its own data, and votes on-cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from ..chain import RoundPhase, TransactionResult
 from ..crypto import load_scheme
 from ..models import adapter_for
-from ..storage import digest_of
+from ..storage import BlobStore, digest_of
 from .errors import AggregateMismatchError, RoleError, RoundNotReadyError
 from .task import decode_model, encode_model
 
@@ -78,6 +79,21 @@ class VoteResult:
     previous_metric: float
     aggregate_verified: bool
     transaction: TransactionResult
+
+
+def _store_and_commit(
+    store: BlobStore, blob: bytes, commit: Callable[[bytes], TransactionResult]
+) -> tuple[bytes, TransactionResult]:
+    """Store ``blob``, then ``commit(digest)``; if the commitment is refused, a blob stored
+    just now is removed again, so a refused step leaves the workspace as it was."""
+    newly_stored = not store.has(digest_of(blob))
+    digest = store.put(blob)
+    try:
+        return digest, commit(digest)
+    except BaseException:
+        if newly_stored:
+            store.delete(digest)
+        raise
 
 
 class _Role:
@@ -252,9 +268,12 @@ class Aggregator(_Role):
         self, round_number: int, aggregate: bytes, update_count: int = 0
     ) -> AggregateResult:
         """Store an aggregate blob and commit its digest (``aggregate`` does the summing)."""
-        digest = self.federation.store.put(aggregate)
-        result = self.registry.commit_aggregate(
-            self.account, self.task.task_id, round_number, digest
+        digest, result = _store_and_commit(
+            self.federation.store,
+            aggregate,
+            lambda digest: self.registry.commit_aggregate(
+                self.account, self.task.task_id, round_number, digest
+            ),
         )
         self._emit("aggregate_committed", result, f"round {round_number} aggregated", round_number)
         return AggregateResult(self.task.task_id, round_number, digest, update_count, result)
@@ -293,8 +312,13 @@ class KeyHolder(_Role):
         total_weight = state.total_samples / self.task.config.sample_scale
         base = self.task.global_parameters()
         parameters = base + summed[: base.size] / total_weight
-        digest = self.federation.store.put(encode_model(parameters))
-        result = self.registry.commit_model(self.account, self.task.task_id, number, digest)
+        digest, result = _store_and_commit(
+            self.federation.store,
+            encode_model(parameters),
+            lambda digest: self.registry.commit_model(
+                self.account, self.task.task_id, number, digest
+            ),
+        )
         self._emit("model_committed", result, f"round {number} model decrypted", number)
         return ModelResult(self.task.task_id, number, digest, parameters, result)
 

@@ -1,0 +1,126 @@
+"""``%fedchain``: start, connect to, inspect and stop the ledger this kernel uses."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from IPython.core.error import UsageError
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, kwds, magic_arguments
+
+from ..engine.federation import DEFAULT_WORKSPACE
+from ._arguments import expect, parse, refuse, route
+from ._base import FedchainMagics
+from ._errors import reports_errors
+
+USAGE = """fedchain start [--dir .fedchain]
+  %%fedchain connect URL [--dir .fedchain] [--faucet-key-env VAR]
+  %%fedchain status
+  %%fedchain stop
+  %%fedchain --traceback on|off"""
+
+
+@magics_class
+class FedChainMagics(FedchainMagics):
+    @line_magic
+    @magic_arguments()
+    @kwds(usage=USAGE)
+    @argument("command", nargs="?", help="start, connect, status or stop")
+    @argument("url", nargs="*", metavar="URL", help="connect: a JSON-RPC node, http://...")
+    @argument(
+        "--dir",
+        default=None,
+        metavar="DIR",
+        help=f"start, connect: the ledger directory (default {DEFAULT_WORKSPACE}); it holds the "
+        "chain, the encrypted keystore, the keys and the blobs",
+    )
+    @argument(
+        "--faucet-key-env",
+        default=None,
+        metavar="VAR",
+        help="connect: the environment variable holding the private key that pays new "
+        "accounts' gas",
+    )
+    @argument(
+        "--traceback",
+        choices=("on", "off"),
+        default=None,
+        help="on: show full Python tracebacks instead of one-line errors",
+    )
+    @reports_errors
+    def fedchain(self, line: str) -> None:
+        """Start (or restore) the in-process chain, or connect to a node; status; stop."""
+        arguments = parse(self.fedchain, line)
+        if arguments.traceback is not None:
+            self.state.show_tracebacks = arguments.traceback == "on"
+            if arguments.command is None:
+                shown = "full tracebacks" if self.state.show_tracebacks else "one-line errors"
+                print(f"fedchain errors now show {shown}")
+                return
+        handler = route("fedchain", arguments.command, self.COMMANDS)
+        handler(self, arguments)
+
+    def _start(self, arguments: argparse.Namespace) -> None:
+        expect("fedchain start", arguments.url, [])
+        refuse("fedchain start", arguments, ["faucet_key_env"])
+        self._open(arguments.dir or DEFAULT_WORKSPACE, url=None, faucet_key=None)
+
+    def _connect(self, arguments: argparse.Namespace) -> None:
+        (url,) = expect("fedchain connect", arguments.url, ["URL"])
+        faucet_key = None
+        if arguments.faucet_key_env is not None:
+            faucet_key = os.environ.get(arguments.faucet_key_env)
+            if not faucet_key:
+                raise UsageError(
+                    f"fedchain: the environment variable {arguments.faucet_key_env} is not set; "
+                    "put the faucet's private key in it, or leave out --faucet-key-env"
+                )
+        self._open(arguments.dir or DEFAULT_WORKSPACE, url=url, faucet_key=faucet_key)
+
+    def _open(self, directory: str, *, url: str | None, faucet_key: str | None) -> None:
+        if not self.session.holds(directory, url=url):
+            self.state.close_views()  # they follow the ledger that is about to close
+        federation = self.session.open(directory, url=url, faucet_key=faucet_key)
+        ledger = federation.ledger
+        tasks = federation.registry.task_count()
+        where = f"in {federation.workspace.resolve()}" if ledger.embedded else f"at {ledger.url}"
+        print(
+            f"{ledger.network_name} chain {where}: chain id {ledger.chain_id}, "
+            f"block {ledger.block_number()}, {tasks} task(s)"
+        )
+        print(
+            "next: %fedtask list" if tasks else "next: %fedtask create MODEL_VAR [--rounds 5 ...]"
+        )
+
+    def _status(self, arguments: argparse.Namespace) -> None:
+        expect("fedchain status", arguments.url, [])
+        refuse("fedchain status", arguments, ["dir", "faucet_key_env"])
+        federation = self.session.federation
+        if federation is None:
+            print("no chain is running; start one with %fedchain start")
+            return
+        ledger = federation.ledger
+        accounts = [name for name in federation.keystore.names() if name != "deployer"]
+        print(f"network:   {ledger.network_name}, chain id {ledger.chain_id}")
+        print(f"block:     {ledger.block_number()} ({ledger.head_hash()[:18]}...)")
+        print(f"directory: {federation.workspace.resolve()}")
+        print(f"accounts:  {', '.join(accounts) or 'none yet'}")
+        print(f"tasks:     {len(self.session.task_ids())} (see %fedtask list)")
+        print(f"errors:    {'full tracebacks' if self.state.show_tracebacks else 'one line'}")
+
+    def _stop(self, arguments: argparse.Namespace) -> None:
+        expect("fedchain stop", arguments.url, [])
+        refuse("fedchain stop", arguments, ["dir", "faucet_key_env"])
+        federation = self.session.federation
+        if federation is None:
+            print("no chain is running; nothing to stop")
+            return
+        self.state.close_views()
+        self.session.close()
+        print(
+            f"ledger closed; it stays in {federation.workspace.resolve()} "
+            f"(restart it with %fedchain start --dir {federation.workspace})"
+        )
+
+    COMMANDS = {"start": _start, "connect": _connect, "status": _status, "stop": _stop}

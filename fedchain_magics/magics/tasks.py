@@ -1,0 +1,192 @@
+"""``%fedtask``: create a task and open its rounds; list tasks; show one; attach a model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, kwds, magic_arguments
+
+from ..engine import TaskConfig
+from ..widgets import ledger_table
+from ._arguments import expect, names, parse, refuse, route, task_id, token_units
+from ._base import FedchainMagics, tokens
+from ._errors import phase_hint, reports_errors
+
+DEFAULTS = TaskConfig()
+CREATE_OPTIONS = (
+    "name",
+    "rounds",
+    "min_participants",
+    "reward",
+    "validators",
+    "quorum",
+    "scheme",
+    "epochs",
+    "submission_window",
+    "validation_window",
+)
+USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]
+                    [--reward 100] [--validators validator-1] [--quorum 1] [--scheme bfv|ckks]
+                    [--epochs 1] [--submission-window 1000] [--validation-window 1000]
+  %%fedtask list
+  %%fedtask show TASK
+  %%fedtask next TASK
+  %%fedtask use TASK MODEL_VAR"""
+
+
+@magics_class
+class FedTaskMagics(FedchainMagics):
+    @line_magic
+    @magic_arguments()
+    @kwds(usage=USAGE)
+    @argument("command", nargs="?", help="create, list, show, next or use")
+    @argument("values", nargs="*", metavar="MODEL_VAR|TASK", help="what the sub-command acts on")
+    @argument("--name", default=None, help="create: a name for the task")
+    @argument(
+        "--rounds", type=int, default=None, help=f"create: rounds (default {DEFAULTS.rounds})"
+    )
+    @argument(
+        "--min-participants",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"create: updates a round needs (default {DEFAULTS.min_participants})",
+    )
+    @argument(
+        "--reward",
+        default=None,
+        metavar="TOKENS",
+        help="create: reward tokens shared by an accepted round's contributors (default 100)",
+    )
+    @argument(
+        "--validators",
+        default=None,
+        metavar="NAMES",
+        help="create: comma-separated validator accounts (default validator-1)",
+    )
+    @argument(
+        "--quorum",
+        type=int,
+        default=None,
+        help=f"create: accept votes a round needs (default {DEFAULTS.validator_quorum})",
+    )
+    @argument(
+        "--scheme",
+        choices=("bfv", "ckks"),
+        default=None,
+        help=f"create: homomorphic encryption scheme (default {DEFAULTS.scheme})",
+    )
+    @argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"create: local epochs per round (default {DEFAULTS.local_epochs})",
+    )
+    @argument(
+        "--submission-window",
+        type=int,
+        default=None,
+        metavar="BLOCKS",
+        help=f"create: blocks a round takes updates (default {DEFAULTS.submission_window_blocks})",
+    )
+    @argument(
+        "--validation-window",
+        type=int,
+        default=None,
+        metavar="BLOCKS",
+        help=f"create: blocks a round takes votes (default {DEFAULTS.validation_window_blocks})",
+    )
+    @reports_errors
+    def fedtask(self, line: str) -> Any:
+        """Create a training task for a model held in a notebook variable and open round 1;
+        list the tasks; show one task's rounds; open a task's next round (coordinator); use a
+        model of a task's architecture in this kernel (after reopening a ledger)."""
+        arguments = parse(self.fedtask, line)
+        handler = route("fedtask", arguments.command, self.COMMANDS)
+        if handler is not FedTaskMagics._create:
+            refuse(f"fedtask {arguments.command}", arguments, CREATE_OPTIONS)
+        return handler(self, arguments)
+
+    def _create(self, arguments: argparse.Namespace) -> None:
+        (model_name,) = expect("fedtask create", arguments.values, ["MODEL_VAR"])
+        config = _config(arguments)
+        validators = names(arguments.validators or "validator-1", "--validators")
+        model = self.session.model(model_name)
+        task = self.session.create_task(model, config, validators=validators)
+        symbol = task.federation.registry.token_symbol()
+        label = f" '{config.name}'" if config.name else ""
+        print(
+            f"task {task.task_id}{label} created for {type(model).__name__}: {config.rounds} "
+            f"rounds, {config.scheme} encryption, at least {config.min_participants} updates a "
+            f"round, {tokens(config.reward_per_round, symbol)} a round, validators "
+            f"{', '.join(validators)}"
+        )
+        print(
+            f"round 1 is open; next: %fedjoin {task.task_id} --as NAME --data X_VAR,y_VAR "
+            "for each party"
+        )
+
+    def _list(self, arguments: argparse.Namespace) -> None:
+        expect("fedtask list", arguments.values, [])
+        ids = self.session.task_ids()
+        if not ids:
+            print("no tasks yet; create one with %fedtask create MODEL_VAR")
+        for number in ids:
+            print(_task_line(self.session, number))
+
+    def _show(self, arguments: argparse.Namespace) -> Any:
+        (text,) = expect("fedtask show", arguments.values, ["TASK"])
+        number = task_id(text)
+        print(_task_line(self.session, number))
+        return ledger_table(self.session.require_federation(), number)
+
+    def _next(self, arguments: argparse.Namespace) -> None:
+        (text,) = expect("fedtask next", arguments.values, ["TASK"])
+        number = task_id(text)
+        round_number = self.session.open_next_round(number)
+        print(
+            f"round {round_number} of task {number} is open; "
+            f"next: %%fedtrain {number} --as NAME for each party"
+        )
+
+    def _use(self, arguments: argparse.Namespace) -> None:
+        text, model_name = expect("fedtask use", arguments.values, ["TASK", "MODEL_VAR"])
+        number = task_id(text)
+        model = self.session.model(model_name)
+        self.session.use_model(number, model)
+        print(f"this kernel uses `{model_name}` as task {number}'s model")
+
+    COMMANDS = {"create": _create, "list": _list, "show": _show, "next": _next, "use": _use}
+
+
+def _config(arguments: argparse.Namespace) -> TaskConfig:
+    chosen = {
+        "name": arguments.name,
+        "rounds": arguments.rounds,
+        "min_participants": arguments.min_participants,
+        "validator_quorum": arguments.quorum,
+        "scheme": arguments.scheme,
+        "local_epochs": arguments.epochs,
+        "submission_window_blocks": arguments.submission_window,
+        "validation_window_blocks": arguments.validation_window,
+    }
+    if arguments.reward is not None:
+        chosen["reward_per_round"] = token_units(arguments.reward)
+    return TaskConfig(**{key: value for key, value in chosen.items() if value is not None})
+
+
+def _task_line(session: Any, number: int) -> str:
+    task = session.task(number)
+    state = task.state()
+    round_number, phase = session.phase(task)
+    label = f" '{task.config.name}'" if task.config.name else ""
+    where = f"round {round_number} of {state.params.max_rounds} ({phase.label})"
+    next_step = phase_hint(number, phase)
+    if phase.finished and round_number >= state.params.max_rounds:
+        next_step = f"all rounds done; see the ledger with %fedledger {number}"
+    return (
+        f"task {number}{label}: {where}, {state.participant_count} participant(s), "
+        f"{state.validator_count} validator(s); next: {next_step}"
+    )

@@ -1,0 +1,50 @@
+"""``%name?`` prints each magic's real arguments, as IPython's own magics do."""
+
+from __future__ import annotations
+
+import pytest
+
+USAGE = {
+    "%fedchain": [
+        "%fedchain start [--dir .fedchain]",
+        "%fedchain connect URL [--dir .fedchain] [--faucet-key-env VAR]",
+        "%fedchain status",
+        "%fedchain stop",
+        "--traceback <{on,off}>",
+    ],
+    "%fedtask": [
+        "%fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]",
+        "%fedtask list",
+        "%fedtask show TASK",
+        "%fedtask next TASK",
+        "%fedtask use TASK MODEL_VAR",
+        "--submission-window BLOCKS",
+        "--scheme <{bfv,ckks}>",
+    ],
+    "%fedjoin": [
+        "%fedjoin TASK --as NAME --data X_VAR,y_VAR [--validator]",
+        "--as NAME",
+        "--data <X_VAR,y_VAR>",
+        "--validator",
+    ],
+    "%%fedtrain": ["%%fedtrain TASK --as NAME [--model VAR]", "--model VAR", "global_model"],
+    "%fedsubmit": ["%fedsubmit TASK --as NAME", "--as NAME"],
+    "%fedaggregate": ["%fedaggregate TASK", "decrypt it and commit the new global model"],
+    "%fedvalidate": ["%fedvalidate TASK --as NAME [--data X_VAR,y_VAR]", "--data <X_VAR,y_VAR>"],
+    "%fedrewards": ["%fedrewards [TASK] [--claim --as NAME | --claim-all]", "--claim-all"],
+    "%fedledger": ["%fedledger [TASK]", "live"],
+    "%fedsim": [
+        "%fedsim MODEL_VAR --data X_VAR,y_VAR --test X_VAR,y_VAR [--parties 3] [--rounds 5]",
+        "--split <{iid,dirichlet}>",
+        "--alpha ALPHA",
+    ],
+}
+
+
+@pytest.mark.parametrize(("magic", "expected"), USAGE.items(), ids=USAGE.keys())
+def test_question_mark_prints_the_arguments(ipython, capsys, magic, expected):
+    ipython.run_line_magic("pinfo", magic)  # what `%fedjoin?` runs
+    shown = capsys.readouterr().out
+    assert "Docstring:" in shown
+    for text in expected:
+        assert text in shown
