@@ -210,17 +210,13 @@ class Participant(_Role):
             )
         weight = update.samples / self.task.config.sample_scale
         ciphertext = self.task.public_scheme.encrypt(update.delta * weight)
-        digest = digest_of(ciphertext)
-        newly_stored = not self.federation.store.has(digest)
-        self.federation.store.put(ciphertext)
-        try:
-            result = self.registry.commit_update(
+        digest, result = _store_and_commit(
+            self.federation.store,
+            ciphertext,
+            lambda digest: self.registry.commit_update(
                 self.account, self.task.task_id, update.round, digest, update.samples
-            )
-        except BaseException:
-            if newly_stored:
-                self.federation.store.delete(digest)
-            raise
+            ),
+        )
         self._emit(
             "update_committed",
             result,
