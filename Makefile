@@ -4,8 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 CONTRACTS_STAMP := contracts/node_modules/.installed-stamp
+# The JupyterLab sidebar: built with the venv's jlpm, installed into the venv.
+LABEXTENSION_STAMP := $(VENV)/.labextension-stamp
+LABEXTENSION_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) \
+	labextension/package.json labextension/yarn.lock labextension/tsconfig.json \
+	labextension/pyproject.toml labextension/install.json \
+	fedchain_magics/sidebar/message_schema.json
+JLPM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CURDIR)/$(VENV)/bin/jlpm
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: venv test lint typecheck demo bench contracts clean
+.PHONY: labextension labextension-test chromium lab sidebar-screenshot
 
 venv: $(STAMP)
 
@@ -30,13 +41,43 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy fedchain_magics
 
-## test: everything CI runs
-test: $(STAMP) $(CONTRACTS_STAMP)
+## labextension: build the sidebar extension and install it into the venv (only when changed)
+labextension: $(LABEXTENSION_STAMP)
+
+$(LABEXTENSION_STAMP): $(STAMP) $(LABEXTENSION_SOURCES)
+	cd labextension && $(JLPM) install --immutable
+	cd labextension && $(JLPM) build:prod
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation ./labextension
+	touch $@
+
+## labextension-test: the sidebar's jest tests (model, views, the message schema contract)
+labextension-test: $(LABEXTENSION_STAMP)
+	cd labextension && $(JLPM) test --silent
+
+## chromium: Debian's Chromium for the browser tests (installed only when missing)
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
+## lab: JupyterLab with the sidebar, notebooks/ as its root
+lab: $(LABEXTENSION_STAMP)
+	mkdir -p notebooks
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=notebooks
+
+## sidebar-screenshot: rerun the browser round test and refresh docs/images/sidebar.png
+sidebar-screenshot: $(STAMP) $(LABEXTENSION_STAMP) chromium
+	$(PY) -m pytest -q tests/ui/test_sidebar_round.py
+	cp build/screenshots/sidebar-round-light.png docs/images/sidebar.png
+
+## test: everything CI runs (the browser tests included)
+test: $(STAMP) $(CONTRACTS_STAMP) $(LABEXTENSION_STAMP) chromium
 	$(MAKE) lint
 	$(MAKE) typecheck
+	$(MAKE) labextension-test
 	$(PY) -m pytest
 
-## demo: a headless 3-party encrypted round; prints the ledger and balances
+## demo: run notebooks/01-quickstart.ipynb headless; print its summary (accuracy per round vs
+## centralized, ledger totals, balances); write build/01-quickstart.html
 demo: $(STAMP)
 	$(PY) -m fedchain_magics.demo
 

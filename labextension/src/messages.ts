@@ -48,6 +48,14 @@ export interface INetwork {
   connected: boolean;
 }
 
+/**
+ * Whether the kernel has no ledger open yet (before `%fedchain start`): the kernel then
+ * sends a network that is not connected and has chain id 0, which no real chain uses.
+ */
+export function isNoLedger(network: INetwork): boolean {
+  return !network.connected && network.chain_id === 0;
+}
+
 export interface IContribution {
   participant: string;
   name: string | null;

@@ -334,6 +334,30 @@ class LabPage:
             SIDEBAR_ID,
         )
 
+    def resize_sidebar(self, width_px: int, window_height_px: int | None = None) -> None:
+        """Drag the left area's split handle until the sidebar is `width_px` wide, as a user
+        would; `window_height_px` also makes the browser window taller (for screenshots)."""
+        if window_height_px is not None:
+            viewport = self.page.viewport_size or {"width": 1280}
+            self.page.set_viewport_size({"width": viewport["width"], "height": window_height_px})
+        handle = self.page.locator(
+            "#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)"
+        ).first
+        handle_box = handle.bounding_box()
+        sidebar_box = self.sidebar.bounding_box()
+        assert handle_box is not None and sidebar_box is not None
+        x = handle_box["x"] + handle_box["width"] / 2
+        y = handle_box["y"] + handle_box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + width_px - sidebar_box["width"], y, steps=5)
+        self.page.mouse.up()
+        self.page.wait_for_function(
+            "([id, width]) => Math.abs(document.getElementById(id)"
+            ".getBoundingClientRect().width - width) <= 2",
+            arg=[SIDEBAR_ID, width_px],
+        )
+
     def click_retry(self) -> None:
         self.sidebar.locator(".fc-retry").click()
 

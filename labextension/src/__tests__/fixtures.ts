@@ -206,6 +206,26 @@ export function sampleState(): ILedgerState {
   };
 }
 
+/** What the kernel sends before `%fedchain start` (fedchain_magics.sidebar.state.empty_state). */
+export function noLedgerState(): ILedgerState {
+  return {
+    network: {
+      name: '',
+      chain_id: 0,
+      block_number: 0,
+      embedded: false,
+      ledger_dir: null,
+      url: null,
+      connected: false
+    },
+    tasks: [],
+    balances: [],
+    events: [],
+    token_symbol: '',
+    token_decimals: 0
+  };
+}
+
 export function snapshotMessage(state = sampleState()): ISnapshotMessage {
   return { schema_version: 1, type: 'snapshot', state };
 }

@@ -20,6 +20,7 @@ import {
   eventMessage,
   hex32,
   INVALID_MESSAGES,
+  noLedgerState,
   requestSnapshot,
   snapshotMessage
 } from './fixtures';
@@ -52,7 +53,12 @@ describe('message_schema.json', () => {
   });
 
   it('accepts every valid fixture', () => {
-    for (const message of [snapshotMessage(), eventMessage(), errorMessage()]) {
+    for (const message of [
+      snapshotMessage(),
+      snapshotMessage(noLedgerState()),
+      eventMessage(),
+      errorMessage()
+    ]) {
       expect(schemaErrors(message)).toBe('No errors');
       expect(validateAny(message)).toBe(true);
     }
@@ -108,7 +114,12 @@ describe('parseKernelMessage agrees with the schema', () => {
   );
 
   it('accepts what the schema accepts', () => {
-    for (const message of [snapshotMessage(), eventMessage(), errorMessage()]) {
+    for (const message of [
+      snapshotMessage(),
+      snapshotMessage(noLedgerState()),
+      eventMessage(),
+      errorMessage()
+    ]) {
       expect(parseKernelMessage(message)).toEqual({ kind: 'message', message });
     }
   });

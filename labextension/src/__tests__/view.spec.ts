@@ -1,12 +1,14 @@
 import { LedgerModel } from '../model';
 import { LedgerView } from '../views/ledgerView';
-import { LOAD_COMMAND, UPGRADE_COMMAND } from '../views/status';
+import { LOAD_COMMAND, START_COMMAND, UPGRADE_COMMAND } from '../views/status';
 import {
   ALICE,
   BOB,
   CAROL,
   VALIDATOR,
   eventMessage,
+  noLedgerState,
+  sampleState,
   snapshotMessage
 } from './fixtures';
 import { FakeKernel, trans } from './fakeKernel';
@@ -43,6 +45,29 @@ describe('LedgerView', () => {
     expect($('.fc-command-text')!.textContent).toBe(LOAD_COMMAND);
     expect(LOAD_COMMAND).toBe('%load_ext fedchain_magics');
     expect($('.fc-connection')!.textContent).toContain('round.ipynb');
+  });
+
+  it('asks for %fedchain start when the kernel has no ledger open', () => {
+    const { kernel, $, $$ } = setup();
+    kernel.lastComm.receive(snapshotMessage(noLedgerState()));
+    expect($('.fc-status')!.dataset.status).toBe('connected');
+    expect($('.fc-command-text')!.textContent).toBe(START_COMMAND);
+    expect(START_COMMAND).toBe('%fedchain start');
+    expect($('.fc-no-ledger')!.textContent).toContain('No ledger is open');
+    expect($('.fc-block-number')).toBeNull();
+    expect($('.fc-warning')).toBeNull();
+    expect($$('.fc-round')).toHaveLength(0);
+    expect($$('.fc-balance')).toHaveLength(0);
+  });
+
+  it('warns when a node stops answering, keeping its figures', () => {
+    const { kernel, $ } = setup();
+    const state = sampleState();
+    state.network = { ...state.network, connected: false };
+    kernel.lastComm.receive(snapshotMessage(state));
+    expect($('.fc-warning')!.textContent).toContain('does not answer');
+    expect($('.fc-block-number')!.dataset.blockNumber).toBe('15');
+    expect($('.fc-no-ledger')).toBeNull();
   });
 
   it('Retry opens a new comm', () => {

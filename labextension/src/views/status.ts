@@ -1,11 +1,14 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { INetwork } from '../messages';
+import { INetwork, isNoLedger } from '../messages';
 import type { LedgerProblem, LedgerStatus } from '../model';
 import { h } from './dom';
 
 /** What a notebook user runs to give the kernel the ledger comm target. */
 export const LOAD_COMMAND = '%load_ext fedchain_magics';
+
+/** What a notebook user runs to open a ledger once the extension is loaded. */
+export const START_COMMAND = '%fedchain start';
 
 /** What fixes a schema mismatch between the kernel side and this sidebar. */
 export const UPGRADE_COMMAND =
@@ -184,6 +187,18 @@ function networkView(
 ): HTMLElement {
   if (!network) {
     return h('div', { class: 'fc-network' });
+  }
+  if (isNoLedger(network)) {
+    return h(
+      'div',
+      { class: 'fc-network fc-no-ledger', 'data-connected': 'false' },
+      h(
+        'p',
+        { class: 'fc-hint' },
+        trans.__('No ledger is open in this kernel yet. Run this in a cell:')
+      ),
+      command(START_COMMAND, trans)
+    );
   }
   const where = network.embedded
     ? network.ledger_dir
