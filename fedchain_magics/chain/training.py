@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -23,6 +24,8 @@ from .errors import DeploymentNotFoundError
 from .ledger import Ledger, TransactionResult
 
 DEPLOYMENT_FILENAME = "deployment.json"
+REORG_DEPTH_BLOCKS = 12
+"""On a JSON-RPC node, logs this close to the head are re-read each time (they may change)."""
 
 
 class RoundPhase(IntEnum):
@@ -134,6 +137,9 @@ class TrainingRegistry:
         self.token: Contract = web3.eth.contract(
             address=to_checksum_address(deployment.token), abi=load_artifact("FedToken").abi
         )
+        self._log_cache: dict[str, _CachedLogs] = {}
+        self._log_lock = threading.Lock()
+        self._gas_cache: dict[str, int] = {}
 
     # -- deployment ---------------------------------------------------------------------------
 
@@ -352,11 +358,7 @@ class TrainingRegistry:
 
     def update_commitments(self, task_id: int, round_number: int) -> list[UpdateCommitment]:
         """Every update committed in a round, in chain order, read from the event log."""
-        logs = self.contract.events.UpdateCommitted().get_logs(
-            from_block=self.deployment.deployed_at_block,
-            argument_filters={"taskId": task_id, "round": round_number},
-        )
-        commitments = [
+        return [
             UpdateCommitment(
                 participant=str(log["args"]["participant"]),
                 update_digest=bytes(log["args"]["updateDigest"]),
@@ -365,9 +367,48 @@ class TrainingRegistry:
                 log_index=int(log["logIndex"]),
                 tx_hash="0x" + bytes(log["transactionHash"]).hex(),
             )
-            for log in logs
+            for log in self.event_logs("UpdateCommitted", taskId=task_id, round=round_number)
         ]
-        return sorted(commitments, key=lambda c: (c.block_number, c.log_index))
+
+    def event_logs(self, event_name: str, **argument_filters: Any) -> list[Any]:
+        """Every ``event_name`` log of the registry since deployment, in chain order, whose
+        arguments equal ``argument_filters``.
+
+        Logs are read from the node once: each call fetches only the blocks mined since the
+        previous one (scanning from deployment on every call costs time quadratic in the chain's
+        length on the in-process chain). On a JSON-RPC node the newest
+        ``REORG_DEPTH_BLOCKS`` blocks are re-read every time, in case they were replaced.
+        """
+        with self._log_lock:
+            cached = self._log_cache.setdefault(event_name, _CachedLogs([], 0))
+            head = self.ledger.block_number()
+            settled = head if self.ledger.embedded else max(head - REORG_DEPTH_BLOCKS, 0)
+            start = max(cached.next_block, self.deployment.deployed_at_block)
+            event = getattr(self.contract.events, event_name)()
+            if start <= settled:
+                cached.logs.extend(event.get_logs(from_block=start, to_block=settled))
+                cached.next_block = settled + 1
+            logs = list(cached.logs)
+            if settled < head:
+                logs.extend(event.get_logs(from_block=max(start, settled + 1), to_block=head))
+        return [
+            log
+            for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+            if all(log["args"][name] == value for name, value in argument_filters.items())
+        ]
+
+    def gas_used(self, tx_hash: str) -> int:
+        """The gas a mined transaction used (cached: receipts never change)."""
+        if tx_hash not in self._gas_cache:
+            receipt = self.ledger.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            self._gas_cache[tx_hash] = int(receipt["gasUsed"])
+        return self._gas_cache[tx_hash]
+
+
+@dataclass
+class _CachedLogs:
+    logs: list[Any]
+    next_block: int
 
 
 def _nonzero(digest: bytes) -> bytes | None:

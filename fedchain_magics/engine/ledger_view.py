@@ -54,7 +54,6 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
     """
     federation = task.federation
     registry = federation.registry
-    web3 = federation.ledger.web3
     names = federation.names_by_address()
     state = task.state()
     summaries = []
@@ -64,7 +63,6 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
         round_state = registry.round(task.task_id, number)
         contributions = []
         for commitment in registry.update_commitments(task.task_id, number):
-            receipt = web3.eth.get_transaction_receipt(commitment.tx_hash)  # type: ignore[arg-type]
             key = (number, commitment.participant.lower())
             reward = claimed.get(key)
             if reward is None and round_state.phase == RoundPhase.ACCEPTED:
@@ -76,7 +74,7 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
                     samples=commitment.samples,
                     update_digest=commitment.update_digest,
                     block_number=commitment.block_number,
-                    gas_used=int(receipt["gasUsed"]),
+                    gas_used=registry.gas_used(commitment.tx_hash),
                     reward=reward,
                     claimed=key in claimed,
                 )
@@ -110,10 +108,7 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
 
 def _claimed_rewards(task: FederatedTask) -> dict[tuple[int, str], int]:
     registry = task.federation.registry
-    logs = registry.contract.events.RewardClaimed().get_logs(
-        from_block=registry.deployment.deployed_at_block,
-        argument_filters={"taskId": task.task_id},
-    )
+    logs = registry.event_logs("RewardClaimed", taskId=task.task_id)
     return {
         (int(log["args"]["round"]), str(log["args"]["participant"]).lower()): int(
             log["args"]["amount"]
@@ -124,10 +119,7 @@ def _claimed_rewards(task: FederatedTask) -> dict[tuple[int, str], int]:
 
 def _votes(task: FederatedTask) -> dict[int, list[dict[str, Any]]]:
     registry = task.federation.registry
-    logs = registry.contract.events.VoteCast().get_logs(
-        from_block=registry.deployment.deployed_at_block,
-        argument_filters={"taskId": task.task_id},
-    )
+    logs = registry.event_logs("VoteCast", taskId=task.task_id)
     votes: dict[int, list[dict[str, Any]]] = {}
     for log in logs:
         votes.setdefault(int(log["args"]["round"]), []).append(

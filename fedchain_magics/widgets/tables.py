@@ -209,10 +209,7 @@ def _all_tasks_text(count: int) -> str:
 def _rejected_aggregates(federation: Federation, task_id: int) -> list[tuple[int, int]]:
     """Rounds whose aggregate the key holder found not to be the sum of the updates."""
     registry = federation.registry
-    logs = registry.contract.events.AggregateRejected().get_logs(
-        from_block=registry.deployment.deployed_at_block,
-        argument_filters={"taskId": task_id},
-    )
+    logs = registry.event_logs("AggregateRejected", taskId=task_id)
     return [(int(log["args"]["taskId"]), int(log["args"]["round"])) for log in logs]
 
 

@@ -51,3 +51,22 @@ def test_a_journal_without_a_chain_is_reported(tmp_path):
     (tmp_path / JOURNAL_FILENAME).write_bytes(b"\x00\x00\x00\x04\x00\x00\x00\x00junk")
     with pytest.raises(LedgerCorruptError, match="move it aside"):
         Ledger.open_embedded(tmp_path)
+
+
+def test_event_logs_are_read_incrementally_and_filtered(tmp_path):
+    from fedchain_magics.chain import TaskParams, TrainingRegistry
+
+    ledger = Ledger.open_embedded(tmp_path)
+    keystore = Keystore(tmp_path / "keys", passphrase="p")
+    deployer = keystore.create("deployer")
+    ledger.fund(deployer.address)
+    registry = TrainingRegistry.deploy(ledger, deployer)
+    params = TaskParams(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 1, 3, 1, 100, 100, 10)
+    for _ in range(2):
+        registry.create_task(deployer, params, deployer.address, deployer.address)
+    assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated")] == [1, 2]
+    registry.create_task(deployer, params, deployer.address, deployer.address)
+    # Only the new block is read, and filters apply to the cached and the new logs alike.
+    assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated")] == [1, 2, 3]
+    assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated", taskId=2)] == [2]
+    ledger.close()
