@@ -21,7 +21,7 @@ from ..crypto import load_scheme
 from ..models import adapter_for
 from ..storage import BlobStore, digest_of
 from .errors import AggregateMismatchError, RoleError, RoundNotReadyError
-from .task import decode_model, encode_model
+from .task import TOKEN_UNIT, decode_model, encode_model
 
 if TYPE_CHECKING:
     from .task import FederatedTask
@@ -228,7 +228,12 @@ class Participant(_Role):
     def claim(self, round_number: int) -> int:
         """Claim this party's reward for an accepted round; returns token base units."""
         amount, result = self.registry.claim_reward(self.account, self.task.task_id, round_number)
-        self._emit("reward_claimed", result, f"{self.name} claimed {amount} units", round_number)
+        self._emit(
+            "reward_claimed",
+            result,
+            f"{self.name} claimed {amount / TOKEN_UNIT:,.4f} reward tokens",
+            round_number,
+        )
         return amount
 
     def claim_all(self) -> int:
