@@ -147,3 +147,21 @@ def check_already_initialized(model: Any, classes: Any) -> None:
             f"{classes_to_json(model.classes_)}, not {classes_to_json(requested)}; "
             "start from a fresh (unfitted) model to change its classes"
         )
+
+
+def training_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(X, y) as arrays and whether ``model`` is a classifier, refusing labels it cannot know."""
+    X_array, y_array = as_arrays(X, y)
+    classifier = bool(is_classifier(model))
+    if classifier:
+        check_labels_known(model, y_array)
+    return X_array, y_array, classifier
+
+
+def check_layout_unchanged(model: Any, before: Any, after: Any) -> None:
+    """Local training must not change the parameter layout every party shares."""
+    if after != before:
+        raise ModelError(
+            f"local training changed {short_name(model)}'s parameter layout; "
+            "check that X has the same features the model was initialized with"
+        )

@@ -158,10 +158,7 @@ class SklearnLinearAdapter(ModelAdapter):
         reject_options(self.kind, options)
         check_epochs(epochs)
         layout_before = self.layout(model)
-        X_array, y_array = as_arrays(X, y)
-        classifier = is_classifier(model)
-        if classifier:
-            _sklearn.check_labels_known(model, y_array)
+        X_array, y_array, classifier = _sklearn.training_data(model, X, y)
         overrides = _sklearn.seeded_random_state(seed)
         if hasattr(model, "partial_fit"):
             if learning_rate is not None:
@@ -182,11 +179,7 @@ class SklearnLinearAdapter(ModelAdapter):
             classes = model.classes_ if classifier else None
             with _sklearn.temporary_params(model, **overrides):
                 _sklearn.fit_all_classes(model, X_array, y_array, classes)
-        if self.layout(model) != layout_before:
-            raise ModelError(
-                f"local training changed {_sklearn.short_name(model)}'s parameter layout; "
-                "check that X has the same features the model was initialized with"
-            )
+        _sklearn.check_layout_unchanged(model, layout_before, self.layout(model))
         return model
 
     def evaluate(self, model: Any, X: Any, y: Any) -> float:

@@ -36,7 +36,6 @@ from .base import (
     reject_options,
     unflatten,
 )
-from .errors import ModelError
 
 _STOCHASTIC_SOLVERS = ("adam", "sgd")
 
@@ -130,10 +129,7 @@ class SklearnMLPAdapter(ModelAdapter):
         reject_options(self.kind, options)
         check_epochs(epochs)
         layout_before = self.layout(model)
-        X_array, y_array = as_arrays(X, y)
-        classifier = is_classifier(model)
-        if classifier:
-            _sklearn.check_labels_known(model, y_array)
+        X_array, y_array, classifier = _sklearn.training_data(model, X, y)
         overrides = _sklearn.seeded_random_state(seed)
         if batch_size is not None:
             # scikit-learn warns (and clips) when a batch exceeds the data.
@@ -155,11 +151,7 @@ class SklearnMLPAdapter(ModelAdapter):
             classes = model.classes_ if classifier else None
             with _sklearn.temporary_params(model, **overrides):
                 _sklearn.fit_all_classes(model, X_array, y_array, classes)
-        if self.layout(model) != layout_before:
-            raise ModelError(
-                f"local training changed {_sklearn.short_name(model)}'s parameter layout; "
-                "check that X has the same features the model was initialized with"
-            )
+        _sklearn.check_layout_unchanged(model, layout_before, self.layout(model))
         return model
 
     def evaluate(self, model: Any, X: Any, y: Any) -> float:
