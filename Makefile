@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip check  # the lock must hold every dependency pyproject.toml declares
 	touch $@
 
 $(CONTRACTS_STAMP): contracts/package.json contracts/package-lock.json
