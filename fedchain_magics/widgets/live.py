@@ -21,6 +21,7 @@ import contextlib
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from . import _html
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..engine import Federation, LedgerEvent
 
 
-class _LiveView:
+class _LiveView(ABC):
     """Subscribe to a federation's events and keep a widget and static outputs rendered."""
 
     def __init__(self, federation: Federation, *, min_interval_s: float = 0.2) -> None:
@@ -52,13 +53,14 @@ class _LiveView:
 
     # -- what subclasses provide ---------------------------------------------------------------
 
+    @abstractmethod
     def _render(self) -> str:
-        raise NotImplementedError
+        """The view's current HTML."""
 
     def _wants(self, event: LedgerEvent) -> bool:
         return True
 
-    def _observe(self, event: LedgerEvent) -> None:
+    def _observe(self, event: LedgerEvent) -> None:  # noqa: B027 - optional hook, no-op default
         """Remember what an event says that the chain does not (e.g. a verification)."""
 
     # -- public ----------------------------------------------------------------------------------
