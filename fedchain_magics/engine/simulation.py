@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,55 @@ class SimulationResult:
 
     def rows(self) -> list[dict[str, Any]]:
         return [record.__dict__.copy() for record in self.records]
+
+    def to_dataframe(self) -> Any:
+        """One row per round (pandas is imported only here)."""
+        import pandas
+
+        return pandas.DataFrame(self.rows(), columns=list(RoundRecord.__dataclass_fields__))
+
+    def __repr__(self) -> str:
+        return (
+            f"<SimulationResult: task {self.task.task_id}, {len(self.parties)} parties, "
+            f"{len(self.records)} rounds, final metric {self.final_metric:.4f}>"
+        )
+
+    def _repr_html_(self) -> str:
+        header = "".join(
+            f"<th>{escape(name)}</th>"
+            for name in (
+                "round",
+                "accepted",
+                "metric",
+                "verified",
+                "updates",
+                "ciphertext bytes",
+                "gas",
+                "max gas / tx",
+                "seconds",
+            )
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{escape(cell)}</td>"
+                for cell in (
+                    str(r.round),
+                    "yes" if r.accepted else "no",
+                    f"{r.metric:.4f}",
+                    "yes" if r.aggregate_verified else "no",
+                    str(r.updates),
+                    f"{r.ciphertext_bytes:,}",
+                    f"{r.gas_used:,}",
+                    f"{r.max_gas_per_transaction:,}",
+                    f"{r.seconds:.2f}",
+                )
+            )
+            + "</tr>"
+            for r in self.records
+        )
+        caption = escape(repr(self).strip("<>"))
+        return f"<table><caption>{caption}</caption><tr>{header}</tr>{body}</table>"
 
 
 def split_parties(

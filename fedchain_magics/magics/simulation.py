@@ -6,7 +6,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
-from ..engine import TaskConfig
+from ..engine import SimulationResult, TaskConfig
 from ..widgets import LiveBalanceChart, LiveLedgerView
 from ._arguments import data_ref, parse
 from ._base import FedchainMagics
@@ -45,10 +45,11 @@ class FedSimulationMagics(FedchainMagics):
     @argument("--alpha", type=float, default=0.5, help="Dirichlet concentration (default 0.5)")
     @argument("--scheme", choices=("bfv", "ckks"), default="bfv", help="encryption (default bfv)")
     @reports_errors
-    def fedsim(self, line: str) -> None:
+    def fedsim(self, line: str) -> SimulationResult:
         """Simulate N parties end to end on this kernel's ledger: a new task, real keys,
         encryption and transactions for every party and role; a progress bar and live ledger
-        and balance views while it runs."""
+        and balance views while it runs. Returns the ``SimulationResult`` (one record per round;
+        ``.to_dataframe()``), e.g. ``result = %fedsim model --data X,y --test Xt,yt``."""
         arguments = parse(self.fedsim, line)
         if arguments.parties < 1 or arguments.rounds < 1 or arguments.alpha <= 0:
             raise UsageError("fedchain: --parties and --rounds must be at least 1, --alpha above 0")
@@ -85,3 +86,4 @@ class FedSimulationMagics(FedchainMagics):
             )
         number = result.task.task_id
         print(f"task {number} done; next: %fedledger {number}, %fedrewards")
+        return result

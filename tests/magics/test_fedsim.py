@@ -15,7 +15,7 @@ def test_a_small_simulation(ipython, tmp_path, capsys):
     magic(ipython, f"fedchain start --dir {tmp_path / 'ledger'}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        magic(
+        result = magic(
             ipython,
             "fedsim model --data X_train,y_train --test X_test,y_test --parties 2 --rounds 1",
         )
@@ -30,3 +30,7 @@ def test_a_small_simulation(ipython, tmp_path, capsys):
     assert len(state.views) == 2  # the live ledger view and the live balance chart
     assert "party-1" in state.views[0].table()._repr_html_()
     assert state.session.last_simulation.records[0].accepted
+    # %fedsim returns the result, for the next cell: a table in HTML and a DataFrame.
+    assert result is state.session.last_simulation
+    assert "<td>1</td><td>yes</td>" in result._repr_html_()
+    assert list(result.to_dataframe()["accepted"]) == [True]
