@@ -2,64 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 from engine_helpers import logistic_regression
+from hardhat_node import HARDHAT_FAUCET_KEY, hardhat_node
 
 from fedchain_magics import Federation, TaskConfig
 from fedchain_magics.chain import ChainConnectionError, ContractRevertError, RoundPhase
 from fedchain_magics.data import split_iid
 
-CONTRACTS = Path(__file__).parents[2] / "contracts"
-HARDHAT = CONTRACTS / "node_modules" / "hardhat" / "internal" / "cli" / "bootstrap.js"
-# Hardhat's first well-known development account: public knowledge, funded only on that node.
-HARDHAT_FAUCET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def node_url():
-    if not HARDHAT.exists():
-        message = "contracts/node_modules has no hardhat: run `cd contracts && npm ci`"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    port = _free_port()
-    process = subprocess.Popen(
-        ["node", str(HARDHAT), "node", "--hostname", "127.0.0.1", "--port", str(port)],
-        cwd=CONTRACTS,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, so the whole node stops with it
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.2)
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the Hardhat node did not start within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    with hardhat_node() as (url, _stop):
+        yield url
 
 
 @pytest.mark.slow

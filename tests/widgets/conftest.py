@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from widget_helpers import Split, breast_cancer
+from engine_helpers import Split
 
 
 @pytest.fixture(scope="session")
-def split() -> Split:
-    return breast_cancer()
+def split(breast_cancer: Split) -> Split:
+    return breast_cancer

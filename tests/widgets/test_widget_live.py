@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import IPython.display
 import ipywidgets
 import pytest
+from engine_helpers import logistic_regression
 from IPython.core.events import EventManager, available_events
-from widget_helpers import PARTIES, FakeDisplay, logistic_regression, play_round
+from widget_helpers import PARTIES, FakeDisplay, play_round
 
 from fedchain_magics import TOKEN_UNIT, Federation, TaskConfig
 from fedchain_magics.widgets import LiveBalanceChart, LiveLedgerView, ledger_table

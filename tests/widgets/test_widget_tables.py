@@ -7,7 +7,8 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-from widget_helpers import PARTIES, SAMPLES, logistic_regression, play_round
+from engine_helpers import logistic_regression
+from widget_helpers import PARTIES, SAMPLES, play_round
 
 from fedchain_magics import TOKEN_UNIT, Federation, TaskConfig
 from fedchain_magics.engine import UnknownTaskError

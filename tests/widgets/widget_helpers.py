@@ -7,40 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from engine_helpers import Split
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import FederatedTask
-from fedchain_magics.data import load_dataset, standardize, train_test_split_stratified
 from fedchain_magics.engine.roles import Submission
-from fedchain_magics.models import initialize
 
 PARTIES = ("clinic-a", "clinic-b", "clinic-c")
 SAMPLES = (180, 120, 60)  # unequal, so proportional rewards differ
-
-
-@dataclass(frozen=True)
-class Split:
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
-
-
-def breast_cancer() -> Split:
-    X, y = load_dataset("breast_cancer")
-    X_train, X_test, y_train, y_test = train_test_split_stratified(X, y, 0.25, seed=0)
-    X_train, X_test = standardize(X_train, X_test)
-    return Split(X_train, X_test, y_train, y_test)
-
-
-def logistic_regression(split: Split) -> LogisticRegression:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return initialize(
-            LogisticRegression(max_iter=5), split.X_train[:20], split.y_train[:20], classes=[0, 1]
-        )
 
 
 @dataclass
