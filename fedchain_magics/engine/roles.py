@@ -335,12 +335,10 @@ class Validator(_Role):
                 "has committed the new model"
             )
         verified = self.task.verify_round(number).matches
-        template = self.task.require_model()
-        adapter = adapter_for(template)
-        candidate = adapter.clone(template)
-        adapter.set_parameters(
-            candidate, decode_model(self.federation.store.get(state.model_digest))
+        candidate = self.task.model_with(
+            decode_model(self.federation.store.get(state.model_digest))
         )
+        adapter = adapter_for(candidate)
         metric = float(adapter.evaluate(candidate, X, y))
         previous = float(adapter.evaluate(self.task.global_model(), X, y))
         config = self.task.config

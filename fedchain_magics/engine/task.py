@@ -151,10 +151,14 @@ class FederatedTask:
 
     def global_model(self) -> Any:
         """A copy of the template holding the current global parameters."""
+        return self.model_with(self.global_parameters())
+
+    def model_with(self, parameters: np.ndarray) -> Any:
+        """A copy of this kernel's template model holding ``parameters``."""
         template = self.require_model()
         adapter = adapter_for(template)
         model = adapter.clone(template)
-        adapter.set_parameters(model, self.global_parameters())
+        adapter.set_parameters(model, parameters)
         return model
 
     def require_round_model_digest(self, round_number: int) -> bytes:
