@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 CONTRACTS_STAMP := contracts/node_modules/.installed-stamp
 # The JupyterLab sidebar: built with the venv's jlpm, installed into the venv.
 LABEXTENSION_STAMP := $(VENV)/.labextension-stamp
-LABEXTENSION_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) \
+LABEXTENSION_SOURCES := $(shell find labextension/src labextension/style labextension/scripts -type f 2>/dev/null) \
 	labextension/package.json labextension/yarn.lock labextension/tsconfig.json \
 	labextension/pyproject.toml labextension/install.json \
 	fedchain_magics/sidebar/message_schema.json
@@ -47,12 +47,15 @@ labextension: $(LABEXTENSION_STAMP)
 
 $(LABEXTENSION_STAMP): $(STAMP) $(LABEXTENSION_SOURCES)
 	cd labextension && $(JLPM) install --immutable
+	cd labextension && $(JLPM) check:generated  # committed src/generated must match the schema
 	cd labextension && $(JLPM) build:prod
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation ./labextension
 	touch $@
 
-## labextension-test: the sidebar's jest tests (model, views, the message schema contract)
+## labextension-test: the sidebar's jest tests (model, views, the message schema contract), and
+## a check that src/generated (types and validator) is current with message_schema.json
 labextension-test: $(LABEXTENSION_STAMP)
+	cd labextension && $(JLPM) check:generated
 	cd labextension && $(JLPM) test --silent
 
 ## chromium: Debian's Chromium for the browser tests (installed only when missing)

@@ -13,7 +13,8 @@ export default tseslint.config(
       'lib',
       'fedchain_labextension',
       '**/*.js',
-      '**/*.d.ts'
+      '**/*.d.ts',
+      'src/generated'
     ]
   },
   js.configs.recommended,
@@ -57,6 +58,11 @@ export default tseslint.config(
       eqeqeq: 'error',
       'prefer-arrow-callback': 'error'
     }
+  },
+  {
+    // Build scripts run in Node.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } }
   },
   {
     // Tests create short-lived models and views on purpose.

@@ -1,6 +1,8 @@
 /**
  * The contract test: message_schema.json (the one the Python side validates
- * with jsonschema) against the fixtures and against parseKernelMessage.
+ * with jsonschema), compiled here by ajv at test time, against the fixtures,
+ * against the validators generated from it at build time
+ * (src/generated/validate.ts) and against parseKernelMessage, which uses them.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -24,6 +26,7 @@ import {
   requestSnapshot,
   snapshotMessage
 } from './fixtures';
+import * as generated from '../generated/validate';
 
 const SCHEMA_PATH = path.resolve(
   __dirname,
@@ -100,6 +103,59 @@ describe('message_schema.json', () => {
   });
 });
 
+describe('the generated validators (src/generated/validate.ts)', () => {
+  const GENERATED_SOURCE = fs.readFileSync(
+    path.resolve(__dirname, '../generated/validate.ts'),
+    'utf-8'
+  );
+
+  it('need no schema compilation and nothing from ajv at runtime', () => {
+    expect(GENERATED_SOURCE).not.toMatch(/\beval\(|new Function|\brequire\(/);
+    expect(GENERATED_SOURCE).not.toMatch(/^import /m);
+  });
+
+  it('accept every valid fixture and reject every invalid one', () => {
+    for (const message of [
+      snapshotMessage(),
+      snapshotMessage(noLedgerState()),
+      eventMessage(),
+      errorMessage()
+    ]) {
+      expect(generated.validateKernelToFrontend(message)).toBe(true);
+      expect(generated.validateAnyMessage(message)).toBe(true);
+      expect(generated.validateFrontendToKernel(message)).toBe(false);
+    }
+    expect(generated.validateFrontendToKernel(requestSnapshot())).toBe(true);
+    expect(generated.validateKernelToFrontend(requestSnapshot())).toBe(false);
+    for (const invalid of INVALID_MESSAGES) {
+      expect([
+        invalid.name,
+        generated.validateKernelToFrontend(invalid.data)
+      ]).toEqual([invalid.name, false]);
+    }
+  });
+
+  it('agree with the schema on every single-field mutation of the fixtures', () => {
+    const disagreements: string[] = [];
+    let checked = 0;
+    for (const base of [snapshotMessage(), eventMessage(), errorMessage()]) {
+      for (const [where, variant] of mutations(base, REPLACEMENTS)) {
+        const schemaSays = validateKernelMessage(variant) as boolean;
+        const generatedSays = generated.validateKernelToFrontend(variant);
+        const anySays = generated.validateAnyMessage(variant);
+        checked += 1;
+        if (schemaSays !== generatedSays || schemaSays !== anySays) {
+          disagreements.push(
+            `${where}: schema ${schemaSays}, generated ${generatedSays}/${anySays}`
+          );
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+    expect(checked).toBeGreaterThan(2000);
+  });
+});
+
 describe('parseKernelMessage agrees with the schema', () => {
   it.each(INVALID_MESSAGES.map(c => [c.name, c] as const))(
     'rejects what the schema rejects: %s',
@@ -130,27 +186,10 @@ describe('parseKernelMessage agrees with the schema', () => {
    * exactly the variants that ajv accepts.
    */
   it('on every single-field mutation of the fixtures', () => {
-    const replacements: unknown[] = [
-      null,
-      true,
-      0,
-      7,
-      -1,
-      1.5,
-      '',
-      'x',
-      '12',
-      '0x' + 'ab'.repeat(20),
-      hex32('ab'),
-      'accepted',
-      'vote_cast',
-      [],
-      {}
-    ];
     let checked = 0;
     const disagreements: string[] = [];
     for (const base of [snapshotMessage(), eventMessage(), errorMessage()]) {
-      for (const [where, variant] of mutations(base, replacements)) {
+      for (const [where, variant] of mutations(base, REPLACEMENTS)) {
         const schemaSays = validateKernelMessage(variant) as boolean;
         const parserSays = parseKernelMessage(variant).kind === 'message';
         checked += 1;
@@ -165,6 +204,25 @@ describe('parseKernelMessage agrees with the schema', () => {
     expect(checked).toBeGreaterThan(2000);
   });
 });
+
+/** The values each field of a fixture is replaced with, one at a time. */
+const REPLACEMENTS: unknown[] = [
+  null,
+  true,
+  0,
+  7,
+  -1,
+  1.5,
+  '',
+  'x',
+  '12',
+  '0x' + 'ab'.repeat(20),
+  hex32('ab'),
+  'accepted',
+  'vote_cast',
+  [],
+  {}
+];
 
 type Path = (string | number)[];
 
