@@ -2,19 +2,21 @@
 
 py-evm keeps the whole chain in a key-value database. We give it a dictionary database whose
 writes are also appended to a journal file; after every mined block the writes of that block are
-appended as one checksummed frame and fsync'ed. Reopening the directory replays the journal, so
-the chain comes back with the same head hash and the same state. A process killed while a frame
-is being written leaves a torn last frame, which is detected by its checksum and dropped: at most
-the block (one transaction) in flight is lost.
+appended as one checksummed frame and fsync'ed (see :mod:`.journal` for the format and the
+rules). Reopening the directory replays the journal, so the chain comes back with the same head
+hash and the same state. A process killed while a frame is being written leaves a torn last
+frame, which is dropped: at most the block (one transaction) in flight is lost. Any other damage
+refuses to open and leaves the files untouched, with the repair command in the error.
+
+The directory is locked (:mod:`.lock`) for as long as the chain is open, so two processes never
+append to one journal.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-import struct
-import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,97 +31,88 @@ from eth_tester.backends.pyevm.main import (
 )
 
 from .errors import LedgerCorruptError
+from .journal import (
+    JOURNAL_FILENAME,
+    OP_DELETE,
+    OP_SET,
+    CommitRecord,
+    JournalReport,
+    damaged_error,
+    encode_frame,
+    head_of,
+    load_journal,
+    write_commit_record,
+)
+from .lock import LedgerLock
 
-JOURNAL_FILENAME = "chain.journal"
 GENESIS_FILENAME = "genesis.json"
-_FRAME_HEADER = struct.Struct(">II")  # payload length, crc32 of payload
-_OP_SET, _OP_DELETE = 1, 2
 _NUM_FUNDED_ACCOUNTS = 10
+_log = logging.getLogger(__name__)
 
 
 class JournaledMemoryDB(MemoryDB):
-    """A dictionary database that records every write until :meth:`flush` makes them durable."""
+    """A dictionary database that records every write until :meth:`flush` makes them durable.
 
-    def __init__(self, journal_path: Path) -> None:
-        super().__init__()
-        self._journal_path = journal_path
+    It starts from ``contents`` (a replayed journal) and writes nothing until
+    :meth:`start_journal` is called, once the chain over it has loaded.
+    """
+
+    def __init__(self, ledger_dir: Path, contents: dict[bytes, bytes] | None = None) -> None:
+        super().__init__(contents if contents is not None else {})
+        self._ledger_dir = Path(ledger_dir)
         self._pending: list[tuple[int, bytes, bytes]] = []
-        self._replaying = True
-        valid_length = 0
-        if journal_path.exists():
-            valid_length = self._replay(journal_path)
-        self._replaying = False
-        # Open for appending only after dropping a torn tail, so new frames follow valid ones.
-        self._journal = open(journal_path, "ab")  # noqa: SIM115 - held for the chain's lifetime
-        if self._journal.tell() != valid_length:
-            self._journal.truncate(valid_length)
-            self._journal.seek(valid_length)
+        self._journal: Any = None
+        self._journal_bytes = 0
+        self._frames = 0
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         super().__setitem__(key, value)
-        if not self._replaying:
-            self._pending.append((_OP_SET, bytes(key), bytes(value)))
+        self._pending.append((OP_SET, bytes(key), bytes(value)))
 
     def __delitem__(self, key: bytes) -> None:
         super().__delitem__(key)
-        if not self._replaying:
-            self._pending.append((_OP_DELETE, bytes(key), b""))
+        self._pending.append((OP_DELETE, bytes(key), b""))
+
+    def start_journal(self, intact_bytes: int, intact_frames: int) -> None:
+        """Open the journal for appending after its ``intact_bytes`` (dropping a torn tail)."""
+        path = self._ledger_dir / JOURNAL_FILENAME
+        self._journal = open(path, "ab")  # noqa: SIM115 - held for the chain's lifetime
+        if self._journal.tell() != intact_bytes:
+            self._journal.truncate(intact_bytes)
+            self._journal.seek(intact_bytes)
+            os.fsync(self._journal.fileno())
+        self._journal_bytes, self._frames = intact_bytes, intact_frames
+        if intact_frames:
+            self._write_commit_record()
 
     def flush(self) -> None:
-        """Append the writes since the last flush as one frame and fsync it."""
+        """Append the writes since the last flush as one frame, fsync it, record the commit."""
         if not self._pending:
             return
-        payload = b"".join(
-            struct.pack(">BII", op, len(key), len(value)) + key + value
-            for op, key, value in self._pending
-        )
-        frame = _FRAME_HEADER.pack(len(payload), zlib.crc32(payload)) + payload
-        self._journal.write(frame)
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        frame = encode_frame(self._pending)
+        try:
+            self._journal.write(frame)
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
+        except OSError:
+            # A partial frame must not stay in the middle of the journal: cut it off again.
+            self._journal.truncate(self._journal_bytes)
+            raise
         self._pending.clear()
+        self._journal_bytes += len(frame)
+        self._frames += 1
+        self._write_commit_record()
 
     def close(self) -> None:
-        if not self._journal.closed:
+        if self._journal is not None and not self._journal.closed:
             self.flush()
             self._journal.close()
 
-    def _replay(self, path: Path) -> int:
-        """Apply every complete frame; return the byte length of the valid prefix."""
-        data = path.read_bytes()
-        offset = 0
-        for payload, end in _frames(data):
-            for op, key, value in _operations(payload):
-                if op == _OP_SET:
-                    self.kv_store[key] = value
-                else:
-                    self.kv_store.pop(key, None)
-            offset = end
-        return offset
-
-
-def _frames(data: bytes) -> Iterator[tuple[bytes, int]]:
-    offset = 0
-    while offset + _FRAME_HEADER.size <= len(data):
-        length, checksum = _FRAME_HEADER.unpack_from(data, offset)
-        start = offset + _FRAME_HEADER.size
-        payload = data[start : start + length]
-        if len(payload) != length or zlib.crc32(payload) != checksum:
-            return  # a torn or damaged tail: the block in flight when the process died
-        offset = start + length
-        yield payload, offset
-
-
-def _operations(payload: bytes) -> Iterator[tuple[int, bytes, bytes]]:
-    offset = 0
-    while offset < len(payload):
-        op, key_length, value_length = struct.unpack_from(">BII", payload, offset)
-        offset += 9
-        key = payload[offset : offset + key_length]
-        offset += key_length
-        value = payload[offset : offset + value_length]
-        offset += value_length
-        yield op, key, value
+    def _write_commit_record(self) -> None:
+        head = head_of(self.kv_store)
+        if head is not None:
+            record = CommitRecord(self._journal_bytes, self._frames, *head)
+            write_commit_record(self._ledger_dir, record)
 
 
 class DurablePyEVMBackend(PyEVMBackend):
@@ -130,35 +123,60 @@ class DurablePyEVMBackend(PyEVMBackend):
         # in memory. We build the chain over our own journaled database instead.
         self.ledger_dir = Path(ledger_dir)
         self.ledger_dir.mkdir(parents=True, exist_ok=True)
-        genesis_path = self.ledger_dir / GENESIS_FILENAME
-        journal_path = self.ledger_dir / JOURNAL_FILENAME
         self.account_keys = get_default_account_keys(quantity=_NUM_FUNDED_ACCOUNTS)
+        self._lock = LedgerLock.acquire(self.ledger_dir)  # before reading: one writer only
+        try:
+            self.open_report = self._open()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self) -> JournalReport:
+        """Load the chain (writing nothing until it has loaded); return what the journal held."""
+        report, contents = load_journal(self.ledger_dir)
+        if not report.ok:
+            raise damaged_error(report)
         # The chain class (with its VM schedule) comes from eth-tester's own setup helper.
         _, template_chain = setup_tester_chain(num_accounts=_NUM_FUNDED_ACCOUNTS)
         chain_class = type(template_chain)
-        if genesis_path.exists() and journal_path.exists() and journal_path.stat().st_size > 0:
-            self.database = JournaledMemoryDB(journal_path)
-            try:
-                self.chain = chain_class(AtomicDB(self.database))
-            except Exception as error:  # py-evm raises several kinds for a missing head
-                self.database.close()
-                raise LedgerCorruptError(
-                    f"the ledger in {self.ledger_dir} could not be reopened ({error}); "
-                    "move it aside and start a new one"
-                ) from error
-        else:
-            journal_path.unlink(missing_ok=True)
-            genesis_params = get_default_genesis_params()
-            self.database = JournaledMemoryDB(journal_path)
-            genesis_state = generate_genesis_state_for_keys(self.account_keys)
-            self.chain = chain_class.from_genesis(
-                AtomicDB(self.database), genesis_params, genesis_state
-            )
-            self.database.flush()
+        if report.intact_frames == 0:
+            self._create(chain_class)  # a new ledger, or only the genesis frame was in flight
+            return report
+        self.database = JournaledMemoryDB(self.ledger_dir, contents)
+        try:
+            self.chain = chain_class(AtomicDB(self.database))
+            self.chain.get_canonical_head()
+        except Exception as error:  # py-evm raises several kinds for missing state
+            raise LedgerCorruptError(
+                f"the ledger in {self.ledger_dir} could not be reopened ({error}); "
+                f"check it with `python -m fedchain_magics verify {self.ledger_dir}`, "
+                "or move the directory aside to start a new chain"
+            ) from error
+        self.database.start_journal(report.intact_bytes, report.intact_frames)
+        torn = report.torn_tail
+        if torn is not None:
+            _log.warning("ledger %s: %s", self.ledger_dir, torn.message)
+        genesis_path = self.ledger_dir / GENESIS_FILENAME
+        if not genesis_path.exists():  # the process stopped between the genesis frame and this
+            genesis = self.chain.get_canonical_block_header_by_number(0)
             _write_json_atomically(
-                genesis_path,
-                {"timestamp": genesis_params["timestamp"], "chain_id": self.chain.chain_id},
+                genesis_path, {"timestamp": genesis.timestamp, "chain_id": self.chain.chain_id}
             )
+        return report
+
+    def _create(self, chain_class: Any) -> None:
+        genesis_params = get_default_genesis_params()
+        self.database = JournaledMemoryDB(self.ledger_dir)
+        self.database.start_journal(0, 0)
+        genesis_state = generate_genesis_state_for_keys(self.account_keys)
+        self.chain = chain_class.from_genesis(
+            AtomicDB(self.database), genesis_params, genesis_state
+        )
+        self.database.flush()
+        _write_json_atomically(
+            self.ledger_dir / GENESIS_FILENAME,
+            {"timestamp": genesis_params["timestamp"], "chain_id": self.chain.chain_id},
+        )
 
     def mine_blocks(self, num_blocks: int = 1, coinbase: Any = None) -> tuple[bytes, ...]:
         kwargs = {} if coinbase is None else {"coinbase": coinbase}
@@ -167,7 +185,11 @@ class DurablePyEVMBackend(PyEVMBackend):
         return hashes
 
     def close(self) -> None:
-        self.database.close()
+        """Flush the last writes, close the journal and unlock the directory (idempotent)."""
+        try:
+            self.database.close()
+        finally:
+            self._lock.release()
 
 
 def open_embedded_chain(ledger_dir: Path) -> tuple[EthereumTester, DurablePyEVMBackend]:

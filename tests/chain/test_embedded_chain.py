@@ -3,7 +3,7 @@
 import pytest
 
 from fedchain_magics.chain import Keystore, Ledger, LedgerCorruptError
-from fedchain_magics.chain.embedded import JOURNAL_FILENAME
+from fedchain_magics.chain.journal import COMMIT_FILENAME, JOURNAL_FILENAME
 
 
 def test_a_reopened_ledger_has_the_same_head_and_balances(tmp_path):
@@ -29,12 +29,15 @@ def test_a_torn_last_frame_loses_only_the_block_in_flight(tmp_path):
     keystore = Keystore(tmp_path / "keys")
     ledger.fund(keystore.load_or_create("alice").address)
     head, height = ledger.head_hash(), ledger.block_number()
+    commit_before = (tmp_path / COMMIT_FILENAME).read_bytes()
     ledger.fund(keystore.load_or_create("bob").address)
     ledger.close()
     journal = tmp_path / JOURNAL_FILENAME
     content = journal.read_bytes()
-    # A process killed while appending the last block's frame leaves part of it behind.
+    # A process killed while appending the last block's frame leaves part of it behind, and
+    # its commit record still names the block before (it is written after the frame's fsync).
     journal.write_bytes(content[: len(content) - 25])
+    (tmp_path / COMMIT_FILENAME).write_bytes(commit_before)
 
     reopened = Ledger.open_embedded(tmp_path)
     assert reopened.block_number() == height
@@ -46,11 +49,13 @@ def test_a_torn_last_frame_loses_only_the_block_in_flight(tmp_path):
     final.close()
 
 
-def test_a_journal_without_a_chain_is_reported(tmp_path):
+def test_a_journal_without_a_chain_is_refused_untouched(tmp_path):
     Ledger.open_embedded(tmp_path).close()
-    (tmp_path / JOURNAL_FILENAME).write_bytes(b"\x00\x00\x00\x04\x00\x00\x00\x00junk")
-    with pytest.raises(LedgerCorruptError, match="move it aside"):
+    junk = b"\x00\x00\x00\x04\x00\x00\x00\x00junk"
+    (tmp_path / JOURNAL_FILENAME).write_bytes(junk)
+    with pytest.raises(LedgerCorruptError, match="frame 0 .* repair"):
         Ledger.open_embedded(tmp_path)
+    assert (tmp_path / JOURNAL_FILENAME).read_bytes() == junk
 
 
 def test_event_logs_are_read_incrementally_and_filtered(tmp_path):
