@@ -9,8 +9,11 @@ from .errors import (
     ContractRevertError,
     DeploymentNotFoundError,
     InsufficientFundsError,
+    JournalDamagedError,
     LedgerCorruptError,
+    LedgerLockedError,
 )
+from .journal import Finding, JournalReport, verify_journal
 from .keystore import Keystore, KeystoreError
 from .ledger import Ledger, TransactionResult
 from .training import (
@@ -29,11 +32,15 @@ __all__ = [
     "ContractRevertError",
     "Deployment",
     "DeploymentNotFoundError",
+    "Finding",
     "InsufficientFundsError",
+    "JournalDamagedError",
+    "JournalReport",
     "Keystore",
     "KeystoreError",
     "Ledger",
     "LedgerCorruptError",
+    "LedgerLockedError",
     "RoundPhase",
     "RoundState",
     "TaskParams",
@@ -41,4 +48,5 @@ __all__ = [
     "TrainingRegistry",
     "TransactionResult",
     "UpdateCommitment",
+    "verify_journal",
 ]

@@ -342,16 +342,11 @@ def load_journal(ledger_dir: Path) -> tuple[JournalReport, dict[bytes, bytes]]:
         if committed is not None and offset == committed.journal_bytes:
             _check_commit_record(report, committed, heads)
     if committed is not None and report.ok and report.intact_bytes < committed.journal_bytes:
-        report.add(
-            Finding(
-                "truncated",
-                f"it ends after block {report.block_number} at byte {report.intact_bytes} but "
-                f"block {committed.block_number} was committed up to byte "
-                f"{committed.journal_bytes}: the journal was cut short",
-                frame=report.intact_frames,
-                offset_bytes=report.intact_bytes,
-            )
+        reason = (
+            f"the journal ends here but block {committed.block_number} was committed up to "
+            f"byte {committed.journal_bytes}: it was cut short"
         )
+        report.add(_damage("truncated", reason, report.intact_frames, report.intact_bytes, heads))
     if report.ok and heads.hash is not None and not heads.state_is_present():
         report.add(
             Finding(

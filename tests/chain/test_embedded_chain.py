@@ -53,7 +53,7 @@ def test_a_journal_without_a_chain_is_refused_untouched(tmp_path):
     Ledger.open_embedded(tmp_path).close()
     junk = b"\x00\x00\x00\x04\x00\x00\x00\x00junk"
     (tmp_path / JOURNAL_FILENAME).write_bytes(junk)
-    with pytest.raises(LedgerCorruptError, match="frame 0 .* repair"):
+    with pytest.raises(LedgerCorruptError, match=r"frame 0 .* repair"):
         Ledger.open_embedded(tmp_path)
     assert (tmp_path / JOURNAL_FILENAME).read_bytes() == junk
 
