@@ -1,7 +1,8 @@
 /**
  * Unit tests for the sidebar's model, message parser and views (jsdom).
  * The message fixtures are also validated against
- * ../fedchain_magics/sidebar/message_schema.json with ajv.
+ * ../fedchain_magics/sidebar/message_schema.json with ajv, and the formatter
+ * against ../fedchain_magics/sidebar/token_amount_cases.json.
  */
 module.exports = {
   testEnvironment: 'jsdom',
@@ -16,6 +17,8 @@ module.exports = {
     'src/**/*.ts',
     '!src/**/*.d.ts',
     '!src/**/__tests__/**',
+    // Generated from message_schema.json; schema.spec.ts checks it against the schema.
+    '!src/generated/**',
     // Wiring into a running JupyterLab: covered by tests/ui in the repository root.
     '!src/index.ts',
     '!src/icon.ts',

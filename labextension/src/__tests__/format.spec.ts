@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
 import {
   accountLabel,
   addTokenAmounts,
@@ -26,7 +29,7 @@ describe('token amounts', () => {
     );
   });
 
-  it('format in whole tokens', () => {
+  it('format in whole tokens, rounded half up to 4 fraction digits', () => {
     expect(formatTokenAmount('1500000000000000000', 18)).toBe('1.5');
     expect(formatTokenAmount('1234567000000000000000000', 18)).toBe(
       '1,234,567'
@@ -36,7 +39,54 @@ describe('token amounts', () => {
     expect(formatTokenAmount('44444444444444444444', 18)).toBe('44.4444');
     expect(formatTokenAmount('1234', 0)).toBe('1,234');
     expect(formatTokenAmount('5', 1)).toBe('0.5');
+    // The notebook said 234.7418 where the sidebar, truncating, said 234.7417.
+    expect(formatTokenAmount('234741750000000000000', 18)).toBe('234.7418');
+    expect(formatTokenAmount('999950000000000000', 18)).toBe('1');
+    expect(formatTokenAmount('0000', 18)).toBe('0');
+    expect(formatTokenAmount('15', 1, 0)).toBe('2');
+    expect(formatTokenAmount('4', 1, 0)).toBe('< 1');
+    expect(() => formatTokenAmount('1.5', 18)).toThrow(RangeError);
   });
+});
+
+/** The cases the Python side (fedchain_magics) checks its own formatter against. */
+const TOKEN_AMOUNT_CASES: { units: string; decimals: number; text: string }[] =
+  JSON.parse(
+    fs.readFileSync(
+      path.resolve(
+        __dirname,
+        '../../../fedchain_magics/sidebar/token_amount_cases.json'
+      ),
+      'utf-8'
+    )
+  );
+
+describe('token_amount_cases.json (shared with the Python side)', () => {
+  it('has the cases the rule needs', () => {
+    expect(TOKEN_AMOUNT_CASES.length).toBeGreaterThanOrEqual(25);
+    const decimals = new Set(TOKEN_AMOUNT_CASES.map(c => c.decimals));
+    for (const d of [0, 6, 18]) {
+      expect(decimals.has(d)).toBe(true);
+    }
+    const texts = TOKEN_AMOUNT_CASES.map(c => c.text);
+    expect(texts).toEqual(
+      expect.arrayContaining(['0', '< 0.0001', '234.7418'])
+    );
+    expect(
+      TOKEN_AMOUNT_CASES.some(c => BigInt(c.units) > BigInt(2) ** BigInt(64))
+    ).toBe(true);
+    for (const c of TOKEN_AMOUNT_CASES) {
+      expect(Object.keys(c).sort()).toEqual(['decimals', 'text', 'units']);
+      expect(c.units).toMatch(/^(0|[1-9][0-9]*)$/);
+    }
+  });
+
+  it.each(TOKEN_AMOUNT_CASES.map(c => [c.units, c.decimals, c.text] as const))(
+    '%s base units with %d decimals read %p',
+    (units, decimals, text) => {
+      expect(formatTokenAmount(units, decimals)).toBe(text);
+    }
+  );
 });
 
 describe('labels', () => {

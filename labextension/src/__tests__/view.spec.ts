@@ -143,6 +143,27 @@ describe('LedgerView', () => {
     expect($('.fc-mod-latest')).toBeNull();
   });
 
+  it('shows every token amount with the one rounding rule (half up, 4 digits)', () => {
+    const { kernel, $ } = setup();
+    const state = sampleState();
+    // 234.74175 tokens: the notebook rounds it to 234.7418, so must the sidebar.
+    state.tasks[0].reward_per_round = '234741750000000000000';
+    state.tasks[0].rounds[0].contributions[0].reward = '234741750000000000000';
+    state.tasks[0].rounds[1].contributions = [];
+    state.balances[1].balance = '234741750000000000000';
+    state.balances[1].balance_tokens = 234.74175;
+    kernel.lastComm.receive(snapshotMessage(state));
+    expect(
+      $('[data-reward-per-round]')!.textContent!.startsWith('234.7418 FCT')
+    ).toBe(true);
+    const row = $(`.fc-contribution[data-participant="${ALICE}"]`)!;
+    expect(row.lastElementChild!.textContent).toBe('234.7418');
+    const balance = $(`.fc-balance[data-account="${ALICE}"]`)!;
+    expect(balance.querySelector('.fc-balance-amount')!.textContent).toBe(
+      '234.7418 FCT'
+    );
+  });
+
   it('re-renders on each event and marks the newest', () => {
     const { kernel, $ } = setup();
     kernel.lastComm.receive(snapshotMessage());

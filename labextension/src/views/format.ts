@@ -29,31 +29,59 @@ export function addTokenAmounts(a: string, b: string): string {
 }
 
 /**
- * Base units as a token amount: `formatTokenAmount('1500000000000000000', 18)`
- * is `'1.5'`; at most `maxFractionDigits` decimals, truncated, never rounded up.
+ * Base units as a token amount, the one rule the notebook (fedchain_magics) and
+ * the sidebar share, with cases in fedchain_magics/sidebar/token_amount_cases.json:
+ * base units / 10^decimals, rounded half up to `maxFractionDigits` fraction
+ * digits, trailing zeros dropped, the integer part grouped with "," every three
+ * digits. A non-zero amount that rounds to 0 reads `< 0.0001`; zero reads `0`.
+ * `formatTokenAmount('234741750000000000000', 18)` is `'234.7418'`.
+ * Exact for any size (string arithmetic, no floating point).
  */
 export function formatTokenAmount(
   baseUnits: string,
   decimals: number,
   maxFractionDigits = 4
 ): string {
-  const padded = baseUnits.padStart(decimals + 1, '0');
-  const whole = padded.slice(0, padded.length - decimals);
-  const fraction = padded
-    .slice(padded.length - decimals)
-    .slice(0, maxFractionDigits)
-    .replace(/0+$/, '');
-  const groupedWhole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  if (fraction) {
-    return `${groupedWhole}.${fraction}`;
+  if (!/^[0-9]+$/.test(baseUnits)) {
+    throw new RangeError(
+      `expected a decimal string of token base units, got ${JSON.stringify(baseUnits)}`
+    );
   }
-  if (/[1-9]/.test(padded.slice(padded.length - decimals))) {
-    // Less than the smallest digit shown: say so rather than print 0.
-    return whole === '0'
+  const units = baseUnits.replace(/^0+/, '');
+  if (units === '') {
+    return '0';
+  }
+  const padded = units.padStart(decimals + 1, '0');
+  const wholeDigits = padded.length - decimals;
+  const shown = Math.min(decimals, maxFractionDigits);
+  // The digits kept (the whole part and `shown` fraction digits), as one integer.
+  let kept = padded.slice(0, wholeDigits + shown);
+  if (padded.charAt(wholeDigits + shown) >= '5') {
+    kept = incrementDigits(kept);
+  }
+  const whole = kept.slice(0, kept.length - shown).replace(/^0+(?=\d)/, '');
+  const fraction = kept.slice(kept.length - shown).replace(/0+$/, '');
+  if (whole === '0' && fraction === '') {
+    // Less than half the smallest digit shown: say so rather than print 0.
+    return maxFractionDigits > 0
       ? `< 0.${'0'.repeat(maxFractionDigits - 1)}1`
-      : groupedWhole;
+      : '< 1';
   }
-  return groupedWhole;
+  const groupedWhole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction ? `${groupedWhole}.${fraction}` : groupedWhole;
+}
+
+/** A decimal digit string plus one ('0999' -> '1000', '999' -> '1000'). */
+function incrementDigits(digits: string): string {
+  let i = digits.length - 1;
+  while (i >= 0 && digits[i] === '9') {
+    i--;
+  }
+  const zeros = '0'.repeat(digits.length - 1 - i);
+  if (i < 0) {
+    return '1' + zeros;
+  }
+  return digits.slice(0, i) + String(Number(digits[i]) + 1) + zeros;
 }
 
 /** `0x1234…abcd` for an address or digest. */
