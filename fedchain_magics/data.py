@@ -27,6 +27,10 @@ DATASET_NAMES = ("breast_cancer", "digits", "iris", "wine")
 _DIRICHLET_REDRAWS = 10
 
 
+class DataError(ValueError):
+    """Data or split options that cannot be used (a ``ValueError``, one line, what to fix)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Shard:
     """One party's share of the data.
@@ -74,13 +78,13 @@ def split_dirichlet(
     X_array, y_array = _checked_data(X, y, n_parties)
     real = isinstance(alpha, numbers.Real) and not isinstance(alpha, bool)
     if not real or not np.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
+        raise DataError(f"alpha must be a positive finite number, got {alpha!r}")
     if not _is_int(min_samples_per_party) or min_samples_per_party < 1:
-        raise ValueError(
+        raise DataError(
             f"min_samples_per_party must be a positive integer, got {min_samples_per_party!r}"
         )
     if n_parties * min_samples_per_party > len(y_array):
-        raise ValueError(
+        raise DataError(
             f"cannot give each of {n_parties} parties {min_samples_per_party} samples: "
             f"there are only {len(y_array)} samples"
         )
@@ -122,9 +126,7 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     if name not in loaders:
         close = difflib.get_close_matches(str(name), DATASET_NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(
-            f"unknown dataset {name!r}{hint}; choose one of {', '.join(DATASET_NAMES)}"
-        )
+        raise DataError(f"unknown dataset {name!r}{hint}; choose one of {', '.join(DATASET_NAMES)}")
     X, y = loaders[name](return_X_y=True)
     return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 
@@ -137,7 +139,7 @@ def train_test_split_stratified(
 
     X_array, y_array = _checked_pair(X, y)
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
+        raise DataError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
     X_train, X_test, y_train, y_test = train_test_split(
         X_array, y_array, test_size=test_fraction, random_state=seed, stratify=y_array
     )
@@ -152,12 +154,12 @@ def standardize(X_train: Any, X_test: Any) -> tuple[np.ndarray, np.ndarray]:
     train = np.asarray(X_train, dtype=np.float64)
     test = np.asarray(X_test, dtype=np.float64)
     if train.ndim != 2 or test.ndim != 2 or train.shape[1] != test.shape[1]:
-        raise ValueError(
+        raise DataError(
             f"X_train {train.shape} and X_test {test.shape} must be 2-D with the same "
             "number of features"
         )
     if len(train) == 0:
-        raise ValueError("X_train is empty; there is nothing to take a mean from")
+        raise DataError("X_train is empty; there is nothing to take a mean from")
     mean = train.mean(axis=0)
     scale = train.std(axis=0)
     scale[scale == 0.0] = 1.0
@@ -172,11 +174,11 @@ def _checked_pair(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     X_array = np.asarray(X)
     y_array = np.asarray(y)
     if X_array.ndim == 0:
-        raise ValueError("X must have one row per sample, got a scalar")
+        raise DataError("X must have one row per sample, got a scalar")
     if y_array.ndim != 1:
-        raise ValueError(f"y must be 1-D (one label per sample), got shape {y_array.shape}")
+        raise DataError(f"y must be 1-D (one label per sample), got shape {y_array.shape}")
     if len(X_array) != len(y_array):
-        raise ValueError(
+        raise DataError(
             f"X has {len(X_array)} rows but y has {len(y_array)} labels; they must match"
         )
     return X_array, y_array
@@ -185,9 +187,9 @@ def _checked_pair(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 def _checked_data(X: Any, y: Any, n_parties: int) -> tuple[np.ndarray, np.ndarray]:
     X_array, y_array = _checked_pair(X, y)
     if not _is_int(n_parties) or n_parties < 1:
-        raise ValueError(f"n_parties must be a positive integer, got {n_parties!r}")
+        raise DataError(f"n_parties must be a positive integer, got {n_parties!r}")
     if n_parties > len(y_array):
-        raise ValueError(
+        raise DataError(
             f"cannot split {len(y_array)} samples among {n_parties} parties: "
             "every party needs at least one sample"
         )

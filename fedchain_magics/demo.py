@@ -235,7 +235,7 @@ def run_headless_demo(parties: int, rounds: int, scheme: str, workspace: str | N
                 ),
                 "ciphertext_bytes": sum(record.ciphertext_bytes for record in result.records),
             },
-            "token": federation.registry.token_symbol(),
+            "token": federation.token().symbol,
             "balances": {
                 row.name or row.address: row.balance / TOKEN_UNIT
                 for row in federation.balances()

@@ -1,4 +1,5 @@
-"""Aggregation: the streaming encrypted sum, its public verification, and plain FedAvg.
+"""Aggregation: the streaming encrypted sum, its public verification, the round strategy, and
+plain FedAvg (the reference the encrypted path is compared with).
 
 A leaf: it takes any scheme with ``start_sum()`` and any iterable of blobs, so it knows
 neither TenSEAL's types nor where blobs are stored.
@@ -6,5 +7,13 @@ neither TenSEAL's types nor where blobs are stored.
 
 from .encrypted import AggregateVerification, sum_encrypted, verify_aggregate
 from .fedavg import weighted_average
+from .strategy import FedAvg, RoundStrategy
 
-__all__ = ["AggregateVerification", "sum_encrypted", "verify_aggregate", "weighted_average"]
+__all__ = [
+    "AggregateVerification",
+    "FedAvg",
+    "RoundStrategy",
+    "sum_encrypted",
+    "verify_aggregate",
+    "weighted_average",
+]

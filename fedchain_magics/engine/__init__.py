@@ -1,18 +1,23 @@
-"""The round engine: the session a notebook holds, tasks, roles, events and simulation.
+"""The round engine: the kernel's session, the federation, tasks, roles, the read model of the
+ledger, events and simulation.
 
 Depends on the leaves (chain, crypto, storage, models, aggregation); never on the interfaces.
 """
 
 from .errors import (
     AggregateMismatchError,
+    ContractRefusedError,
     FederationError,
+    InvalidInputError,
     ModelMismatchError,
+    NextStep,
     RoleError,
     RoundNotReadyError,
     UnknownTaskError,
 )
 from .events import EventBus, LedgerEvent
 from .federation import AccountBalance, Federation
+from .ledger_view import LedgerSnapshot, RoundSummary, TaskSnapshot, read_snapshot, task_history
 from .roles import (
     AggregateResult,
     Aggregator,
@@ -26,7 +31,8 @@ from .roles import (
     VoteResult,
 )
 from .simulation import RoundRecord, SimulationResult, simulate
-from .task import TOKEN_UNIT, FederatedTask, TaskConfig
+from .task import FederatedTask, TaskConfig
+from .tokens import TOKEN_UNIT, TokenInfo, format_token_amount
 
 __all__ = [
     "TOKEN_UNIT",
@@ -34,25 +40,35 @@ __all__ = [
     "AggregateMismatchError",
     "AggregateResult",
     "Aggregator",
+    "ContractRefusedError",
     "Coordinator",
     "EventBus",
     "FederatedTask",
     "Federation",
     "FederationError",
+    "InvalidInputError",
     "KeyHolder",
     "LedgerEvent",
+    "LedgerSnapshot",
     "LocalUpdate",
     "ModelMismatchError",
     "ModelResult",
+    "NextStep",
     "Participant",
     "RoleError",
     "RoundNotReadyError",
     "RoundRecord",
+    "RoundSummary",
     "SimulationResult",
     "Submission",
     "TaskConfig",
+    "TaskSnapshot",
+    "TokenInfo",
     "UnknownTaskError",
     "Validator",
     "VoteResult",
+    "format_token_amount",
+    "read_snapshot",
     "simulate",
+    "task_history",
 ]

@@ -1,27 +1,467 @@
-"""Errors of the round engine: each says what failed and what to do next, in one line."""
+"""The engine's one vocabulary of errors: what failed, as facts, and the step to take next.
+
+Every error a user can act on is a :class:`FederationError`. It carries
+
+* ``what``: one line saying what failed, in words every interface shares;
+* ``next_step``: a :class:`NextStep` (an action and its facts), which each interface words
+  in its own commands: the Python API below (``str(error)``), the IPython magics in
+  ``magics/_errors.py``. A rule is checked once, by the role (or the contract) that owns it,
+  and worded here once.
+
+User input that is wrong before anything is done is an :class:`InvalidInputError`, which is
+also a ``ValueError``; a ``ValueError`` from a user's own code is never taken for one of ours.
+A contract's refusal is turned into a :class:`ContractRefusedError` by :func:`refusal`.
+"""
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..chain import ContractRevertError, RoundPhase
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the user should do next: an ``action`` named below and the facts it needs."""
+
+    action: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+def step(action: str, **facts: Any) -> NextStep:
+    return NextStep(action, facts)
+
+
+PYTHON_STEPS: dict[str, str] = {
+    "start_ledger": "open one with session.open('.fedchain')",
+    "define_variable": "define it first",
+    "did_you_mean": "did you mean `{suggestion}`?",
+    "use_model": "give it one with session.use_model({task}, model)",
+    "create_task": "create one with session.create_task(model)",
+    "create_new_task": "create a new task with session.create_task(model)",
+    "list_tasks": "see the tasks with session.task_ids()",
+    "show_task": "see where it stands with session.task({task}).round_state()",
+    "join": "join with session.join({task}, '{name}', DataRef(X, y))",
+    "see_accounts": "see them with federation.balances()",
+    "see_balances": "see the balances with federation.balances()",
+    "see_ledger": "see the ledger with read_snapshot(federation)",
+    "all_rounds_done": "all rounds done; see the ledger with read_snapshot(federation)",
+    "submit_then_aggregate": "submit updates with session.submit({task}, name), then "
+    "session.aggregate({task})",
+    "submit_more": "submit more with session.submit({task}, name)",
+    "submit_rest": "submit the rest with session.submit({task}, name)",
+    "finish_aggregation": "finish it with session.aggregate({task})",
+    "aggregate_submitted": "aggregate what was submitted with session.aggregate({task})",
+    "finish_round": "finish it with session.aggregate({task}) and session.validate({task}, "
+    "validator) before session.open_next_round({task})",
+    "vote": "vote with session.validate({task}, validator)",
+    "open_next_round": "open the next round with session.open_next_round({task})",
+    "wait_next_round": "wait for the next round (session.open_next_round({task}))",
+    "train": "train one with session.start_training({task}, '{name}') and session.capture_update",
+    "train_after_join": "train with session.start_training({task}, '{name}')",
+    "see_outcome": "see the outcome with read_snapshot(federation)",
+    "aggregate_where_created": "run session.aggregate({task}) in the workspace that created "
+    "the task",
+    "next_round_where_created": "run session.open_next_round({task}) in the workspace that "
+    "created the task",
+    "vote_as_named_validator": "vote as a validator named in session.create_task(..., "
+    "validators=[...])",
+    "train_again": "train again with session.start_training({task}, '{name}')",
+    "use_validator": "use '{validator}'",
+    "name_validators": "name validators with session.create_task(..., validators=[...])",
+    "pass_validation_data": "pass data=DataRef(X, y), or record it with "
+    "session.join({task}, '{name}', DataRef(X, y), validator=True)",
+    "run_where_created": "run this step in the workspace that created the task",
+    "name_validators_once": "name each validator once",
+    "fix_task_settings": "fix the task's settings (see TaskConfig)",
+    "more_validators": "create a task with more validators or a smaller validator_quorum",
+    "join_with_data": "join with non-empty data",
+    "repeat_step": "run the step again",
+    "pass_matching_data": "pass matching data",
+    "pass_non_empty_data": "pass non-empty data",
+    "details": "repeat it with tracebacks on for details",
+}
 
 
 class FederationError(Exception):
     """Base class for round-engine errors a user can act on."""
 
+    python_steps = PYTHON_STEPS
+
+    def __init__(self, what: str, next_step: NextStep | None = None) -> None:
+        self.what = what
+        self.next_step = next_step
+        hint = word(next_step, self.python_steps)
+        super().__init__(f"{what}; {hint}" if hint else what)
+
+
+def word(next_step: NextStep | None, templates: Mapping[str, str]) -> str:
+    """``next_step`` in an interface's words (``templates``: action -> format string)."""
+    if next_step is None:
+        return ""
+    return templates[next_step.action].format(**next_step.facts)
+
+
+def suggestion(name: str, known: Iterable[str]) -> str | None:
+    """The closest of ``known`` to ``name`` ("did you mean"), if any is close."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return close[0] if close else None
+
+
+# -- input and kernel state ----------------------------------------------------------------------
+
+
+class InvalidInputError(FederationError, ValueError):
+    """An argument is wrong before anything was done (also a ``ValueError``)."""
+
+    def __init__(self, what: str, next_step: NextStep | None = None) -> None:
+        super().__init__(what, next_step)
+
+
+class NoFederationError(FederationError):
+    def __init__(self) -> None:
+        super().__init__("no chain is running", step("start_ledger"))
+
+
+class UnknownVariableError(InvalidInputError):
+    def __init__(self, name: str, suggested: str | None) -> None:
+        self.name, self.suggestion = name, suggested
+        super().__init__(
+            f"no notebook variable `{name}`",
+            step("did_you_mean", suggestion=suggested) if suggested else step("define_variable"),
+        )
+
+
+class NotAModelError(InvalidInputError, TypeError):
+    def __init__(self, name: str, value: Any, supported: str) -> None:
+        self.name, self.type_name, self.supported = name, type(value).__name__, supported
+        super().__init__(
+            f"`{name}` ({self.type_name}) is not a supported model; supported: {supported}"
+        )
+
+
+class DataMismatchError(InvalidInputError):
+    def __init__(self, X_name: str, y_name: str, rows: int, labels: int) -> None:
+        self.X_name, self.y_name, self.rows, self.labels = X_name, y_name, rows, labels
+        if labels:
+            super().__init__(
+                f"`{X_name}` has {rows} rows but `{y_name}` has {labels} labels",
+                step("pass_matching_data"),
+            )
+        else:
+            super().__init__(f"`{y_name}` holds no samples", step("pass_non_empty_data"))
+
+
+class NoLocalModelError(FederationError):
+    def __init__(self, task_id: int) -> None:
+        self.task_id = task_id
+        super().__init__(
+            f"this kernel has no model for task {task_id} (its ledger was reopened)",
+            step("use_model", task=task_id),
+        )
+
+
+class ModelMismatchError(InvalidInputError):
+    """A model does not match the task's on-chain model spec."""
+
+    def __init__(self, task_id: int, model: Any) -> None:
+        self.task_id = task_id
+        super().__init__(
+            f"this {type(model).__name__} does not match task {task_id}'s model (different "
+            "architecture, layout or classes); build the same model as the coordinator"
+        )
+
+
+# -- tasks, parties, roles -----------------------------------------------------------------------
+
 
 class UnknownTaskError(FederationError):
     """No task with that id on this ledger."""
 
+    def __init__(self, task_id: int, task_ids: list[int]) -> None:
+        self.task_id, self.task_ids = task_id, task_ids
+        known = ", ".join(map(str, task_ids)) or "none yet"
+        super().__init__(f"no task {task_id}; tasks: {known}", step("create_task"))
 
-class RoundNotReadyError(FederationError):
-    """A step was asked for before the round reached it (or after it passed)."""
+
+class UnknownPartyError(FederationError):
+    """``name`` has not joined ``task_id`` here (or, with no task, has no account here)."""
+
+    def __init__(self, task_id: int | None, name: str, known: list[str]) -> None:
+        self.task_id, self.name, self.known = task_id, name, known
+        self.suggestion = suggestion(name, known)
+        listed = ", ".join(known) or "none yet"
+        if task_id is None:
+            what = f"no account named {name} on this ledger (accounts: {listed})"
+            next_step = step("see_accounts")
+        else:
+            what = f"{name} has not joined task {task_id} (parties: {listed})"
+            next_step = step("join", task=task_id, name=name)
+        if self.suggestion:
+            next_step = step("did_you_mean", suggestion=self.suggestion)
+        super().__init__(what, next_step)
 
 
 class RoleError(FederationError):
     """The account does not hold the role the step needs."""
 
 
+class NotValidatorError(RoleError):
+    def __init__(self, task_id: int, name: str, validators: list[str]) -> None:
+        self.task_id, self.name, self.validators = task_id, name, validators
+        if validators:
+            super().__init__(
+                f"{name} is not a validator of task {task_id} (validators: "
+                f"{', '.join(validators)})",
+                step("use_validator", validator=validators[0]),
+            )
+        else:
+            super().__init__(
+                f"{name} is not a validator of task {task_id}, and this ledger directory holds "
+                "no validator's key",
+                step("name_validators"),
+            )
+
+
+class MissingKeyError(RoleError):
+    def __init__(self, task_id: int, role: str) -> None:
+        self.task_id, self.role = task_id, role
+        super().__init__(
+            f"this ledger directory holds no key of task {task_id}'s {role}",
+            step("run_where_created"),
+        )
+
+
+class NoValidationDataError(FederationError):
+    def __init__(self, task_id: int, name: str) -> None:
+        self.task_id, self.name = task_id, name
+        super().__init__(
+            f"validator {name} of task {task_id} has no data",
+            step("pass_validation_data", task=task_id, name=name),
+        )
+
+
+# -- rounds --------------------------------------------------------------------------------------
+
+
+class RoundNotReadyError(FederationError):
+    """A step was asked for before the round reached it (or after it passed)."""
+
+
+def phase_step(task_id: int, phase: RoundPhase) -> NextStep:
+    """What to do next in a round that is in ``phase``."""
+    if phase == RoundPhase.COLLECTING:
+        return step("submit_then_aggregate", task=task_id)
+    if phase == RoundPhase.AGGREGATED:
+        return step("finish_aggregation", task=task_id)
+    if phase == RoundPhase.VALIDATING:
+        return step("vote", task=task_id)
+    return step("open_next_round", task=task_id)
+
+
+class RoundPhaseError(RoundNotReadyError):
+    """The task's current round is not in the phase a step needs; ``step`` says what cannot be."""
+
+    def __init__(self, task_id: int, round_number: int, phase: RoundPhase, refused: str) -> None:
+        self.task_id, self.round, self.phase, self.step = task_id, round_number, phase, refused
+        where = f"round {round_number} of task {task_id}" if round_number else f"task {task_id}"
+        state = f"is {phase.label}" if round_number else "has no round yet"
+        super().__init__(f"{where} {state}: {refused}", phase_step(task_id, phase))
+
+
+class TooFewUpdatesError(RoundNotReadyError):
+    def __init__(self, task_id: int, round_number: int, count: int, minimum: int) -> None:
+        self.task_id, self.round, self.count, self.minimum = task_id, round_number, count, minimum
+        super().__init__(
+            f"round {round_number} of task {task_id} has {count} of the {minimum} updates it needs",
+            step("submit_more", task=task_id),
+        )
+
+
+class RoundsExhaustedError(RoundNotReadyError):
+    def __init__(self, task_id: int, max_rounds: int) -> None:
+        self.task_id, self.max_rounds = task_id, max_rounds
+        super().__init__(
+            f"task {task_id} has run all its {max_rounds} rounds", step("create_new_task")
+        )
+
+
+class NoUpdateError(FederationError):
+    def __init__(self, task_id: int, name: str) -> None:
+        self.task_id, self.name = task_id, name
+        super().__init__(
+            f"{name} has no trained update for task {task_id}",
+            step("train", task=task_id, name=name),
+        )
+
+
+class StaleUpdateError(RoundNotReadyError):
+    def __init__(self, task_id: int, name: str, trained_round: int, open_round: int) -> None:
+        self.task_id, self.name = task_id, name
+        self.trained_round, self.open_round = trained_round, open_round
+        super().__init__(
+            f"{name}'s update was trained in round {trained_round}, but round {open_round} of "
+            f"task {task_id} is open",
+            step("train_again", task=task_id, name=name),
+        )
+
+
 class AggregateMismatchError(FederationError):
     """The aggregate committed on-chain is not the sum of the committed updates."""
 
+    def __init__(
+        self, round_number: int, committed: bytes, recomputed: bytes, update_count: int
+    ) -> None:
+        self.round = round_number
+        super().__init__(
+            f"round {round_number}'s committed aggregate 0x{committed.hex()[:16]}... is not the "
+            f"sum of its {update_count} committed updates (recomputed "
+            f"0x{recomputed.hex()[:16]}...); the key holder refused to decrypt it and rejected "
+            "the round on-chain: open the next round"
+        )
 
-class ModelMismatchError(FederationError):
-    """A model does not match the task's on-chain model spec."""
+
+# -- the contracts' refusals ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    what: str
+    action: str | None
+
+
+REFUSALS: dict[str, _Refusal] = {
+    "TrainingAlreadyCommitted": _Refusal(
+        "{who} already submitted an update in round {round} of task {task}", "wait_next_round"
+    ),
+    "TrainingAlreadyJoined": _Refusal("{who} already joined task {task}", "train_after_join"),
+    "TrainingAlreadyValidator": _Refusal(
+        "{who} already validates task {task}", "name_validators_once"
+    ),
+    "TrainingAlreadyVoted": _Refusal(
+        "{who} already voted on round {round} of task {task}", "see_outcome"
+    ),
+    "TrainingInvalidParams": _Refusal(
+        "the contract refused the task's settings ({reason})", "fix_task_settings"
+    ),
+    "TrainingMaxRoundsReached": _Refusal(
+        "task {task} has run all its {max_rounds} rounds", "create_new_task"
+    ),
+    "TrainingNoContribution": _Refusal(
+        "{who} submitted no update in round {round} of task {task}, so it earned nothing there",
+        "see_balances",
+    ),
+    "TrainingNotAggregator": _Refusal(
+        "{who} is not the aggregator of task {task}", "aggregate_where_created"
+    ),
+    "TrainingNotCoordinator": _Refusal(
+        "{who} is not the coordinator of task {task}", "next_round_where_created"
+    ),
+    "TrainingNotCurrentRound": _Refusal(
+        "round {round} is not the current round of task {task} (round {current} is)",
+        "show_task",
+    ),
+    "TrainingNotEnoughValidators": _Refusal(
+        "task {task} has {validators} validator(s), fewer than its quorum of {quorum}",
+        "more_validators",
+    ),
+    "TrainingNotKeyHolder": _Refusal(
+        "{who} is not the key holder of task {task}", "aggregate_where_created"
+    ),
+    "TrainingNotParticipant": _Refusal("{who} has not joined task {task}", "join"),
+    "TrainingNotValidator": _Refusal(
+        "{who} is not a validator of task {task}", "vote_as_named_validator"
+    ),
+    "TrainingRewardAlreadyClaimed": _Refusal(
+        "{who} already claimed the reward of round {round} of task {task}", "see_balances"
+    ),
+    "TrainingRewardExceedsPool": _Refusal(
+        "round {round} of task {task} has {remaining} reward units left, too few to pay "
+        "{amount}; nothing was paid",
+        None,
+    ),
+    "TrainingRoundNotAccepted": _Refusal(
+        "round {round} of task {task} was not accepted, so it pays no reward", "see_ledger"
+    ),
+    "TrainingRoundStillOpen": _Refusal(
+        "round {round} of task {task} is still running", "finish_round"
+    ),
+    "TrainingSubmissionWindowClosed": _Refusal(
+        "round {round} of task {task} stopped taking updates at block {deadline}",
+        "aggregate_submitted",
+    ),
+    "TrainingSubmissionWindowOpen": _Refusal(
+        "round {round} of task {task} takes updates until block {deadline} and not every "
+        "participant has submitted",
+        "submit_rest",
+    ),
+    "TrainingTooFewUpdates": _Refusal(
+        "round {round} of task {task} has {count} of the {minimum} updates it needs",
+        "submit_more",
+    ),
+    "TrainingUnknownTask": _Refusal("no task {task} on this ledger", "list_tasks"),
+    "TrainingValidationWindowClosed": _Refusal(
+        "round {round} of task {task} stopped taking votes at block {deadline}",
+        "open_next_round",
+    ),
+    "TrainingValidationWindowOpen": _Refusal(
+        "round {round} of task {task} takes votes until block {deadline}", "vote"
+    ),
+    "TrainingWrongPhase": _Refusal(
+        "round {round} of task {task} is {actual}, not {expected}", "show_task"
+    ),
+    "TrainingZeroDigest": _Refusal("the contract refused an all-zero digest", "repeat_step"),
+    "TrainingZeroSamples": _Refusal(
+        "round {round} of task {task} refused an update with no samples", "join_with_data"
+    ),
+}
+
+
+class ContractRefusedError(FederationError):
+    """A contract refused a step; ``revert`` is the decoded custom error."""
+
+    def __init__(self, revert: ContractRevertError, what: str, next_step: NextStep | None):
+        self.revert = revert
+        super().__init__(what, next_step)
+
+
+def refusal(error: ContractRevertError, name_of: Callable[[str], str]) -> ContractRefusedError:
+    """``error`` in plain words; ``name_of`` turns an address into a local account name."""
+    known = REFUSALS.get(error.error_name)
+    if known is None:
+        return ContractRefusedError(
+            error, f"the contract refused {error.function} ({error})", step("details")
+        )
+    facts = _facts(error.error_args, name_of)
+    next_step = None if known.action is None else NextStep(known.action, facts)
+    return ContractRefusedError(error, known.what.format(**facts), next_step)
+
+
+def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any]:
+    account = args.get("participant") or args.get("account") or args.get("validator")
+    who = name_of(str(account)) if account else "this account"
+    return {
+        "who": who,
+        "name": who,
+        "task": args.get("taskId"),
+        "round": args.get("round"),
+        "current": args.get("currentRound"),
+        "deadline": args.get("deadlineBlock"),
+        "count": args.get("commitCount"),
+        "minimum": args.get("minParticipants"),
+        "max_rounds": args.get("maxRounds"),
+        "validators": args.get("validatorCount"),
+        "quorum": args.get("quorum"),
+        "expected": _phase(args.get("expected")),
+        "actual": _phase(args.get("actual")),
+        "reason": args.get("reason"),
+        "amount": args.get("amount"),
+        "remaining": args.get("remaining"),
+    }
+
+
+def _phase(value: Any) -> str | None:
+    return None if value is None else RoundPhase(int(value)).label

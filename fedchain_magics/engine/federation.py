@@ -1,4 +1,5 @@
-"""The session a notebook or script holds: one ledger, one blob store, named accounts, events."""
+"""A federation as one kernel sees it: one ledger, its contracts, the blob store, the named
+accounts of this workspace, the verification record, and the events the engine emits."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from eth_account.signers.local import LocalAccount
 from ..chain import Keystore, Ledger, TaskParams, TaskState, TrainingRegistry
 from ..crypto import generate_scheme
 from ..models import adapter_for
+from ..models.codec import encode_parameters
 from ..storage import BlobStore, LocalBlobStore
-from .errors import UnknownTaskError
+from .errors import InvalidInputError, UnknownTaskError
 from .events import EventBus, LedgerEvent
-from .task import FederatedTask, TaskConfig, encode_model, manifest_bytes
+from .task import FederatedTask, TaskConfig, manifest_bytes
+from .tokens import TokenInfo
+from .verifications import VerificationRecord
 
 DEFAULT_WORKSPACE = ".fedchain"
 
@@ -28,7 +32,8 @@ class AccountBalance:
 
 
 class Federation:
-    """Everything one kernel needs to take part in federated tasks on one ledger.
+    """Everything one kernel needs to take part in federated tasks on one ledger (the kernel's
+    own state, variables and captured updates, is the :class:`~.session.Session`'s).
 
     ``Federation.open()`` starts (or restores) the in-process chain in ``.fedchain/``;
     ``Federation.open(url="http://...")`` uses a JSON-RPC node instead. The contracts are
@@ -49,7 +54,9 @@ class Federation:
         self.store = store
         self.keystore = keystore
         self.events = EventBus()
+        self.verifications = VerificationRecord(workspace)
         self._tasks: dict[int, FederatedTask] = {}
+        self._token: TokenInfo | None = None
 
     @classmethod
     def open(
@@ -107,6 +114,18 @@ class Federation:
     def names_by_address(self) -> dict[str, str]:
         return {self.keystore.address_of(name).lower(): name for name in self.keystore.names()}
 
+    def account_names(self) -> list[str]:
+        """The accounts this workspace holds, less the deployer's."""
+        return [name for name in self.keystore.names() if name != "deployer"]
+
+    def token(self) -> TokenInfo:
+        """The reward token's symbol and decimals (constant for a deployment: read once)."""
+        if self._token is None:
+            registry = self.registry
+            decimals = self.ledger.call(registry.token.functions.decimals())
+            self._token = TokenInfo(symbol=str(registry.token_symbol()), decimals=int(decimals))
+        return self._token
+
     # -- tasks ----------------------------------------------------------------------------------
 
     def create_task(
@@ -127,6 +146,14 @@ class Federation:
         config = config or TaskConfig()
         config.check(validator_count=len(validators))
         adapter = adapter_for(model)  # raises a clear error for an unsupported model
+        adapter.get_parameters(model)  # an unfitted estimator is refused before any write
+        repeated = sorted({name for name in validators if list(validators).count(name) > 1})
+        if repeated:
+            raise InvalidInputError(
+                f"validator names repeat: {', '.join(repeated)}; name each once"
+            )
+        for name in (coordinator, aggregator, key_holder, *validators):
+            self.keystore.exists(name)  # refuses an invalid account name before any write
         scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
         accounts = {
             role: self.account(name)
@@ -140,7 +167,7 @@ class Federation:
         public_context_digest = self.store.put(scheme.public_context_bytes())
         manifest = manifest_bytes(adapter.spec(model), scheme.describe(), config)
         manifest_digest = self.store.put(manifest)
-        initial_model_digest = self.store.put(encode_model(adapter.get_parameters(model)))
+        initial_model_digest = self.store.put(encode_parameters(adapter.get_parameters(model)))
         params = TaskParams(
             model_spec_digest=manifest_digest,
             public_context_digest=public_context_digest,
@@ -187,10 +214,7 @@ class Federation:
     def task(self, task_id: int, model: Any | None = None) -> FederatedTask:
         """The handle of an existing task (``model``: a local model of the task's architecture)."""
         if not 1 <= task_id <= self.registry.task_count():
-            raise UnknownTaskError(
-                f"there is no task {task_id} on this ledger (tasks: "
-                f"{self._task_ids_text()}); create one with Federation.create_task(...)"
-            )
+            raise UnknownTaskError(task_id, self.task_ids())
         task = self._tasks.get(task_id)
         if task is None:
             task = FederatedTask(self, task_id, model_template=model)
@@ -199,12 +223,11 @@ class Federation:
             task.use_model(model)
         return task
 
-    def tasks(self) -> list[TaskState]:
-        return [self.registry.task(task_id) for task_id in range(1, self.registry.task_count() + 1)]
+    def task_ids(self) -> list[int]:
+        return list(range(1, self.registry.task_count() + 1))
 
-    def _task_ids_text(self) -> str:
-        count = self.registry.task_count()
-        return ", ".join(str(i) for i in range(1, count + 1)) or "none yet"
+    def tasks(self) -> list[TaskState]:
+        return [self.registry.task(task_id) for task_id in self.task_ids()]
 
     def _secret_context_path(self, task_id: int) -> Path:
         return self.workspace / "keys" / f"task-{task_id}.secret-context"

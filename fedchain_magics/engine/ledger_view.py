@@ -1,17 +1,24 @@
-"""What the ledger says about a task, round by round: read from contract state and event logs.
+"""The one read model of the ledger: what every view shows, built from on-chain facts, the blob
+store and this workspace's verification record.
 
-Everything here is read from the chain (plus local account names), so any kernel on the same
-ledger sees the same history.
+Widgets, ``%fedledger``, ``%fedtask show``, ``%fedrewards`` and the sidebar only *format* a
+:class:`LedgerSnapshot` (or a task's :func:`task_history`); none reads the chain itself. So a
+fact is derived once: whether an aggregate is verified (:func:`aggregate_verified`), what a
+contribution earned, what a token amount is (``TokenInfo``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..chain import RoundPhase
+from ..chain import RoundPhase, TaskState
+from ..storage import StorageError
+from .tokens import TokenInfo
 
 if TYPE_CHECKING:
+    from .federation import AccountBalance, Federation
     from .task import FederatedTask
 
 
@@ -42,31 +49,143 @@ class RoundSummary:
     aggregate_digest: bytes | None
     model_digest: bytes | None
     aggregate_verified: bool | None
+    """True/False once the aggregate was recomputed (here or by any process on this workspace),
+    False if the key holder rejected it on-chain, None if never checked."""
     contributions: list[ContributionRecord] = field(default_factory=list)
     votes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSummary]:
-    """Every round of ``task`` with its commitments, votes and rewards.
+@dataclass(frozen=True)
+class TaskSnapshot:
+    task_id: int
+    name: str | None
+    """The task's name from its manifest (None when this workspace lacks the manifest)."""
+    state: TaskState
+    rounds: list[RoundSummary]
 
-    ``verify=True`` recomputes each aggregate from the committed updates (slower: one
-    homomorphic sum per round); otherwise ``aggregate_verified`` is None.
+    @property
+    def current_phase(self) -> RoundPhase:
+        number = self.state.current_round
+        return self.rounds[number - 1].phase if number else RoundPhase.NONE
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    chain_id: int
+    block_number: int
+    embedded: bool
+    workspace: str | None
+    """The workspace holding the in-process chain (``--dir``, the "ledger directory" notebook
+    users know); None for a node reached by URL."""
+    url: str | None
+
+
+@dataclass(frozen=True)
+class UnclaimedReward:
+    task_id: int
+    round: int
+    name: str
+    amount: int
+    """Reward-token base units."""
+
+
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """The ledger as every view shows it, read at one block."""
+
+    network: NetworkInfo
+    token: TokenInfo
+    tasks: list[TaskSnapshot]
+    balances: list[AccountBalance]
+
+    def unclaimed(self) -> list[UnclaimedReward]:
+        """Rewards of accepted rounds owed to this workspace's accounts and not yet claimed."""
+        return [
+            UnclaimedReward(task.task_id, summary.round, record.name, record.reward)
+            for task in self.tasks
+            for summary in task.rounds
+            if summary.phase == RoundPhase.ACCEPTED
+            for record in summary.contributions
+            if record.name and record.reward and not record.claimed
+        ]
+
+
+def read_snapshot(
+    federation: Federation, task_ids: Iterable[int] | None = None, *, verify: bool = False
+) -> LedgerSnapshot:
+    """The ledger now: the network, the token, ``task_ids`` (default: every task), balances.
+
+    ``verify=True`` recomputes (and records) each aggregate not yet verified: one homomorphic
+    sum per round.
     """
-    federation = task.federation
+    ledger = federation.ledger
+    numbers = federation.task_ids() if task_ids is None else list(task_ids)
+    network = NetworkInfo(
+        name=ledger.network_name,
+        chain_id=ledger.chain_id,
+        block_number=ledger.block_number(),
+        embedded=ledger.embedded,
+        workspace=str(federation.workspace.resolve()) if ledger.embedded else None,
+        url=ledger.url,
+    )
+    tasks = [_task_snapshot(federation, number, verify) for number in numbers]
+    return LedgerSnapshot(network, federation.token(), tasks, federation.balances())
+
+
+def _task_snapshot(federation: Federation, task_id: int, verify: bool) -> TaskSnapshot:
+    try:
+        task: FederatedTask | None = federation.task(task_id)
+    except StorageError:
+        task = None  # created elsewhere on a shared node: its manifest is not in this store
+    name = task.config.name if task is not None else None
+    return TaskSnapshot(
+        task_id,
+        name,
+        federation.registry.task(task_id),
+        _history(federation, task_id, task, verify),
+    )
+
+
+def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSummary]:
+    """Every round of ``task`` with its commitments, votes, rewards and verification.
+
+    ``verify=True`` recomputes each aggregate not yet verified (slower: one homomorphic sum
+    per round); otherwise ``aggregate_verified`` is what was recorded (see
+    :func:`aggregate_verified`).
+    """
+    return _history(task.federation, task.task_id, task, verify)
+
+
+def aggregate_verified(
+    federation: Federation, aggregate_digest: bytes | None, rejected_on_chain: bool
+) -> bool | None:
+    """The one rule: rejected on-chain -> False; else the recorded outcome; else None."""
+    if aggregate_digest is None:
+        return None
+    if rejected_on_chain:
+        return False
+    return federation.verifications.outcome(aggregate_digest)
+
+
+def _history(
+    federation: Federation, task_id: int, task: FederatedTask | None, verify: bool
+) -> list[RoundSummary]:
     registry = federation.registry
     names = federation.names_by_address()
-    state = task.state()
+    state = registry.task(task_id)
+    claimed = _claimed_rewards(federation, task_id)
+    votes = _votes(federation, task_id)
+    rejected = _rejected_aggregates(federation, task_id)
     summaries = []
-    claimed = _claimed_rewards(task)
-    votes = _votes(task)
     for number in range(1, state.current_round + 1):
-        round_state = registry.round(task.task_id, number)
+        round_state = registry.round(task_id, number)
         contributions = []
-        for commitment in registry.update_commitments(task.task_id, number):
+        for commitment in registry.update_commitments(task_id, number):
             key = (number, commitment.participant.lower())
             reward = claimed.get(key)
             if reward is None and round_state.phase == RoundPhase.ACCEPTED:
-                reward = registry.pending_reward(task.task_id, number, commitment.participant)
+                reward = registry.pending_reward(task_id, number, commitment.participant)
             contributions.append(
                 ContributionRecord(
                     participant=commitment.participant,
@@ -79,12 +198,13 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
                     claimed=key in claimed,
                 )
             )
-        verified = None
-        if verify and round_state.aggregate_digest is not None:
+        digest = round_state.aggregate_digest
+        verified = aggregate_verified(federation, digest, number in rejected)
+        if verify and verified is None and digest is not None and task is not None:
             verified = task.verify_round(number).matches
         summaries.append(
             RoundSummary(
-                task_id=task.task_id,
+                task_id=task_id,
                 round=number,
                 phase=round_state.phase,
                 commit_count=round_state.commit_count,
@@ -93,7 +213,7 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
                 accept_votes=round_state.accept_votes,
                 reject_votes=round_state.reject_votes,
                 validator_quorum=state.params.validator_quorum,
-                aggregate_digest=round_state.aggregate_digest,
+                aggregate_digest=digest,
                 model_digest=round_state.model_digest,
                 aggregate_verified=verified,
                 contributions=contributions,
@@ -106,9 +226,8 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
     return summaries
 
 
-def _claimed_rewards(task: FederatedTask) -> dict[tuple[int, str], int]:
-    registry = task.federation.registry
-    logs = registry.event_logs("RewardClaimed", taskId=task.task_id)
+def _claimed_rewards(federation: Federation, task_id: int) -> dict[tuple[int, str], int]:
+    logs = federation.registry.event_logs("RewardClaimed", taskId=task_id)
     return {
         (int(log["args"]["round"]), str(log["args"]["participant"]).lower()): int(
             log["args"]["amount"]
@@ -117,9 +236,14 @@ def _claimed_rewards(task: FederatedTask) -> dict[tuple[int, str], int]:
     }
 
 
-def _votes(task: FederatedTask) -> dict[int, list[dict[str, Any]]]:
-    registry = task.federation.registry
-    logs = registry.event_logs("VoteCast", taskId=task.task_id)
+def _rejected_aggregates(federation: Federation, task_id: int) -> set[int]:
+    """Rounds whose aggregate the key holder found not to be the sum of the updates."""
+    logs = federation.registry.event_logs("AggregateRejected", taskId=task_id)
+    return {int(log["args"]["round"]) for log in logs}
+
+
+def _votes(federation: Federation, task_id: int) -> dict[int, list[dict[str, Any]]]:
+    logs = federation.registry.event_logs("VoteCast", taskId=task_id)
     votes: dict[int, list[dict[str, Any]]] = {}
     for log in logs:
         votes.setdefault(int(log["args"]["round"]), []).append(

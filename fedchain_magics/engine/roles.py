@@ -16,12 +16,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
+from ..aggregation import sum_encrypted
 from ..chain import RoundPhase, TransactionResult
 from ..crypto import load_scheme
 from ..models import adapter_for
+from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, digest_of
-from .errors import AggregateMismatchError, RoleError, RoundNotReadyError
-from .task import TOKEN_UNIT, decode_model, encode_model
+from .errors import (
+    AggregateMismatchError,
+    InvalidInputError,
+    MissingKeyError,
+    StaleUpdateError,
+    TooFewUpdatesError,
+)
+from .tokens import tokens_text
 
 if TYPE_CHECKING:
     from .task import FederatedTask
@@ -179,11 +187,13 @@ class Participant(_Role):
         metric: float | None,
     ) -> LocalUpdate:
         if samples < 1:
-            raise ValueError(f"{self.name} has no training samples; an update needs at least one")
+            raise InvalidInputError(
+                f"{self.name} has no training samples; an update needs at least one"
+            )
         parameters = adapter_for(model).get_parameters(model)
-        base = decode_model(self.federation.store.get(base_digest))
+        base = decode_parameters(self.federation.store.get(base_digest))
         if parameters.shape != base.shape:
-            raise ValueError(
+            raise InvalidInputError(
                 f"the trained model has {parameters.size} parameters but the task's has "
                 f"{base.size}; train the task's model"
             )
@@ -202,12 +212,15 @@ class Participant(_Role):
         If the commitment is refused, the stored ciphertext is removed again.
         """
         if update.task_id != self.task.task_id:
-            raise ValueError(f"this update is for task {update.task_id}, not {self.task.task_id}")
-        if update.base_model_digest != self.task.state().current_model_digest:
-            raise RoundNotReadyError(
-                f"the global model changed since {self.name} trained this update; train again "
-                "on the current global model"
+            raise InvalidInputError(
+                f"this update is for task {update.task_id}, not {self.task.task_id}"
             )
+        number = self.task.open_round_number()
+        if (
+            update.round != number
+            or update.base_model_digest != self.task.state().current_model_digest
+        ):
+            raise StaleUpdateError(self.task.task_id, self.name, update.round, number)
         weight = update.samples / self.task.config.sample_scale
         ciphertext = self.task.public_scheme.encrypt(update.delta * weight)
         digest, result = _store_and_commit(
@@ -231,7 +244,7 @@ class Participant(_Role):
         self._emit(
             "reward_claimed",
             result,
-            f"{self.name} claimed {amount / TOKEN_UNIT:,.4f} reward tokens",
+            f"{self.name} claimed {tokens_text(amount, 'reward tokens')}",
             round_number,
         )
         return amount
@@ -248,22 +261,15 @@ class Participant(_Role):
 class Aggregator(_Role):
     def aggregate(self, round_number: int | None = None) -> AggregateResult:
         """Sum the round's committed ciphertexts (streaming) and commit the sum's digest."""
-        number = self._round(round_number)
-        state = self.task.round_state(number)
-        if state.phase != RoundPhase.COLLECTING:
-            raise RoundNotReadyError(
-                f"round {number} is {state.phase.label}, not collecting: nothing to aggregate"
-            )
+        number = self.task.require_phase(
+            RoundPhase.COLLECTING, "there is nothing to aggregate", round_number
+        )
+        count = self.task.round_state(number).commit_count
         minimum = self.task.state().params.min_participants
-        if state.commit_count < minimum:
-            raise RoundNotReadyError(
-                f"round {number} has {state.commit_count} of the {minimum} updates it needs; "
-                "wait for more participants to submit"
-            )
-        running = self.task.public_scheme.start_sum()
-        for blob in self.task.committed_update_blobs(number):
-            running.add(blob)
-        return self.commit_aggregate_blob(number, running.result(), update_count=running.count)
+        if count < minimum:
+            raise TooFewUpdatesError(self.task.task_id, number, count, minimum)
+        aggregate = sum_encrypted(self.task.public_scheme, self.task.committed_update_blobs(number))
+        return self.commit_aggregate_blob(number, aggregate, update_count=count)
 
     def commit_aggregate_blob(
         self, round_number: int, aggregate: bytes, update_count: int = 0
@@ -283,13 +289,14 @@ class Aggregator(_Role):
 class KeyHolder(_Role):
     def decrypt_and_commit(self, round_number: int | None = None) -> ModelResult:
         """Verify the aggregate, decrypt it, and commit the new global model (FedAvg)."""
-        number = self._round(round_number)
+        number = self.task.require_phase(
+            RoundPhase.AGGREGATED, "there is nothing to decrypt", round_number
+        )
         state = self.task.round_state(number)
-        if state.phase != RoundPhase.AGGREGATED or state.aggregate_digest is None:
-            raise RoundNotReadyError(
-                f"round {number} is {state.phase.label}; the key holder decrypts once the "
-                "aggregator has committed the sum"
-            )
+        assert state.aggregate_digest is not None  # the phase says it was committed
+        secret = self.federation.secret_context(self.task.task_id)
+        if secret is None:
+            raise MissingKeyError(self.task.task_id, self.name)
         verification = self.task.verify_round(number)
         if not verification.matches:
             rejected = self.registry.reject_aggregate(
@@ -297,25 +304,17 @@ class KeyHolder(_Role):
             )
             self._emit("round_finalized", rejected, f"round {number} aggregate rejected", number)
             raise AggregateMismatchError(
-                f"round {number}'s committed aggregate 0x{state.aggregate_digest.hex()[:16]}... "
-                f"is not the sum of its {verification.update_count} committed updates "
-                f"(recomputed 0x{verification.recomputed_digest.hex()[:16]}...); the key holder "
-                "refused to decrypt it and rejected the round on-chain: open the next round"
+                number,
+                state.aggregate_digest,
+                verification.recomputed_digest,
+                verification.update_count,
             )
-        secret = self.federation.secret_context(self.task.task_id)
-        if secret is None:
-            raise RoleError(
-                f"this workspace does not hold task {self.task.task_id}'s secret key; run the "
-                "key holder's step in the workspace that created the task"
-            )
-        scheme = load_scheme(secret)
-        summed = scheme.decrypt(self.federation.store.get(state.aggregate_digest))
+        summed = load_scheme(secret).decrypt(self.federation.store.get(state.aggregate_digest))
         total_weight = state.total_samples / self.task.config.sample_scale
-        base = self.task.global_parameters()
-        parameters = base + summed[: base.size] / total_weight
+        parameters = self.task.strategy.combine(self.task.global_parameters(), summed, total_weight)
         digest, result = _store_and_commit(
             self.federation.store,
-            encode_model(parameters),
+            encode_parameters(parameters),
             lambda digest: self.registry.commit_model(
                 self.account, self.task.task_id, number, digest
             ),
@@ -327,24 +326,18 @@ class KeyHolder(_Role):
 class Validator(_Role):
     def vote(self, X: Any, y: Any, round_number: int | None = None) -> VoteResult:
         """Verify the round, evaluate its new model on (X, y), and vote accept or reject."""
-        number = self._round(round_number)
+        number = self.task.require_phase(RoundPhase.VALIDATING, "it takes no votes", round_number)
+        self.task.require_model()
         state = self.task.round_state(number)
-        if state.phase != RoundPhase.VALIDATING or state.model_digest is None:
-            raise RoundNotReadyError(
-                f"round {number} is {state.phase.label}; validators vote once the key holder "
-                "has committed the new model"
-            )
+        assert state.model_digest is not None  # the phase says it was committed
         verified = self.task.verify_round(number).matches
         candidate = self.task.model_with(
-            decode_model(self.federation.store.get(state.model_digest))
+            decode_parameters(self.federation.store.get(state.model_digest))
         )
         adapter = adapter_for(candidate)
         metric = float(adapter.evaluate(candidate, X, y))
         previous = float(adapter.evaluate(self.task.global_model(), X, y))
-        config = self.task.config
-        accept = (
-            verified and metric >= config.min_metric and metric >= previous - config.max_metric_drop
-        )
+        accept = verified and self.task.strategy.accept(metric, previous)
         metric_ppm = round(min(max(metric, 0.0), 1.0) * PPM)
         result = self.registry.vote(self.account, self.task.task_id, number, accept, metric_ppm)
         verdict = "accepts" if accept else "rejects"

@@ -1,4 +1,4 @@
-"""The session one kernel (or script) holds: the open federation and what each party brought.
+"""The state one kernel (or script) keeps: the open federation and what each party brought.
 
 A ``Session`` keeps, per kernel:
 
@@ -8,158 +8,62 @@ A ``Session`` keeps, per kernel:
 * ``validation_data``: the same for validators;
 * ``updates``: the update each party trained for the open round, until it is submitted.
 
-Every step checks its inputs (the task, the party, the variables, the round's phase, the keys
-this workspace holds) *before* it sends a transaction or writes a file, so a refused step
-leaves the ledger and the workspace as they were. The errors carry their facts as attributes,
-so an interface (the IPython magics) can word the next step in its own commands.
+Besides that state it holds only sequences of several roles (aggregate = aggregator then key
+holder). Every rule is checked once, by the role or task that owns it (``roles.py``,
+``task.py``), before anything is sent or written; the errors come from ``errors.py`` and carry
+their next step as data, which an interface (the IPython magics) words in its own commands.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Container, Iterable, MutableMapping
+import functools
+from collections.abc import Callable, Container, Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..chain import RoundPhase, TransactionResult
+from ..chain import ContractRevertError, RoundPhase, TransactionResult
 from ..models import adapter_for
-from ..models.errors import SUPPORTED_MODELS, ModelError, UnsupportedModelError
-from .errors import FederationError, RoleError, RoundNotReadyError, UnknownTaskError
+from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
+from .errors import (
+    DataMismatchError,
+    InvalidInputError,
+    MissingKeyError,
+    NoFederationError,
+    NotAModelError,
+    NotValidatorError,
+    NoUpdateError,
+    NoValidationDataError,
+    RoundPhaseError,
+    RoundsExhaustedError,
+    UnknownPartyError,
+    UnknownVariableError,
+    refusal,
+    suggestion,
+)
 from .federation import DEFAULT_WORKSPACE, Federation
+from .ledger_view import UnclaimedReward, read_snapshot
 from .roles import AggregateResult, LocalUpdate, ModelResult, Submission, VoteResult
 from .simulation import SimulationResult, simulate
 from .task import FederatedTask, TaskConfig
 
 COORDINATOR, AGGREGATOR, KEY_HOLDER = "coordinator", "aggregator", "key-holder"
 
-
-# -- errors: facts as attributes, a one-line message in this API's terms --------------------------
-
-
-class NoFederationError(FederationError):
-    def __init__(self) -> None:
-        super().__init__("no federation is open; open one with session.open('.fedchain')")
+Step = TypeVar("Step", bound=Callable[..., Any])
 
 
-class UnknownVariableError(FederationError):
-    def __init__(self, name: str, suggestion: str | None) -> None:
-        self.name, self.suggestion = name, suggestion
-        hint = f"did you mean `{suggestion}`?" if suggestion else "define it first"
-        super().__init__(f"there is no variable `{name}`; {hint}")
+def _words_refusals(method: Step) -> Step:
+    """A contract's refusal of a step surfaces as the engine's :class:`ContractRefusedError`,
+    worded with this workspace's account names."""
 
+    @functools.wraps(method)
+    def wrapper(self: Session, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ContractRevertError as error:
+            raise refusal(error, self.name_of) from error
 
-class NotAModelError(ModelError, TypeError):
-    def __init__(self, name: str, value: Any, supported: str) -> None:
-        self.name, self.type_name, self.supported = name, type(value).__name__, supported
-        super().__init__(f"`{name}` ({self.type_name}) is not a supported model ({supported})")
-
-
-class NoLocalModelError(ModelError):
-    def __init__(self, task_id: int) -> None:
-        self.task_id = task_id
-        super().__init__(
-            f"this session has no model for task {task_id}; give it one of the task's "
-            "architecture with session.use_model(task_id, model)"
-        )
-
-
-class DataMismatchError(FederationError, ValueError):
-    def __init__(self, X_name: str, y_name: str, rows: int, labels: int) -> None:
-        self.X_name, self.y_name, self.rows, self.labels = X_name, y_name, rows, labels
-        super().__init__(
-            f"`{X_name}` has {rows} rows but `{y_name}` has {labels} labels; pass matching data"
-            if labels
-            else f"`{y_name}` holds no samples; pass non-empty data"
-        )
-
-
-class TaskNotFoundError(UnknownTaskError):
-    def __init__(self, task_id: int, task_ids: list[int]) -> None:
-        self.task_id, self.task_ids = task_id, task_ids
-        known = ", ".join(map(str, task_ids)) or "none yet"
-        super().__init__(
-            f"no task {task_id} (tasks: {known}); create one with session.create_task(model)"
-        )
-
-
-class UnknownPartyError(FederationError):
-    """``name`` has not joined ``task_id`` in this session (or, with no task, has no account)."""
-
-    def __init__(self, task_id: int | None, name: str, known: list[str]) -> None:
-        self.task_id, self.name, self.known = task_id, name, known
-        close = difflib.get_close_matches(name, known, n=1)
-        self.suggestion = close[0] if close else None
-        where = f"has not joined task {task_id} here" if task_id else "has no account here"
-        super().__init__(f"{name} {where} (known: {', '.join(known) or 'none yet'})")
-
-
-class RoundPhaseError(RoundNotReadyError):
-    """The task's current round is not in the phase a step needs; ``step`` says what cannot be."""
-
-    def __init__(self, task_id: int, round_number: int, phase: RoundPhase, step: str) -> None:
-        self.task_id, self.round, self.phase, self.step = task_id, round_number, phase, step
-        where = f"round {round_number} of task {task_id}" if round_number else f"task {task_id}"
-        state = f"is {phase.label}" if round_number else "has no round yet"
-        super().__init__(f"{where} {state}: {step}")
-
-
-class TooFewUpdatesError(RoundNotReadyError):
-    def __init__(self, task_id: int, round_number: int, count: int, minimum: int) -> None:
-        self.task_id, self.round, self.count, self.minimum = task_id, round_number, count, minimum
-        super().__init__(
-            f"round {round_number} of task {task_id} has {count} of the {minimum} updates "
-            "it needs; more parties must submit"
-        )
-
-
-class RoundsExhaustedError(RoundNotReadyError):
-    def __init__(self, task_id: int, max_rounds: int) -> None:
-        self.task_id, self.max_rounds = task_id, max_rounds
-        super().__init__(f"task {task_id} has run all its {max_rounds} rounds; create a new task")
-
-
-class NoUpdateError(FederationError):
-    def __init__(self, task_id: int, name: str) -> None:
-        self.task_id, self.name = task_id, name
-        super().__init__(f"{name} has no trained update for task {task_id}; capture one first")
-
-
-class StaleUpdateError(RoundNotReadyError):
-    def __init__(self, task_id: int, name: str, trained_round: int, open_round: int) -> None:
-        self.task_id, self.name = task_id, name
-        self.trained_round, self.open_round = trained_round, open_round
-        super().__init__(
-            f"{name}'s update was trained in round {trained_round}, but round {open_round} of "
-            f"task {task_id} is open; train again on the current global model"
-        )
-
-
-class NotValidatorError(RoleError):
-    def __init__(self, task_id: int, name: str, validators: list[str]) -> None:
-        self.task_id, self.name, self.validators = task_id, name, validators
-        super().__init__(
-            f"{name} is not a validator of task {task_id} "
-            f"(validators: {', '.join(validators) or 'none held here'})"
-        )
-
-
-class NoValidationDataError(FederationError):
-    def __init__(self, task_id: int, name: str) -> None:
-        self.task_id, self.name = task_id, name
-        super().__init__(f"validator {name} of task {task_id} has no data; pass some")
-
-
-class MissingKeyError(RoleError):
-    def __init__(self, task_id: int, role: str) -> None:
-        self.task_id, self.role = task_id, role
-        super().__init__(
-            f"this workspace does not hold the {role}'s key of task {task_id}; run this step "
-            "in the workspace that created the task"
-        )
-
-
-# -- the session ---------------------------------------------------------------------------------
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -171,15 +75,6 @@ class DataRef:
 
     def __str__(self) -> str:
         return f"{self.X},{self.y}"
-
-
-@dataclass(frozen=True)
-class PendingReward:
-    task_id: int
-    round: int
-    name: str
-    amount: int
-    """Reward-token base units."""
 
 
 class Session:
@@ -221,8 +116,7 @@ class Session:
         previous = self.federation
         if previous is not None and self.holds(workspace, url=url):
             return previous
-        same = previous is not None and _same_dir(previous.workspace, workspace)
-        if same:
+        if previous is not None and _same_dir(previous.workspace, workspace):
             self.close()  # never hold one ledger directory open twice
         federation = Federation.open(workspace, url=url, faucet_key=faucet_key)
         self.close()
@@ -251,6 +145,12 @@ class Session:
             raise NoFederationError()
         return self.federation
 
+    def name_of(self, address: str) -> str:
+        """The local account name of ``address``, or the address itself."""
+        federation = self.federation
+        name = federation.name_of(address) if federation is not None else None
+        return name or address
+
     def _forget(self) -> None:
         self.parties.clear()
         self.validation_data.clear()
@@ -265,8 +165,7 @@ class Session:
         visible = [
             n for n in self.namespace if not n.startswith("_") and n not in self.hidden_names
         ]
-        close = difflib.get_close_matches(name, visible, n=1)
-        raise UnknownVariableError(name, close[0] if close else None)
+        raise UnknownVariableError(name, suggestion(name, visible))
 
     def data(self, ref: DataRef) -> tuple[Any, Any]:
         """``(X, y)`` named by ``ref``, checked to hold the same, non-zero number of samples."""
@@ -289,15 +188,12 @@ class Session:
     # -- tasks ----------------------------------------------------------------------------------
 
     def task(self, task_id: int) -> FederatedTask:
-        federation = self.require_federation()
-        count = federation.registry.task_count()
-        if not 1 <= task_id <= count:
-            raise TaskNotFoundError(task_id, list(range(1, count + 1)))
-        return federation.task(task_id)
+        return self.require_federation().task(task_id)
 
     def task_ids(self) -> list[int]:
-        return list(range(1, self.require_federation().registry.task_count() + 1))
+        return self.require_federation().task_ids()
 
+    @_words_refusals
     def create_task(
         self,
         model: Any,
@@ -307,17 +203,14 @@ class Session:
     ) -> FederatedTask:
         """Register a task for ``model`` and open its round 1."""
         federation = self.require_federation()
-        config = config or TaskConfig()
-        names = list(validators)
-        config.check(validator_count=len(names))
-        _check_uint32(config)
-        adapter_for(model).get_parameters(model)
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"validator names repeat: {', '.join(repeated)}; name each once")
-        for name in (COORDINATOR, AGGREGATOR, KEY_HOLDER, *names):
-            federation.keystore.exists(name)  # refuses an invalid account name
-        task = federation.create_task(model, config, validators=names)
+        task = federation.create_task(
+            model,
+            config,
+            coordinator=COORDINATOR,
+            aggregator=AGGREGATOR,
+            key_holder=KEY_HOLDER,
+            validators=list(validators),
+        )
         task.coordinator(COORDINATOR).open_round()
         return task
 
@@ -327,6 +220,7 @@ class Session:
         task.use_model(model)
         return task
 
+    @_words_refusals
     def open_next_round(self, task_id: int) -> int:
         """The coordinator opens the next round, first closing a round that timed out.
 
@@ -337,7 +231,7 @@ class Session:
         task = self.task(task_id)
         state = task.state()
         self._require_key(task, COORDINATOR, state.coordinator)
-        number, phase = self.phase(task)
+        number, phase = task.phase()
         if number >= state.params.max_rounds:
             raise RoundsExhaustedError(task_id, state.params.max_rounds)
         coordinator = task.coordinator(COORDINATOR)
@@ -350,11 +244,11 @@ class Session:
 
     def phase(self, task: FederatedTask) -> tuple[int, RoundPhase]:
         """The task's current round and its phase (round 0, ``NONE``, before round 1)."""
-        number = task.current_round()
-        return number, task.round_state(number).phase if number else RoundPhase.NONE
+        return task.phase()
 
     # -- parties --------------------------------------------------------------------------------
 
+    @_words_refusals
     def join(
         self, task_id: int, name: str, data: DataRef | None = None, *, validator: bool = False
     ) -> TransactionResult | None:
@@ -367,13 +261,13 @@ class Session:
         if data is not None:
             self.data(data)
         if validator:
-            if not self._is_validator(task, name):
+            if not task.is_validator(name):
                 raise NotValidatorError(task_id, name, self.validators(task_id))
             if data is not None:
                 self.validation_data[(task_id, name)] = data
             return None
         if data is None:
-            raise ValueError(f"{name} needs training data to join task {task_id}")
+            raise InvalidInputError(f"{name} needs training data to join task {task_id}")
         self.require_federation().keystore.exists(name)  # refuses an invalid account name
         result = task.participant(name).join()
         self.parties[(task_id, name)] = data
@@ -386,15 +280,15 @@ class Session:
     def validators(self, task_id: int) -> list[str]:
         """The validators of a task whose keys this workspace holds."""
         task = self.task(task_id)
-        names = self.require_federation().keystore.names()
-        return [name for name in names if self._is_validator(task, name)]
+        return [
+            name for name in self.require_federation().keystore.names() if task.is_validator(name)
+        ]
 
     def start_training(self, task_id: int, name: str) -> Any:
         """A fresh copy of the current global model for ``name`` to train this round."""
         task = self.task(task_id)
         self._party(task_id, name)
-        self._require_phase(task, RoundPhase.COLLECTING, "it takes no updates")
-        _require_model(task)
+        task.open_round_number()
         return task.global_model()
 
     def capture_update(self, task_id: int, name: str, trained_model: Any) -> LocalUpdate:
@@ -405,22 +299,22 @@ class Session:
         self.updates[(task_id, name)] = update
         return update
 
+    @_words_refusals
     def submit(self, task_id: int, name: str) -> Submission:
         """Encrypt and commit ``name``'s captured update."""
         task = self.task(task_id)
         self._party(task_id, name)
-        number = self._require_phase(task, RoundPhase.COLLECTING, "it takes no updates")
+        task.open_round_number()
         update = self.updates.get((task_id, name))
         if update is None:
             raise NoUpdateError(task_id, name)
-        if update.round != number or update.base_model_digest != task.state().current_model_digest:
-            raise StaleUpdateError(task_id, name, update.round, number)
         submission = task.participant(name).submit(update)
         del self.updates[(task_id, name)]
         return submission
 
     # -- the round's other roles ----------------------------------------------------------------
 
+    @_words_refusals
     def aggregate(self, task_id: int) -> tuple[AggregateResult | None, ModelResult]:
         """Aggregator then key holder: sum, verify, decrypt, commit the new model.
 
@@ -433,59 +327,41 @@ class Session:
         self._require_key(task, KEY_HOLDER, state.key_holder)
         if self.require_federation().secret_context(task_id) is None:
             raise MissingKeyError(task_id, KEY_HOLDER)
-        number, phase = self.phase(task)
+        _, phase = task.phase()
         aggregate = None
-        if phase == RoundPhase.COLLECTING:
-            count = task.round_state(number).commit_count
-            if count < state.params.min_participants:
-                raise TooFewUpdatesError(task_id, number, count, state.params.min_participants)
-            aggregate = task.aggregator(AGGREGATOR).aggregate(number)
-        elif phase != RoundPhase.AGGREGATED:
-            raise RoundPhaseError(task_id, number, phase, "there is nothing to aggregate")
-        return aggregate, task.key_holder(KEY_HOLDER).decrypt_and_commit(number)
+        if phase != RoundPhase.AGGREGATED:
+            aggregate = task.aggregator(AGGREGATOR).aggregate()
+        return aggregate, task.key_holder(KEY_HOLDER).decrypt_and_commit()
 
+    @_words_refusals
     def validate(self, task_id: int, name: str, data: DataRef | None = None) -> VoteResult:
         """``name`` evaluates the round's new model on its data and votes."""
         task = self.task(task_id)
-        if not self._is_validator(task, name):
+        if not task.is_validator(name):
             raise NotValidatorError(task_id, name, self.validators(task_id))
         ref = data or self.validation_data.get((task_id, name))
         if ref is None:
             raise NoValidationDataError(task_id, name)
         X, y = self.data(ref)
-        number = self._require_phase(task, RoundPhase.VALIDATING, "it takes no votes")
-        _require_model(task)
-        return task.validator(name).vote(X, y, number)
+        return task.validator(name).vote(X, y)
 
     # -- rewards --------------------------------------------------------------------------------
 
-    def pending_rewards(self, task_id: int | None = None) -> list[PendingReward]:
+    def pending_rewards(self, task_id: int | None = None) -> list[UnclaimedReward]:
         """Unclaimed rewards of this workspace's accounts (in one task, or every task)."""
         federation = self.require_federation()
-        registry = federation.registry
-        names = federation.names_by_address()
-        pending = []
-        for number in [task_id] if task_id is not None else self.task_ids():
-            task = self.task(number)
-            for round_number in range(1, task.current_round() + 1):
-                if registry.round(number, round_number).phase != RoundPhase.ACCEPTED:
-                    continue
-                for commitment in registry.update_commitments(number, round_number):
-                    name = names.get(commitment.participant.lower())
-                    if name is None:
-                        continue
-                    amount = registry.pending_reward(number, round_number, commitment.participant)
-                    if amount > 0:
-                        pending.append(PendingReward(number, round_number, name, amount))
-        return pending
+        task_ids = None if task_id is None else [self.task(task_id).task_id]
+        return read_snapshot(federation, task_ids).unclaimed()
 
+    @_words_refusals
     def claim(self, name: str, task_id: int | None = None) -> int:
         """Claim every unclaimed reward of ``name``; returns token base units."""
         federation = self.require_federation()
         if not federation.keystore.exists(name) or name == "deployer":
-            raise UnknownPartyError(None, name, _account_names(federation))
+            raise UnknownPartyError(None, name, federation.account_names())
         return sum(self._claim(p) for p in self.pending_rewards(task_id) if p.name == name)
 
+    @_words_refusals
     def claim_all(self, task_id: int | None = None) -> dict[str, int]:
         """Claim every unclaimed reward of every account here; returns units per name."""
         claimed: dict[str, int] = {}
@@ -493,7 +369,7 @@ class Session:
             claimed[pending.name] = claimed.get(pending.name, 0) + self._claim(pending)
         return claimed
 
-    def _claim(self, pending: PendingReward) -> int:
+    def _claim(self, pending: UnclaimedReward) -> int:
         return self.task(pending.task_id).participant(pending.name).claim(pending.round)
 
     # -- simulation -----------------------------------------------------------------------------
@@ -518,57 +394,20 @@ class Session:
             raise UnknownPartyError(task_id, name, self.participants(task_id))
         return ref
 
-    def _require_phase(self, task: FederatedTask, phase: RoundPhase, step: str) -> int:
-        number, current = self.phase(task)
-        if current != phase:
-            raise RoundPhaseError(task.task_id, number, current, step)
-        return number
-
     def _require_key(self, task: FederatedTask, name: str, address: str) -> None:
         keystore = self.require_federation().keystore
         if not keystore.exists(name) or keystore.address_of(name).lower() != address.lower():
             raise MissingKeyError(task.task_id, name)
-
-    def _is_validator(self, task: FederatedTask, name: str) -> bool:
-        keystore = self.require_federation().keystore
-        if not keystore.exists(name):
-            return False
-        return self.require_federation().registry.is_validator(
-            task.task_id, keystore.address_of(name)
-        )
-
-
-def _require_model(task: FederatedTask) -> None:
-    if task.model_template is None:
-        raise NoLocalModelError(task.task_id)
 
 
 def _length(value: Any, name: str) -> int:
     try:
         return len(value)
     except TypeError:
-        raise ValueError(
+        raise InvalidInputError(
             f"`{name}` is a {type(value).__name__}, not data (an array, list or DataFrame)"
         ) from None
 
 
-def _check_uint32(config: TaskConfig) -> None:
-    limit = 2**32 - 1
-    fields = (
-        "rounds",
-        "min_participants",
-        "validator_quorum",
-        "submission_window_blocks",
-        "validation_window_blocks",
-    )
-    too_large = [field for field in fields if getattr(config, field) > limit]
-    if too_large:
-        raise ValueError(f"{', '.join(too_large)} must be at most {limit:,}")
-
-
 def _same_dir(first: Path, second: Path | str) -> bool:
     return Path(first).resolve() == Path(second).resolve()
-
-
-def _account_names(federation: Federation) -> list[str]:
-    return [name for name in federation.keystore.names() if name != "deployer"]

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ..chain import RoundPhase
 from ..data import Shard, split_dirichlet, split_iid
 from ..models import adapter_for
+from .errors import InvalidInputError
 from .federation import Federation
 from .task import FederatedTask, TaskConfig
 
@@ -112,7 +113,7 @@ def split_parties(
         return split_iid(X, y, parties, seed=seed)
     if split == "dirichlet":
         return split_dirichlet(X, y, parties, alpha=alpha, seed=seed)
-    raise ValueError(f"unknown split {split!r}; use 'iid' or 'dirichlet'")
+    raise InvalidInputError(f"unknown split {split!r}; use 'iid' or 'dirichlet'")
 
 
 def simulate(

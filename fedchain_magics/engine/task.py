@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -11,18 +9,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..aggregation import AggregateVerification, verify_aggregate
+from ..aggregation import AggregateVerification, FedAvg, RoundStrategy, verify_aggregate
 from ..chain import RoundPhase, RoundState, TaskState, UpdateCommitment
 from ..crypto import EncryptionScheme, load_scheme
 from ..models import adapter_for
-from .errors import ModelMismatchError, RoundNotReadyError
+from ..models.codec import decode_parameters
+from .errors import (
+    InvalidInputError,
+    ModelMismatchError,
+    NoLocalModelError,
+    RoundNotReadyError,
+    RoundPhaseError,
+)
+from .roles import Aggregator, Coordinator, KeyHolder, Participant, Validator
+from .tokens import TOKEN_UNIT
 
 if TYPE_CHECKING:
     from .federation import Federation
-    from .roles import Aggregator, Coordinator, KeyHolder, Participant, Validator
 
-TOKEN_UNIT = 10**18
 SCHEMES = ("bfv", "ckks")
+UINT32_MAX = 2**32 - 1
 MANIFEST_VERSION = 1
 
 
@@ -73,7 +79,23 @@ class TaskConfig:
         if self.sample_scale <= 0:
             problems.append("sample_scale must be positive")
         if problems:
-            raise ValueError("invalid task configuration: " + "; ".join(problems))
+            raise InvalidInputError("invalid task configuration: " + "; ".join(problems))
+        too_large = [field for field in _UINT32_FIELDS if getattr(self, field) > UINT32_MAX]
+        if too_large:
+            raise InvalidInputError(f"{', '.join(too_large)} must be at most {UINT32_MAX:,}")
+
+    def strategy(self) -> RoundStrategy:
+        """The round strategy these rules describe (FedAvg with the validators' thresholds)."""
+        return FedAvg(min_metric=self.min_metric, max_metric_drop=self.max_metric_drop)
+
+
+_UINT32_FIELDS = (
+    "rounds",
+    "min_participants",
+    "validator_quorum",
+    "submission_window_blocks",
+    "validation_window_blocks",
+)
 
 
 def manifest_bytes(model_spec: dict[str, Any], scheme: dict[str, Any], config: TaskConfig) -> bytes:
@@ -85,20 +107,6 @@ def manifest_bytes(model_spec: dict[str, Any], scheme: dict[str, Any], config: T
         "config": asdict(config),
     }
     return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-
-
-def encode_model(parameters: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(parameters, dtype=np.float64), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def decode_model(blob: bytes) -> np.ndarray:
-    return np.asarray(np.load(io.BytesIO(blob), allow_pickle=False), dtype=np.float64)
-
-
-def spec_digest(model_spec: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(model_spec, sort_keys=True).encode()).hexdigest()
 
 
 class FederatedTask:
@@ -126,20 +134,17 @@ class FederatedTask:
         """Use ``model`` as this kernel's template; it must match the task's model spec."""
         spec = adapter_for(model).spec(model)
         if spec != self.manifest["model"]:
-            raise ModelMismatchError(
-                f"this {type(model).__name__} does not match task {self.task_id}'s model "
-                "(different architecture, layout or classes); build the same model as the "
-                "coordinator"
-            )
+            raise ModelMismatchError(self.task_id, model)
         self.model_template = model
 
     def require_model(self) -> Any:
         if self.model_template is None:
-            raise ModelMismatchError(
-                f"task {self.task_id} needs a local model of its architecture in this kernel; "
-                "pass model= when getting the task"
-            )
+            raise NoLocalModelError(self.task_id)
         return self.model_template
+
+    @property
+    def strategy(self) -> RoundStrategy:
+        return self.config.strategy()
 
     def global_parameters(self, round_number: int | None = None) -> np.ndarray:
         """The current global model's parameters (or the model accepted in ``round_number``)."""
@@ -147,7 +152,7 @@ class FederatedTask:
             digest = self.state().current_model_digest
         else:
             digest = self.require_round_model_digest(round_number)
-        return decode_model(self.federation.store.get(digest))
+        return decode_parameters(self.federation.store.get(digest))
 
     def global_model(self) -> Any:
         """A copy of the template holding the current global parameters."""
@@ -181,15 +186,36 @@ class FederatedTask:
     def current_round(self) -> int:
         return self.state().current_round
 
-    def open_round_number(self) -> int:
-        """The round currently collecting updates, or a clear error if none is."""
+    def phase(self) -> tuple[int, RoundPhase]:
+        """The current round and its phase (round 0, ``NONE``, before round 1)."""
         number = self.current_round()
-        if number == 0 or self.round_state(number).phase != RoundPhase.COLLECTING:
-            raise RoundNotReadyError(
-                f"task {self.task_id} has no round collecting updates; the coordinator opens "
-                "one with task.coordinator().open_round()"
+        return number, self.round_state(number).phase if number else RoundPhase.NONE
+
+    def require_phase(
+        self, phase: RoundPhase, refused: str, round_number: int | None = None
+    ) -> int:
+        """The current round's number, if it is in ``phase`` (and is ``round_number``, when
+        given); else an error saying why ``refused`` cannot be."""
+        number, current = self.phase()
+        if current != phase:
+            raise RoundPhaseError(self.task_id, number, current, refused)
+        if round_number is not None and round_number != number:
+            raise InvalidInputError(
+                f"round {round_number} of task {self.task_id} is not the current round "
+                f"(round {number} is {current.label})"
             )
         return number
+
+    def open_round_number(self) -> int:
+        """The round currently collecting updates, or a clear error if none is."""
+        return self.require_phase(RoundPhase.COLLECTING, "it takes no updates")
+
+    def is_validator(self, name: str) -> bool:
+        """Whether this workspace's account ``name`` validates the task."""
+        keystore = self.federation.keystore
+        return keystore.exists(name) and self.federation.registry.is_validator(
+            self.task_id, keystore.address_of(name)
+        )
 
     def commitments(self, round_number: int) -> list[UpdateCommitment]:
         return self.federation.registry.update_commitments(self.task_id, round_number)
@@ -221,6 +247,7 @@ class FederatedTask:
         verification = verify_aggregate(
             self.public_scheme, self.committed_update_blobs(round_number), state.aggregate_digest
         )
+        self.federation.verifications.record(verification)
         self.federation.emit(
             "aggregate_verified",
             self.federation.ledger.block_number(),
@@ -235,26 +262,16 @@ class FederatedTask:
     # -- roles ----------------------------------------------------------------------------------
 
     def coordinator(self, name: str = "coordinator") -> Coordinator:
-        from .roles import Coordinator
-
         return Coordinator(self, name)
 
     def participant(self, name: str) -> Participant:
-        from .roles import Participant
-
         return Participant(self, name)
 
     def aggregator(self, name: str = "aggregator") -> Aggregator:
-        from .roles import Aggregator
-
         return Aggregator(self, name)
 
     def key_holder(self, name: str = "key-holder") -> KeyHolder:
-        from .roles import KeyHolder
-
         return KeyHolder(self, name)
 
     def validator(self, name: str) -> Validator:
-        from .roles import Validator
-
         return Validator(self, name)

@@ -11,21 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.session import Session
-from ._base import FedchainMagics, MagicsState
-from .chain import FedChainMagics
-from .parties import FedPartyMagics
-from .rounds import FedRoundMagics
-from .simulation import FedSimulationMagics
-from .tasks import FedTaskMagics
-from .views import FedViewMagics
+from ._base import MagicsFamily, MagicsState
+from .chain import ChainMagics
+from .parties import PartyMagics
+from .rounds import RoundMagics
+from .simulation import SimulationMagics
+from .tasks import TaskMagics
+from .views import ViewMagics
 
-FAMILIES: tuple[type[FedchainMagics], ...] = (
-    FedChainMagics,
-    FedTaskMagics,
-    FedPartyMagics,
-    FedRoundMagics,
-    FedViewMagics,
-    FedSimulationMagics,
+FAMILIES: tuple[type[MagicsFamily], ...] = (
+    ChainMagics,
+    TaskMagics,
+    PartyMagics,
+    RoundMagics,
+    ViewMagics,
+    SimulationMagics,
 )
 
 __all__ = ["FAMILIES", "MagicsState", "load", "loaded_state", "unload"]
@@ -74,5 +74,5 @@ def unload(shell: Any) -> None:
 
 def loaded_state(shell: Any) -> MagicsState | None:
     """The state of the fedchain magics loaded on ``shell``, if they are."""
-    chain = shell.magics_manager.registry.get(FedChainMagics.__name__)
-    return chain.state if isinstance(chain, FedchainMagics) else None
+    chain = shell.magics_manager.registry.get(ChainMagics.__name__)
+    return chain.state if isinstance(chain, MagicsFamily) else None

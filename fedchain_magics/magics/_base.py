@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from decimal import Decimal
 from typing import Any, Protocol
 
 from IPython.core.magic import Magics
 
-from ..engine import TOKEN_UNIT
 from ..engine.session import Session
 
 
@@ -47,7 +45,7 @@ class MagicsState:
             view.close()
 
 
-class FedchainMagics(Magics):
+class MagicsFamily(Magics):
     """Base of the magic families: each method parses, makes one session call, renders."""
 
     def __init__(self, shell: Any, state: MagicsState) -> None:
@@ -62,12 +60,6 @@ class FedchainMagics(Magics):
     @property
     def session(self) -> Session:
         return self.state.session
-
-
-def tokens(units: int, symbol: str) -> str:
-    """Token base units as ``"33.3333 FED"``."""
-    amount = (Decimal(units) / TOKEN_UNIT).quantize(Decimal("0.0001")).normalize()
-    return f"{amount:,f} {symbol}"
 
 
 def hex_digest(digest: bytes) -> str:

@@ -11,7 +11,7 @@ from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine.federation import DEFAULT_WORKSPACE
 from ._arguments import expect, parse, refuse, route
-from ._base import FedchainMagics
+from ._base import MagicsFamily
 from ._errors import reports_errors
 
 USAGE = """fedchain start [--dir .fedchain]
@@ -22,7 +22,7 @@ USAGE = """fedchain start [--dir .fedchain]
 
 
 @magics_class
-class FedChainMagics(FedchainMagics):
+class ChainMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
@@ -83,7 +83,7 @@ class FedChainMagics(FedchainMagics):
             self.state.close_views()  # they follow the ledger that is about to close
         federation = self.session.open(directory, url=url, faucet_key=faucet_key)
         ledger = federation.ledger
-        tasks = federation.registry.task_count()
+        tasks = len(federation.task_ids())
         where = f"in {federation.workspace.resolve()}" if ledger.embedded else f"at {ledger.url}"
         print(
             f"{ledger.network_name} chain {where}: chain id {ledger.chain_id}, "

@@ -7,14 +7,14 @@ from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..chain import RoundPhase
 from ._arguments import optional_data_ref, parse, task_id
-from ._base import FedchainMagics, hex_digest
+from ._base import MagicsFamily, hex_digest
 from ._errors import reports_errors
 
 TASK_HELP = "the task number (see %%fedtask list)"
 
 
 @magics_class
-class FedRoundMagics(FedchainMagics):
+class RoundMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage="fedaggregate TASK")

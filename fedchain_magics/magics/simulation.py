@@ -9,12 +9,12 @@ from IPython.core.magic_arguments import argument, kwds, magic_arguments
 from ..engine import SimulationResult, TaskConfig
 from ..widgets import LiveBalanceChart, LiveLedgerView
 from ._arguments import data_ref, parse
-from ._base import FedchainMagics
+from ._base import MagicsFamily
 from ._errors import reports_errors
 
 
 @magics_class
-class FedSimulationMagics(FedchainMagics):
+class SimulationMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(

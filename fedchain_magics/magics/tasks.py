@@ -8,11 +8,13 @@ from typing import Any
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
-from ..engine import TaskConfig
+from ..engine import TaskConfig, read_snapshot
+from ..engine.errors import phase_step, step, word
+from ..engine.ledger_view import TaskSnapshot
 from ..widgets import ledger_table
 from ._arguments import expect, names, parse, refuse, route, task_id, token_units
-from ._base import FedchainMagics, tokens
-from ._errors import phase_hint, reports_errors
+from ._base import MagicsFamily
+from ._errors import MAGIC_STEPS, reports_errors
 
 DEFAULTS = TaskConfig()
 CREATE_OPTIONS = (
@@ -37,7 +39,7 @@ USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 
 
 
 @magics_class
-class FedTaskMagics(FedchainMagics):
+class TaskMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
@@ -105,7 +107,7 @@ class FedTaskMagics(FedchainMagics):
         model of a task's architecture in this kernel (after reopening a ledger)."""
         arguments = parse(self.fedtask, line)
         handler = route("fedtask", arguments.command, self.COMMANDS)
-        if handler is not FedTaskMagics._create:
+        if handler is not TaskMagics._create:
             refuse(f"fedtask {arguments.command}", arguments, CREATE_OPTIONS)
         return handler(self, arguments)
 
@@ -115,12 +117,12 @@ class FedTaskMagics(FedchainMagics):
         validators = names(arguments.validators or "validator-1", "--validators")
         model = self.session.model(model_name)
         task = self.session.create_task(model, config, validators=validators)
-        symbol = task.federation.registry.token_symbol()
+        token = task.federation.token()
         label = f" '{config.name}'" if config.name else ""
         print(
             f"task {task.task_id}{label} created for {type(model).__name__}: {config.rounds} "
             f"rounds, {config.scheme} encryption, at least {config.min_participants} updates a "
-            f"round, {tokens(config.reward_per_round, symbol)} a round, validators "
+            f"round, {token.text(config.reward_per_round)} a round, validators "
             f"{', '.join(validators)}"
         )
         print(
@@ -130,17 +132,18 @@ class FedTaskMagics(FedchainMagics):
 
     def _list(self, arguments: argparse.Namespace) -> None:
         expect("fedtask list", arguments.values, [])
-        ids = self.session.task_ids()
-        if not ids:
+        snapshot = read_snapshot(self.session.require_federation())
+        if not snapshot.tasks:
             print("no tasks yet; create one with %fedtask create MODEL_VAR")
-        for number in ids:
-            print(_task_line(self.session, number))
+        for task in snapshot.tasks:
+            print(_task_line(task))
 
     def _show(self, arguments: argparse.Namespace) -> Any:
         (text,) = expect("fedtask show", arguments.values, ["TASK"])
-        number = task_id(text)
-        print(_task_line(self.session, number))
-        return ledger_table(self.session.require_federation(), number)
+        number = self.session.task(task_id(text)).task_id
+        snapshot = read_snapshot(self.session.require_federation(), [number])
+        print(_task_line(snapshot.tasks[0]))
+        return ledger_table(snapshot)
 
     def _next(self, arguments: argparse.Namespace) -> None:
         (text,) = expect("fedtask next", arguments.values, ["TASK"])
@@ -177,15 +180,14 @@ def _config(arguments: argparse.Namespace) -> TaskConfig:
     return TaskConfig(**{key: value for key, value in chosen.items() if value is not None})
 
 
-def _task_line(session: Any, number: int) -> str:
-    task = session.task(number)
-    state = task.state()
-    round_number, phase = session.phase(task)
-    label = f" '{task.config.name}'" if task.config.name else ""
+def _task_line(task: TaskSnapshot) -> str:
+    state, number = task.state, task.task_id
+    round_number, phase = state.current_round, task.current_phase
+    label = f" '{task.name}'" if task.name else ""
     where = f"round {round_number} of {state.params.max_rounds} ({phase.label})"
-    next_step = phase_hint(number, phase)
+    next_step = word(phase_step(number, phase), MAGIC_STEPS)
     if phase.finished and round_number >= state.params.max_rounds:
-        next_step = f"all rounds done; see the ledger with %fedledger {number}"
+        next_step = word(step("all_rounds_done", task=number), MAGIC_STEPS)
     return (
         f"task {number}{label}: {where}, {state.participant_count} participant(s), "
         f"{state.validator_count} validator(s); next: {next_step}"

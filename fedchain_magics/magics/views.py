@@ -8,15 +8,16 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
+from ..engine import TokenInfo
 from ..engine.session import Session
 from ..widgets import LiveLedgerView, balance_table
 from ._arguments import parse, task_id
-from ._base import FedchainMagics, tokens
+from ._base import MagicsFamily
 from ._errors import reports_errors
 
 
 @magics_class
-class FedViewMagics(FedchainMagics):
+class ViewMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage="fedrewards [TASK] [--claim --as NAME | --claim-all]")
@@ -38,7 +39,7 @@ class FedViewMagics(FedchainMagics):
         federation = self.session.require_federation()
         if number is not None:
             self.session.task(number)
-        _claim_and_report(self.session, arguments, number, federation.registry.token_symbol())
+        _claim_and_report(self.session, arguments, number, federation.token())
         return balance_table(federation)
 
     @line_magic
@@ -69,7 +70,9 @@ def _check_claim_options(arguments: Any) -> None:
         )
 
 
-def _claim_and_report(session: Session, arguments: Any, number: int | None, symbol: str) -> None:
+def _claim_and_report(
+    session: Session, arguments: Any, number: int | None, token: TokenInfo
+) -> None:
     """Claim what the options ask for and print it; or print what is still unclaimed."""
     if arguments.claim or arguments.claim_all:
         if arguments.claim:
@@ -78,7 +81,7 @@ def _claim_and_report(session: Session, arguments: Any, number: int | None, symb
         else:
             claimed = session.claim_all(number)
         for name, amount in claimed.items():
-            print(f"{name} claimed {tokens(amount, symbol)}")
+            print(f"{name} claimed {token.text(amount)}")
         if not claimed:
             print("no unclaimed rewards")
         return
@@ -86,6 +89,6 @@ def _claim_and_report(session: Session, arguments: Any, number: int | None, symb
     for pending in session.pending_rewards(number):
         owed[pending.name] = owed.get(pending.name, 0) + pending.amount
     if owed:
-        listed = ", ".join(f"{name} {tokens(amount, symbol)}" for name, amount in owed.items())
+        listed = ", ".join(f"{name} {token.text(amount)}" for name, amount in owed.items())
         scope = "" if number is None else f" {number}"
         print(f"unclaimed: {listed}; claim with %fedrewards{scope} --claim-all")

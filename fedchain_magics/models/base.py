@@ -17,7 +17,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import ParameterShapeError, ParameterValueError
+from .errors import (
+    ParameterShapeError,
+    ParameterValueError,
+    TrainingInputError,
+    TrainingOptionError,
+)
 
 VECTOR_DTYPE = "float64"
 
@@ -114,7 +119,7 @@ def as_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     X_array = np.asarray(X)
     y_array = np.asarray(y)
     if X_array.ndim == 0 or y_array.ndim == 0 or X_array.shape[0] != y_array.shape[0]:
-        raise ValueError(
+        raise TrainingInputError(
             f"X has shape {X_array.shape} and y has shape {y_array.shape}; "
             "they must have one row per sample and the same number of rows"
         )
@@ -124,14 +129,14 @@ def as_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 def check_epochs(epochs: int) -> None:
     """Reject a non-positive or non-integer epoch count."""
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        raise TrainingInputError(f"epochs must be a positive integer, got {epochs!r}")
 
 
 def reject_options(adapter_kind: str, options: dict[str, Any]) -> None:
     """Refuse training options an adapter does not understand."""
     if options:
         names = ", ".join(sorted(options))
-        raise TypeError(f"{adapter_kind} models take no training option(s) {names}")
+        raise TrainingOptionError(f"{adapter_kind} models take no training option(s) {names}")
 
 
 class ModelAdapter(ABC):

@@ -39,3 +39,11 @@ class ParameterShapeError(ModelError, ValueError):
 
 class ParameterValueError(ModelError, ValueError):
     """A parameter vector contains values a model cannot hold (NaN or infinity)."""
+
+
+class TrainingInputError(ModelError, ValueError):
+    """Training data or options a model adapter cannot use (shapes, epochs, optimizer)."""
+
+
+class TrainingOptionError(ModelError, TypeError):
+    """A training option the model's adapter does not understand."""

@@ -34,7 +34,7 @@ from .base import (
     reject_options,
     unflatten,
 )
-from .errors import ModelError, ModelNotInitializedError
+from .errors import ModelError, ModelNotInitializedError, TrainingInputError
 
 if TYPE_CHECKING:
     import torch
@@ -173,10 +173,10 @@ class TorchModuleAdapter(ModelAdapter):
         reject_options(self.kind, options)
         check_epochs(epochs)
         if optimizer not in DEFAULT_LEARNING_RATES:
-            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+            raise TrainingInputError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
         batch = DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size)
         if batch < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
+            raise TrainingInputError(f"batch_size must be at least 1, got {batch_size!r}")
         X_array, y_array = as_arrays(X, y)
         classification = _is_classification(y_array)
         device, dtype = _device_and_dtype(model)
@@ -221,7 +221,7 @@ class TorchModuleAdapter(ModelAdapter):
 
         X_array, y_array = as_arrays(X, y)
         if len(y_array) == 0:
-            raise ValueError("cannot evaluate on zero samples")
+            raise TrainingInputError("cannot evaluate on zero samples")
         device, dtype = _device_and_dtype(model)
         was_training = model.training
         model.eval()

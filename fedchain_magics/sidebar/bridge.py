@@ -26,8 +26,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..engine.ledger_view import read_snapshot
 from .schema import SCHEMA_VERSION, MessageSchemaError, validate_message, validation_requested
-from .state import MAX_EVENTS, JsonDict, TokenInfo, build_state, empty_state, event_json, read_token
+from .state import MAX_EVENTS, JsonDict, build_state, empty_state, event_json
 
 if TYPE_CHECKING:
     from comm.base_comm import BaseComm
@@ -87,9 +88,7 @@ class LedgerBridge:
         self._comms: list[BaseComm] = []
         self._federation: Federation | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._token: TokenInfo | None = None
         self._events: deque[JsonDict] = deque(maxlen=MAX_EVENTS)
-        self._verified: dict[tuple[int, int], bool] = {}
         self._sent_block_number: int | None = None
         self._throttle = throttle
         self._next_read_s = -math.inf
@@ -161,9 +160,7 @@ class LedgerBridge:
                 self._unsubscribe()
             self._unsubscribe = None
             self._federation = federation
-            self._token = None
             self._events.clear()
-            self._verified.clear()
             self._sent_block_number = None
             self._pending = []
             if federation is not None:
@@ -197,12 +194,6 @@ class LedgerBridge:
             record = event_json(event)
             with self._lock:
                 self._events.append(record)
-                if (
-                    event.kind == "aggregate_verified"
-                    and event.task_id is not None
-                    and event.round is not None
-                ):
-                    self._verified[(event.task_id, event.round)] = bool(event.data.get("matches"))
                 if not self._comms:
                     return  # nobody is looking: read nothing from the chain
                 self._pending.append(record)
@@ -233,13 +224,10 @@ class LedgerBridge:
         federation = self._federation
         if federation is None:
             return empty_state()
-        if self._token is None:
-            self._token = read_token(federation)
         with self._lock:
             events = list(self._events)
-            verified = dict(self._verified)
         started = time.monotonic()
-        state = build_state(federation, self._token, events, verified)
+        state = build_state(read_snapshot(federation), events)
         finished = time.monotonic()
         self._sent_block_number = state["network"]["block_number"]
         wait_s = (finished - started) * (1 / MAX_READ_SHARE - 1)

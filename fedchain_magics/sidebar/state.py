@@ -1,24 +1,22 @@
-"""The sidebar's ``State`` (see ``message_schema.json``), read from a :class:`Federation`.
+"""The sidebar's ``State`` (see ``message_schema.json``) from the engine's read model.
 
-Plain functions from engine objects to JSON-ready dicts: amounts in token base units travel as
-decimal strings (they exceed 2**53), digests and hashes as ``0x`` hex, everything else as
-ints, strings, booleans or null.
+Formatting only: every fact comes from a :class:`~fedchain_magics.engine.LedgerSnapshot`.
+Amounts in token base units travel as decimal strings (they exceed 2**53) and the sidebar words
+them by the same rule as the notebook (``engine/tokens.py``); digests and hashes travel as
+``0x`` hex, everything else as ints, strings, booleans or null.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from ..chain import RoundPhase, TaskState
-from ..engine import FederatedTask
-from ..engine.ledger_view import ContributionRecord, RoundSummary, task_history
-from ..storage import StorageError
+from ..chain import RoundPhase
 
 if TYPE_CHECKING:
-    from ..engine import Federation, LedgerEvent
+    from ..engine import LedgerEvent, LedgerSnapshot, RoundSummary, TaskSnapshot
+    from ..engine.ledger_view import ContributionRecord
 
 MAX_EVENTS = 50
 """The schema's ``maxItems`` for ``state.events``."""
@@ -27,19 +25,6 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _DIGEST = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 JsonDict = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    symbol: str
-    decimals: int
-
-
-def read_token(federation: Federation) -> TokenInfo:
-    """The reward token's symbol and decimals (constant for a deployment: read them once)."""
-    registry = federation.registry
-    decimals = federation.ledger.call(registry.token.functions.decimals())
-    return TokenInfo(symbol=registry.token_symbol(), decimals=int(decimals))
 
 
 def empty_state() -> JsonDict:
@@ -66,34 +51,21 @@ def empty_state() -> JsonDict:
     }
 
 
-def build_state(
-    federation: Federation,
-    token: TokenInfo,
-    events: Iterable[JsonDict] = (),
-    verified: Mapping[tuple[int, int], bool] | None = None,
-) -> JsonDict:
-    """Everything the sidebar shows about ``federation``'s ledger, read now.
-
-    ``events`` are already-converted ledger events (oldest first; the last ``MAX_EVENTS`` are
-    kept); ``verified`` maps ``(task_id, round)`` to the outcome of an aggregate verification
-    this kernel saw (task_history does not recompute them: that costs a homomorphic sum).
-    """
-    ledger = federation.ledger
-    verified = verified or {}
+def build_state(snapshot: LedgerSnapshot, events: Iterable[JsonDict] = ()) -> JsonDict:
+    """Everything the sidebar shows of ``snapshot``; ``events`` are already-converted ledger
+    events (oldest first; the last ``MAX_EVENTS`` are kept)."""
+    network, token = snapshot.network, snapshot.token
     return {
         "network": {
-            "name": ledger.network_name,
-            "chain_id": ledger.chain_id,
-            "block_number": ledger.block_number(),
-            "embedded": ledger.embedded,
-            "ledger_dir": None if ledger.ledger_dir is None else str(ledger.ledger_dir),
-            "url": ledger.url,
+            "name": network.name,
+            "chain_id": network.chain_id,
+            "block_number": network.block_number,
+            "embedded": network.embedded,
+            "ledger_dir": network.workspace,
+            "url": network.url,
             "connected": True,
         },
-        "tasks": [
-            _task(_task_handle(federation, task_id), verified)
-            for task_id in range(1, federation.registry.task_count() + 1)
-        ],
+        "tasks": [_task(task) for task in snapshot.tasks],
         "balances": [
             {
                 "account": row.address,
@@ -101,7 +73,7 @@ def build_state(
                 "balance": str(row.balance),
                 "balance_tokens": row.balance / 10**token.decimals,
             }
-            for row in federation.balances()
+            for row in snapshot.balances
         ],
         "events": list(events)[-MAX_EVENTS:],
         "token_symbol": token.symbol,
@@ -123,31 +95,12 @@ def event_json(event: LedgerEvent) -> JsonDict:
     }
 
 
-@dataclass(frozen=True)
-class _ForeignTask:
-    """A task whose manifest this workspace's blob store lacks (created elsewhere on a shared
-    node): enough of a handle for ``task_history``, with no name."""
-
-    federation: Federation
-    task_id: int
-
-    def state(self) -> TaskState:
-        return self.federation.registry.task(self.task_id)
-
-
-def _task_handle(federation: Federation, task_id: int) -> FederatedTask | _ForeignTask:
-    try:
-        return federation.task(task_id)
-    except StorageError:
-        return _ForeignTask(federation, task_id)
-
-
-def _task(task: FederatedTask | _ForeignTask, verified: Mapping[tuple[int, int], bool]) -> JsonDict:
-    state = task.state()
+def _task(task: TaskSnapshot) -> JsonDict:
+    state = task.state
     params = state.params
     return {
         "task_id": task.task_id,
-        "name": task.config.name if isinstance(task, FederatedTask) else None,
+        "name": task.name,
         "coordinator": state.coordinator,
         "participant_count": state.participant_count,
         "validator_count": state.validator_count,
@@ -157,15 +110,11 @@ def _task(task: FederatedTask | _ForeignTask, verified: Mapping[tuple[int, int],
         "reward_per_round": str(params.reward_per_round),
         "current_round": state.current_round,
         "current_model_digest": _hex(state.current_model_digest),
-        "rounds": [
-            _round(summary, verified.get((task.task_id, summary.round)))
-            for summary in task_history(cast("FederatedTask", task))
-            if summary.phase != RoundPhase.NONE
-        ],
+        "rounds": [_round(summary) for summary in task.rounds if summary.phase != RoundPhase.NONE],
     }
 
 
-def _round(summary: RoundSummary, verified: bool | None) -> JsonDict:
+def _round(summary: RoundSummary) -> JsonDict:
     return {
         "round": summary.round,
         "phase": summary.phase.label,
@@ -175,7 +124,7 @@ def _round(summary: RoundSummary, verified: bool | None) -> JsonDict:
         "reject_votes": summary.reject_votes,
         "aggregate_digest": _optional_hex(summary.aggregate_digest),
         "model_digest": _optional_hex(summary.model_digest),
-        "aggregate_verified": verified,
+        "aggregate_verified": summary.aggregate_verified,
         "contributions": [_contribution(record) for record in summary.contributions],
     }
 

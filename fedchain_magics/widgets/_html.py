@@ -30,8 +30,9 @@ _HEAD = _CELL + f"font-weight: 600; background: {TINT}; text-align: left; white-
 _CAPTION = f"caption-side: top; text-align: left; padding: 2px 0 6px; font-weight: 600; {FONT}"
 
 
-def tokens_text(value: float | None) -> str:
-    return DASH if value is None else f"{value:,.4f}"
+def tokens_text(text: str | None) -> str:
+    """A token amount already worded by the read model's ``TokenInfo`` (one rule everywhere)."""
+    return DASH if text is None else text
 
 
 def short_hex(value: str | None, keep: int = 10) -> str:
@@ -46,7 +47,7 @@ def short_address(address: str) -> str:
 
 def verification_mark(verified: bool | None) -> str:
     if verified is None:
-        return f'<span style="{MUTED}" title="not verified in this kernel">{DASH}</span>'
+        return f'<span style="{MUTED}" title="not verified in this workspace">{DASH}</span>'
     if verified:
         return f'<span style="color: {GOOD}; font-weight: 600;" title="aggregate verified">✓</span>'
     return f'<span style="color: {BAD}; font-weight: 600;" title="aggregate mismatch">✗</span>'
@@ -132,7 +133,7 @@ def _contribution_row(row: Mapping[str, Any]) -> str:
         _cell(_mono(short_hex(row["update_digest"]), row["update_digest"])),
         _cell(DASH if row["gas"] is None else f"{row['gas']:,}", align="right"),
         _cell(f"{row['block']:,}", align="right"),
-        _cell(tokens_text(reward), align="right"),
+        _cell(tokens_text(row["reward_text"]), align="right"),
         _cell(claimed_mark, align="center"),
     ]
     return "<tr>" + "".join(cells) + "</tr>"
@@ -170,7 +171,7 @@ def ledger_html(
     ]
     note = (
         "Aggregate: ✓ recomputed from the committed ciphertexts and equal to the on-chain "
-        f"digest, ✗ mismatch, {DASH} not verified in this kernel."
+        f"digest, ✗ mismatch, {DASH} not verified in this workspace."
     )
     return _table(caption, headers, "".join(body), note)
 
@@ -191,7 +192,7 @@ def balance_html(rows: Sequence[Mapping[str, Any]], *, caption: str, symbol: str
             "<tr>"
             + _cell(escape(name) if name else f'<span style="{MUTED}">unknown</span>')
             + _cell(_mono(short_address(row["address"]), row["address"]))
-            + _cell(tokens_text(row["balance"]), align="right")
+            + _cell(tokens_text(row["balance_text"]), align="right")
             + _cell(bar, extra="vertical-align: middle;")
             + "</tr>"
         )
@@ -231,7 +232,7 @@ def balance_chart_svg(rows: Sequence[Mapping[str, Any]], *, title: str, symbol: 
         label = name if len(name) <= 20 else name[:19] + "…"
         parts.append(
             f"<g><title>{escape(name)} {escape(row['address'])}: "
-            f"{tokens_text(row['balance'])} {escape(symbol)}</title>"
+            f"{tokens_text(row['balance_text'])} {escape(symbol)}</title>"
             f'<text x="{label_width - 8}" y="{y + 14}" text-anchor="end" '
             f'fill="currentColor">{escape(label)}</text>'
             f'<rect x="{label_width}" y="{y + 4}" width="{bar_width}" height="14" rx="2" '
@@ -239,7 +240,7 @@ def balance_chart_svg(rows: Sequence[Mapping[str, Any]], *, title: str, symbol: 
             f'<rect x="{label_width}" y="{y + 4}" width="{length:.1f}" height="14" rx="2" '
             f'style="fill: {BAR};"/>'
             f'<text x="{label_width + bar_width + 8}" y="{y + 14}" fill="currentColor">'
-            f"{tokens_text(row['balance'])} {escape(symbol)}</text></g>"
+            f"{tokens_text(row['balance_text'])} {escape(symbol)}</text></g>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -60,9 +60,6 @@ class _LiveView(ABC):
     def _wants(self, event: LedgerEvent) -> bool:
         return True
 
-    def _observe(self, event: LedgerEvent) -> None:  # noqa: B027 - optional hook, no-op default
-        """Remember what an event says that the chain does not (e.g. a verification)."""
-
     # -- public ----------------------------------------------------------------------------------
 
     @property
@@ -124,7 +121,6 @@ class _LiveView(ABC):
         with self._lock:
             if self._closed:
                 return
-            self._observe(event)
             self._pending = True
             if time.monotonic() - self._last_render_s >= self._min_interval_s:
                 self._refresh()
@@ -185,12 +181,11 @@ class LiveLedgerView(_LiveView):
         self, federation: Federation, task_id: int | None = None, *, min_interval_s: float = 0.2
     ) -> None:
         self._task_id = task_id
-        self._verifications: dict[tuple[int, int], bool] = {}
         super().__init__(federation, min_interval_s=min_interval_s)
 
     def table(self) -> LedgerTable:
-        """A fresh ``LedgerTable`` snapshot, with the verifications this view has seen."""
-        return ledger_table(self._federation, self._task_id, verifications=self._verifications)
+        """A fresh ``LedgerTable`` of the ledger's read model."""
+        return ledger_table(self._federation, self._task_id)
 
     def _render(self) -> str:
         return self.table()._repr_html_()
@@ -198,20 +193,12 @@ class LiveLedgerView(_LiveView):
     def _wants(self, event: LedgerEvent) -> bool:
         return self._task_id is None or event.task_id in (None, self._task_id)
 
-    def _observe(self, event: LedgerEvent) -> None:
-        if (
-            event.kind == "aggregate_verified"
-            and event.task_id is not None
-            and event.round is not None
-        ):
-            self._verifications[(event.task_id, event.round)] = bool(event.data.get("matches"))
-
 
 class LiveBalanceChart(_LiveView):
     """The reward balances as a bar chart (inline SVG), re-rendered on engine events."""
 
     def table(self) -> BalanceTable:
-        """A fresh ``BalanceTable`` snapshot."""
+        """A fresh ``BalanceTable`` of the ledger's read model."""
         return balance_table(self._federation)
 
     def _render(self) -> str:

@@ -1,18 +1,18 @@
-"""Snapshots of the ledger and of the reward balances, as rows, HTML and DataFrames.
+"""The engine's ledger snapshot as tables: rows, HTML and DataFrames.
 
-Everything is read through the ``Federation``'s public API; nothing here needs IPython, and
-pandas is imported only by ``to_dataframe()``.
+Formatting only: every fact comes from a :class:`~fedchain_magics.engine.LedgerSnapshot`
+(token amounts are worded by its ``TokenInfo``); nothing here needs IPython, and pandas is
+imported only by ``to_dataframe()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
-from ..engine import TOKEN_UNIT
-from ..engine.ledger_view import task_history
+from ..engine import LedgerSnapshot, read_snapshot
 from . import _html
 
 if TYPE_CHECKING:
@@ -49,8 +49,6 @@ ROUND_COLUMNS = (
     "model_digest",
 )
 BALANCE_COLUMNS = ("name", "address", "balance")
-
-Verifications = Mapping[tuple[int, int], bool]
 
 
 class _Table:
@@ -113,31 +111,20 @@ class BalanceTable(_Table):
 
 
 def ledger_table(
-    federation: Federation,
-    task_id: int | None = None,
-    *,
-    verify: bool = False,
-    verifications: Verifications | None = None,
+    source: Federation | LedgerSnapshot, task_id: int | None = None, *, verify: bool = False
 ) -> LedgerTable:
-    """What the ledger records for ``task_id`` (every task if None), round by round.
+    """The ledger round by round: one row per contribution, one summary per round.
 
-    ``verify=True`` recomputes every round's encrypted sum to fill ``aggregate_verified``
-    (one homomorphic sum per round); otherwise it comes from ``verifications`` (results this
-    kernel already saw, keyed by ``(task, round)``) and from aggregates the key holder rejected
-    on-chain, and is None where unknown.
+    ``source`` is a federation (read now, ``task_id`` or every task; ``verify=True`` recomputes
+    aggregates never verified) or a snapshot already read.
     """
-    task_ids = [task_id] if task_id is not None else _task_ids(federation)
+    snapshot = _snapshot(source, task_id, verify=verify)
     rows: list[dict[str, Any]] = []
     rounds: list[dict[str, Any]] = []
-    known = dict(verifications or {})
-    for number in task_ids:
-        task = federation.task(number)  # raises UnknownTaskError with a hint
-        for key in _rejected_aggregates(federation, number):
-            known.setdefault(key, False)
-        for summary in task_history(task, verify=verify):
+    token = snapshot.token
+    for task in snapshot.tasks:
+        for summary in task.rounds:
             verified = summary.aggregate_verified
-            if verified is None:
-                verified = known.get((summary.task_id, summary.round))
             rounds.append(
                 {
                     "task": summary.task_id,
@@ -155,6 +142,7 @@ def ledger_table(
                 }
             )
             for contribution in summary.contributions:
+                reward = contribution.reward
                 rows.append(
                     {
                         "task": summary.task_id,
@@ -167,61 +155,61 @@ def ledger_table(
                         "gas": contribution.gas_used,
                         "block": contribution.block_number,
                         "aggregate_verified": verified,
-                        "reward": _tokens(contribution.reward),
+                        "reward": None if reward is None else reward / 10**token.decimals,
+                        "reward_text": None if reward is None else token.format(reward),
                         "claimed": contribution.claimed,
                     }
                 )
-    scope = f"task {task_id}" if task_id is not None else _all_tasks_text(len(task_ids))
-    caption = (
-        f"Ledger · {scope} · {federation.ledger.network_name} "
-        f"· block {federation.ledger.block_number():,}"
-    )
-    return LedgerTable(rows, rounds, caption=caption, symbol=_symbol(federation))
+    if len(snapshot.tasks) == 1:
+        scope = f"task {snapshot.tasks[0].task_id}"
+    else:
+        scope = _all_tasks_text(len(snapshot.tasks))
+    network = snapshot.network
+    caption = f"Ledger · {scope} · {network.name} · block {network.block_number:,}"
+    return LedgerTable(rows, rounds, caption=caption, symbol=token.symbol)
 
 
-def balance_table(federation: Federation) -> BalanceTable:
+def balance_table(source: Federation | LedgerSnapshot) -> BalanceTable:
     """Reward-token balances of every account this workspace knows, largest first."""
+    snapshot = _snapshot(source, None, only_balances=True)
+    token = snapshot.token
     rows = [
         {
             "name": account.name,
             "address": to_checksum_address(account.address),
-            "balance": account.balance / TOKEN_UNIT,
+            "balance": account.balance / 10**token.decimals,
+            "balance_text": token.format(account.balance),
         }
         for account in sorted(
-            federation.balances(), key=lambda account: (-account.balance, account.name or "")
+            snapshot.balances, key=lambda account: (-account.balance, account.name or "")
         )
     ]
-    symbol = _symbol(federation)
-    caption = f"Reward balances ({symbol}) · block {federation.ledger.block_number():,}"
-    return BalanceTable(rows, caption=caption, symbol=symbol)
+    caption = f"Reward balances ({token.symbol}) · block {snapshot.network.block_number:,}"
+    return BalanceTable(rows, caption=caption, symbol=token.symbol)
 
 
-def _task_ids(federation: Federation) -> list[int]:
-    return [state.task_id for state in federation.tasks()]
+def _snapshot(
+    source: Federation | LedgerSnapshot,
+    task_id: int | None,
+    *,
+    verify: bool = False,
+    only_balances: bool = False,
+) -> LedgerSnapshot:
+    if isinstance(source, LedgerSnapshot):
+        if task_id is None:
+            return source
+        return replace(source, tasks=[task for task in source.tasks if task.task_id == task_id])
+    if only_balances:
+        return read_snapshot(source, [])
+    if task_id is not None:
+        source.task(task_id)  # an unknown task: the engine's error, with its next step
+    return read_snapshot(source, None if task_id is None else [task_id], verify=verify)
 
 
 def _all_tasks_text(count: int) -> str:
     if count == 0:
         return "no tasks yet"
     return "1 task" if count == 1 else f"{count} tasks"
-
-
-def _rejected_aggregates(federation: Federation, task_id: int) -> list[tuple[int, int]]:
-    """Rounds whose aggregate the key holder found not to be the sum of the updates."""
-    registry = federation.registry
-    logs = registry.event_logs("AggregateRejected", taskId=task_id)
-    return [(int(log["args"]["taskId"]), int(log["args"]["round"])) for log in logs]
-
-
-def _symbol(federation: Federation) -> str:
-    try:
-        return str(federation.registry.token_symbol())
-    except Exception:  # a token without symbol(): still show the balances
-        return "tokens"
-
-
-def _tokens(units: int | None) -> float | None:
-    return None if units is None else units / TOKEN_UNIT
 
 
 def _hex(digest: bytes | None) -> str | None:

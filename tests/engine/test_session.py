@@ -12,23 +12,23 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import TaskConfig
-from fedchain_magics.chain import ContractRevertError, RoundPhase
-from fedchain_magics.engine.session import (
+from fedchain_magics.chain import RoundPhase
+from fedchain_magics.engine.errors import (
+    ContractRefusedError,
     DataMismatchError,
-    DataRef,
     MissingKeyError,
     NoFederationError,
     NotAModelError,
     NotValidatorError,
     RoundPhaseError,
     RoundsExhaustedError,
-    Session,
     StaleUpdateError,
-    TaskNotFoundError,
     TooFewUpdatesError,
     UnknownPartyError,
+    UnknownTaskError,
     UnknownVariableError,
 )
+from fedchain_magics.engine.session import DataRef, Session
 from fedchain_magics.models.errors import ModelNotInitializedError
 
 
@@ -116,7 +116,7 @@ def test_refusals_come_before_any_write(session):
     task_id = new_task(session, min_participants=2)
     session.join(task_id, "alice", ALICE)
     before = head(session.federation)
-    with pytest.raises(TaskNotFoundError) as caught:
+    with pytest.raises(UnknownTaskError) as caught:
         session.submit(9, "alice")
     assert caught.value.task_ids == [1]
     with pytest.raises(UnknownPartyError) as caught:
@@ -215,8 +215,8 @@ def test_a_refused_aggregate_leaves_no_blob_behind(session):
     store = session.federation.store.root
     blobs = sorted(path for path in store.rglob("*") if path.is_file())
     before = head(session.federation)
-    with pytest.raises(ContractRevertError) as caught:
+    with pytest.raises(ContractRefusedError) as caught:
         session.aggregate(task_id)  # carol joined but has not submitted; the window is open
-    assert caught.value.error_name == "TrainingSubmissionWindowOpen"
+    assert caught.value.revert.error_name == "TrainingSubmissionWindowOpen"
     assert sorted(path for path in store.rglob("*") if path.is_file()) == blobs
     assert head(session.federation) == before

@@ -7,7 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 from magics_helpers import extension_loaded, federation, magic, notebook_data, refused, train
 
-from fedchain_magics.engine.session import TaskNotFoundError
+from fedchain_magics.engine.errors import UnknownTaskError
 from fedchain_magics.magics import loaded_state
 from fedchain_magics.models.errors import SUPPORTED_MODELS
 
@@ -273,7 +273,7 @@ def test_the_next_round_waits_for_the_submission_window(world):
 def test_tracebacks_on_lets_the_original_error_through(world, capsys):
     magic(world, "fedchain --traceback on")
     try:
-        with pytest.raises(TaskNotFoundError):
+        with pytest.raises(UnknownTaskError):
             magic(world, "fedsubmit 7 --as alice")
     finally:
         magic(world, "fedchain --traceback off")

@@ -92,7 +92,7 @@ def test_the_state_after_a_round_is_what_the_ledger_holds(observed_round):
         "chain_id": federation.ledger.chain_id,
         "block_number": federation.ledger.block_number(),
         "embedded": True,
-        "ledger_dir": str(federation.ledger.ledger_dir),
+        "ledger_dir": str(federation.workspace.resolve()),
         "url": None,
         "connected": True,
     }
@@ -105,7 +105,7 @@ def test_the_state_after_a_round_is_what_the_ledger_holds(observed_round):
     [summary] = task_history(observed_round["result"].task)
     assert round_["phase"] == "accepted" == summary.phase.label
     assert round_["commit_count"] == 3 and round_["accept_votes"] == 1
-    assert round_["aggregate_verified"] is True  # seen in the engine's aggregate_verified event
+    assert round_["aggregate_verified"] is True  # the verification record
     assert round_["model_digest"] == "0x" + summary.model_digest.hex()
     assert [c["name"] for c in round_["contributions"]] == ["party-1", "party-2", "party-3"]
     assert sum(c["samples"] for c in round_["contributions"]) == round_["total_samples"]

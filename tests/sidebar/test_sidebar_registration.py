@@ -81,7 +81,7 @@ def test_a_ledger_started_after_loading_is_followed_after_the_cell(
     other = session.open(tmp_path / "other")  # `%fedchain start --dir other`
     shell.run_cell("pass")
     switched = checked(sidebar.messages[-1])["state"]
-    assert switched["network"]["ledger_dir"] == str(other.ledger.ledger_dir)
+    assert switched["network"]["ledger_dir"] == str(other.workspace.resolve())
     assert switched["events"] == [] and bridge.federation is other
 
     session.close()  # what `%fedchain stop` does

@@ -11,7 +11,8 @@ from engine_helpers import logistic_regression
 from IPython.core.events import EventManager, available_events
 from widget_helpers import PARTIES, FakeDisplay, play_round
 
-from fedchain_magics import TOKEN_UNIT, Federation, TaskConfig
+from fedchain_magics import Federation, TaskConfig
+from fedchain_magics.engine import TOKEN_UNIT, format_token_amount
 from fedchain_magics.widgets import LiveBalanceChart, LiveLedgerView, ledger_table
 
 
@@ -92,7 +93,7 @@ def test_the_static_twin_ends_with_the_final_ledger(followed):
     final = followed.steps["claimed"]
     table = ledger_table(followed.federation, followed.task.task_id)
     for row in table.rows:
-        assert f"{row['reward']:,.4f}" in final.static
+        assert f">{row['reward_text']}<" in final.static
         assert row["update_digest"][:12] in final.static
     style, body = final.widget.split("</style>", 1)
     css_class = style.removeprefix("<style>.").split(" ")[0]
@@ -108,10 +109,10 @@ def test_the_widget_hides_its_static_twin_where_widgets_render(followed):
 
 
 def test_the_live_view_shows_the_verifications_the_engine_reported(followed):
-    # the key holder and the validator verified the aggregate: the view heard it
+    # the key holder verified the aggregate when it decrypted: one fact, in every view after
     assert "aggregate verified" in followed.steps["decrypted"].widget
     assert "aggregate verified" not in followed.steps["aggregated"].widget
-    assert "aggregate verified" not in ledger_table(followed.federation)._repr_html_()
+    assert "aggregate verified" in ledger_table(followed.federation)._repr_html_()
 
 
 def test_the_balance_chart_grows_when_rewards_are_claimed(followed):
@@ -119,7 +120,7 @@ def test_the_balance_chart_grows_when_rewards_are_claimed(followed):
     after = followed.steps["claimed"].chart
     assert "<svg" in before and "<svg" in after
     for name in PARTIES:
-        reward = f"{followed.run.rewards[name] / TOKEN_UNIT:,.4f}"
+        reward = f"{format_token_amount(followed.run.rewards[name])} FCR</text>"
         assert reward not in before and reward in after
 
 
@@ -187,7 +188,7 @@ def test_a_failed_read_is_shown_while_following_but_never_replaces_the_final_sta
             raise ConnectionError("node went away")
 
         with monkeypatch.context() as broken:
-            broken.setattr(federation, "tasks", unreachable)
+            broken.setattr(federation, "task_ids", unreachable)
             federation.create_task(logistic_regression(split), TaskConfig(min_participants=1))
             assert "could not read the ledger: ConnectionError: node went away" in (
                 display.handles[0].last

@@ -12,6 +12,7 @@ from widget_helpers import PARTIES, SAMPLES, play_round
 
 from fedchain_magics import TOKEN_UNIT, Federation, TaskConfig
 from fedchain_magics.engine import UnknownTaskError
+from fedchain_magics.engine.verifications import VerificationRecord
 from fedchain_magics.widgets import BalanceTable, LedgerTable, balance_table, ledger_table
 
 
@@ -64,14 +65,21 @@ def test_rewards_are_proportional_to_samples_and_add_up_to_the_balances(finished
         assert balances[name] == pytest.approx(rewards[name])
 
 
-def test_aggregate_verification_is_recomputed_on_request_or_taken_from_what_was_seen(finished):
+def test_aggregate_verification_is_the_recorded_fact_or_recomputed_on_request(finished):
     federation, task_id = finished.federation, finished.task.task_id
-    assert {row["aggregate_verified"] for row in ledger_table(federation, task_id).rows} == {None}
-    verified = ledger_table(federation, task_id, verify=True)
-    assert verified.rounds[0]["aggregate_verified"] is True
-    assert {row["aggregate_verified"] for row in verified.rows} == {True}
-    seen = ledger_table(federation, task_id, verifications={(task_id, 1): False})
-    assert seen.rounds[0]["aggregate_verified"] is False
+    # the key holder verified the aggregate when it decrypted it: the table reads that record
+    assert {row["aggregate_verified"] for row in ledger_table(federation, task_id).rows} == {True}
+    record = federation.verifications
+    record.path.unlink()
+    federation.verifications = VerificationRecord(federation.workspace)  # never verified here
+    try:
+        assert ledger_table(federation, task_id).rounds[0]["aggregate_verified"] is None
+        verified = ledger_table(federation, task_id, verify=True)
+        assert verified.rounds[0]["aggregate_verified"] is True
+        assert {row["aggregate_verified"] for row in verified.rows} == {True}
+        assert record.path.exists()  # recomputing recorded it again
+    finally:
+        federation.verifications = VerificationRecord(federation.workspace)
 
 
 def test_ledger_html_is_self_contained_and_shows_the_numbers(finished):
@@ -82,7 +90,7 @@ def test_ledger_html_is_self_contained_and_shows_the_numbers(finished):
         assert f"{row['samples']:,}" in html
         assert row["update_digest"][:12] in html
         assert f"{row['gas']:,}" in html
-        assert f"{row['reward']:,.4f}" in html
+        assert row["reward_text"] in html
     assert "commitments 3/3" in html and "votes 1/1" in html and "accepted" in html
     assert "✓" in html
     assert "<script" not in html and "http" not in html.replace("http://www.w3.org", "")
