@@ -38,6 +38,7 @@ contracts: $(CONTRACTS_STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check fedchain_magics tests bench
 	$(PY) -m ruff format --check fedchain_magics tests bench
+	$(VENV)/bin/lint-imports  # the layers of docs/architecture.md (contracts in pyproject.toml)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy fedchain_magics

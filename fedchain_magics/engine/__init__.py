@@ -4,6 +4,7 @@ ledger, events and simulation.
 Depends on the leaves (chain, crypto, storage, models, aggregation); never on the interfaces.
 """
 
+from ..chain import RoundPhase
 from .errors import (
     AggregateMismatchError,
     ContractRefusedError,
@@ -57,6 +58,7 @@ __all__ = [
     "Participant",
     "RoleError",
     "RoundNotReadyError",
+    "RoundPhase",
     "RoundRecord",
     "RoundSummary",
     "SimulationResult",

@@ -20,7 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..chain import ContractRevertError, RoundPhase
+from ..chain import ChainError, ContractRevertError, RoundPhase
+from ..crypto import CryptoError
+from ..data import DataError
+from ..models import ModelError
+from ..storage import StorageError
 
 
 @dataclass(frozen=True)
@@ -426,6 +430,27 @@ class ContractRefusedError(FederationError):
     def __init__(self, revert: ContractRevertError, what: str, next_step: NextStep | None):
         self.revert = revert
         super().__init__(what, next_step)
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    FederationError,
+    ChainError,
+    CryptoError,
+    ModelError,
+    StorageError,
+    DataError,
+)
+"""The error families an interface shows as one line: the engine's, and the leaves' own (a
+damaged blob, an unreachable node, an unfitted model). Anything else is a bug, or an error of
+the user's own code, and keeps its traceback."""
+
+
+def worded(error: Exception, name_of: Callable[[str], str]) -> Exception:
+    """``error`` as the engine words it: a contract's refusal becomes a
+    :class:`ContractRefusedError`; every other error is already worded."""
+    if isinstance(error, ContractRevertError):
+        return refusal(error, name_of)
+    return error
 
 
 def refusal(error: ContractRevertError, name_of: Callable[[str], str]) -> ContractRefusedError:

@@ -16,19 +16,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from IPython.core.error import UsageError
 
-from ..chain import ChainError, ContractRevertError
-from ..crypto import CryptoError
-from ..data import DataError
 from ..engine import FederationError
-from ..engine.errors import refusal, word
-from ..models import ModelError
-from ..storage import StorageError
+from ..engine.errors import USER_ERRORS, word, worded
 
 if TYPE_CHECKING:
     from ..engine.session import Session
     from ._base import MagicsFamily
-
-FEDCHAIN_ERRORS = (FederationError, ChainError, CryptoError, ModelError, StorageError, DataError)
 
 MAGIC_STEPS: dict[str, str] = {
     "start_ledger": "start one with %fedchain start",
@@ -91,7 +84,7 @@ def reports_errors(method: Method) -> Method:
             return method(self, *args, **kwargs)
         except UsageError:
             raise
-        except FEDCHAIN_ERRORS as error:
+        except USER_ERRORS as error:
             if self.state.show_tracebacks:
                 raise
             raise UsageError(one_line(error, self.state.session)) from None
@@ -99,10 +92,9 @@ def reports_errors(method: Method) -> Method:
     return wrapper  # type: ignore[return-value]
 
 
-def one_line(error: BaseException, session: Session) -> str:
+def one_line(error: Exception, session: Session) -> str:
     """``error`` worded for the notebook: one line, ``fedchain:`` first, the next magic last."""
-    if isinstance(error, ContractRevertError):
-        error = refusal(error, session.name_of)
+    error = worded(error, session.name_of)
     if isinstance(error, FederationError):
         hint = word(error.next_step, MAGIC_STEPS)
         text = f"{error.what}; {hint}" if hint else error.what

@@ -5,7 +5,7 @@ from __future__ import annotations
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
-from ..chain import RoundPhase
+from ..engine import RoundPhase
 from ._arguments import optional_data_ref, parse, task_id
 from ._base import MagicsFamily, hex_digest
 from ._errors import reports_errors

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..chain import RoundPhase
+from ..engine import RoundPhase
 
 if TYPE_CHECKING:
     from ..engine import LedgerEvent, LedgerSnapshot, RoundSummary, TaskSnapshot
