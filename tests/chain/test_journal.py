@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,3 +214,17 @@ def test_verify_notes_a_torn_tail_without_failing(ledger_dir, pristine, capsys):
     expected = f"NOTE torn_tail: the last {size - start} bytes (frame {BLOCKS_AFTER_GENESIS}, "
     assert f"{expected}from byte {start})" in out
     assert "NOTE torn_tail:" in out and "the block in flight" in out
+
+
+def test_the_command_line_lists_its_commands_and_verifies(ledger_dir, pristine):
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "fedchain_magics", *arguments]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    helped = run("--help")
+    assert helped.returncode == 0
+    assert "verify" in helped.stdout and "repair" in helped.stdout
+    _damage(ledger_dir, _flip(pristine.frame_offsets[4] + 50))
+    verified = run("verify", str(ledger_dir))
+    assert verified.returncode == 1, verified.stderr
+    assert verified.stdout.splitlines()[1].startswith("ERROR checksum: frame 4 ")
