@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from engine_helpers import Split
 
 from fedchain_magics import Federation
 from fedchain_magics.data import load_dataset, standardize, train_test_split_stratified
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _passphrases_outside_home(tmp_path_factory):
+    """Generated keystore passphrases go to a folder of this test session, not the user's
+    configuration (subprocesses inherit it)."""
+    os.environ["FEDCHAIN_SECRETS_DIR"] = str(tmp_path_factory.mktemp("passphrases"))
 
 
 @pytest.fixture

@@ -68,8 +68,7 @@ class Federation:
         passphrase: str | None = None,
     ) -> Federation:
         """Open the federation kept in ``workspace``; deploy the contracts if there are none."""
-        root = Path(workspace)
-        root.mkdir(parents=True, exist_ok=True)
+        root = _ledger_directory(Path(workspace))
         if url is None:
             ledger = Ledger.open_embedded(root / "chain")
             deployment_path = root / "deployment.json"
@@ -185,8 +184,7 @@ class Federation:
             aggregator=accounts["aggregator"].address,
             key_holder=accounts["key_holder"].address,
         )
-        self._secret_context_path(task_id).parent.mkdir(parents=True, exist_ok=True)
-        _write_private(self._secret_context_path(task_id), scheme.secret_context_bytes())
+        self._keep_secret_context(task_id, scheme.secret_context_bytes())
         self.emit(
             "task_created",
             result.block_number,
@@ -230,11 +228,33 @@ class Federation:
         return [self.registry.task(task_id) for task_id in self.task_ids()]
 
     def _secret_context_path(self, task_id: int) -> Path:
+        """Keyed by chain, contract and task: a workspace used with several ledgers never
+        mixes (or overwrites) their keys."""
+        deployment = self.registry.deployment
+        return (
+            self.workspace
+            / "keys"
+            / f"chain-{deployment.chain_id}-{deployment.training.lower()}-task-{task_id}.sealed"
+        )
+
+    def _legacy_secret_context_path(self, task_id: int) -> Path:
+        """Where workspaces of the in-process chain kept it in clear before sealing."""
         return self.workspace / "keys" / f"task-{task_id}.secret-context"
 
     def secret_context(self, task_id: int) -> bytes | None:
+        """The key holder's secret context of a task, if this workspace holds it."""
         path = self._secret_context_path(task_id)
-        return path.read_bytes() if path.exists() else None
+        if path.exists():
+            return self.keystore.unseal(path.read_bytes())
+        legacy = self._legacy_secret_context_path(task_id)
+        if self.ledger.embedded and legacy.exists():
+            return legacy.read_bytes()
+        return None
+
+    def _keep_secret_context(self, task_id: int, secret_context: bytes) -> None:
+        path = self._secret_context_path(task_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_new_private(path, self.keystore.seal(secret_context))
 
     # -- balances and events --------------------------------------------------------------------
 
@@ -253,9 +273,45 @@ class Federation:
         )
 
 
-def _write_private(path: Path, content: bytes) -> None:
-    temporary = path.with_suffix(".tmp")
+LEDGER_ENTRIES = ("chain", "keystore", "blobs", "keys", "deployment.json", "verifications.json")
+"""What a workspace holds once used; a folder with none of them and other files is not one."""
+
+
+def _ledger_directory(root: Path) -> Path:
+    """``root`` if it is an existing ledger directory or an empty (or new) folder, created if
+    needed; otherwise a one-line error, and nothing is written."""
+    try:
+        if root.exists() and not root.is_dir():
+            raise InvalidInputError(
+                f"`{root}` is a file; give a folder for the ledger (empty, or a ledger directory)"
+            )
+        if root.is_dir():
+            entries = [entry.name for entry in root.iterdir()]
+            is_ledger = any(
+                name in LEDGER_ENTRIES or name.startswith("deployment-") for name in entries
+            )
+            if entries and not is_ledger:
+                raise InvalidInputError(
+                    f"`{root}` is not a fedchain ledger directory (it holds other files); "
+                    "use an empty folder or an existing ledger directory"
+                )
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInputError(
+            f"cannot use `{root}` as a ledger directory: {error.strerror or error}"
+        ) from None
+    return root
+
+
+def _write_new_private(path: Path, content: bytes) -> None:
+    """Write a new owner-only file; never replace one (a key must not be overwritten)."""
+    temporary = path.with_name(path.name + ".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
-    os.replace(temporary, path)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temporary, path)  # fails if the key exists: never overwrite a secret
+    finally:
+        temporary.unlink()

@@ -17,7 +17,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from ..aggregation import sum_encrypted
-from ..chain import RoundPhase, TransactionResult
+from ..chain import ContractRevertError, InsufficientFundsError, RoundPhase, TransactionResult
 from ..crypto import load_scheme
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
@@ -92,16 +92,40 @@ class VoteResult:
 def _store_and_commit(
     store: BlobStore, blob: bytes, commit: Callable[[bytes], TransactionResult]
 ) -> tuple[bytes, TransactionResult]:
-    """Store ``blob``, then ``commit(digest)``; if the commitment is refused, a blob stored
-    just now is removed again, so a refused step leaves the workspace as it was."""
+    """Store ``blob``, then ``commit(digest)``.
+
+    A blob stored just now is removed again only when the chain refused the commitment before
+    anything was sent (the estimate reverted, or the account cannot pay), so a refused step
+    leaves the workspace as it was. On any other failure (an interrupt, a lost connection, a
+    revert after sending) the transaction may be mined: the blob stays, since a committed digest
+    without its blob would stall the round.
+    """
     newly_stored = not store.has(digest_of(blob))
     digest = store.put(blob)
     try:
         return digest, commit(digest)
-    except BaseException:
-        if newly_stored:
+    except (ContractRevertError, InsufficientFundsError) as refused:
+        if newly_stored and not _sent(refused):
             store.delete(digest)
         raise
+
+
+UINT64_MAX = 2**64 - 1
+
+
+def _check_samples(samples: object) -> None:
+    """An update's sample count: a whole number the contract can hold, at least one."""
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer):
+        raise InvalidInputError(f"an update's sample count must be a whole number, not {samples!r}")
+    if samples < 1:
+        raise InvalidInputError(f"an update needs at least one sample, not {samples}")
+    if samples > UINT64_MAX:
+        raise InvalidInputError(f"an update's sample count must be at most {UINT64_MAX:,}")
+
+
+def _sent(refused: Exception) -> bool:
+    """Whether a refusal came after the transaction was sent (a receipt exists)."""
+    return isinstance(refused, ContractRevertError) and "tx" in refused.error_args
 
 
 class _Role:
@@ -215,6 +239,7 @@ class Participant(_Role):
             raise InvalidInputError(
                 f"this update is for task {update.task_id}, not {self.task.task_id}"
             )
+        _check_samples(update.samples)
         number = self.task.open_round_number()
         if (
             update.round != number
