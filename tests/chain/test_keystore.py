@@ -34,7 +34,7 @@ def test_without_a_passphrase_a_private_one_is_made_outside_the_workspace(tmp_pa
     assert Keystore(workspace).load("bob").address == account.address
     # the workspace copied elsewhere carries no usable key
     monkeypatch.setenv("FEDCHAIN_SECRETS_DIR", str(tmp_path / "elsewhere"))
-    with pytest.raises(KeystoreError, match="passphrase .* is not on this machine"):
+    with pytest.raises(KeystoreError, match=r"passphrase .* is not on this machine"):
         Keystore(workspace).load("bob")
 
 
