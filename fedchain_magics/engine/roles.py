@@ -87,6 +87,9 @@ class VoteResult:
     previous_metric: float
     aggregate_verified: bool
     transaction: TransactionResult
+    within_bound: bool = True
+    """Whether the model moved no more than the committed updates could move it (a wrapped
+    fixed-point sum moves it further): see ``FederatedTask.model_within_bound``."""
 
 
 def _store_and_commit(
@@ -356,13 +359,13 @@ class Validator(_Role):
         state = self.task.round_state(number)
         assert state.model_digest is not None  # the phase says it was committed
         verified = self.task.verify_round(number).matches
-        candidate = self.task.model_with(
-            decode_parameters(self.federation.store.get(state.model_digest))
-        )
+        parameters = decode_parameters(self.federation.store.get(state.model_digest))
+        within_bound = self.task.model_within_bound(parameters, state)
+        candidate = self.task.model_with(parameters)
         adapter = adapter_for(candidate)
         metric = float(adapter.evaluate(candidate, X, y))
         previous = float(adapter.evaluate(self.task.global_model(), X, y))
-        accept = verified and self.task.strategy.accept(metric, previous)
+        accept = verified and within_bound and self.task.strategy.accept(metric, previous)
         metric_ppm = round(min(max(metric, 0.0), 1.0) * PPM)
         result = self.registry.vote(self.account, self.task.task_id, number, accept, metric_ppm)
         verdict = "accepts" if accept else "rejects"
@@ -378,4 +381,6 @@ class Validator(_Role):
                 tx_hash=result.tx_hash,
                 data={"accepted": after.phase == RoundPhase.ACCEPTED},
             )
-        return VoteResult(self.task.task_id, number, accept, metric, previous, verified, result)
+        return VoteResult(
+            self.task.task_id, number, accept, metric, previous, verified, result, within_bound
+        )

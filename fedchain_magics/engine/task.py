@@ -166,6 +166,23 @@ class FederatedTask:
         adapter.set_parameters(model, parameters)
         return model
 
+    def model_within_bound(self, parameters: np.ndarray, round_state: RoundState) -> bool:
+        """Whether ``parameters`` (a round's decrypted model) moved from the current model no
+        further than the round's committed updates can move it.
+
+        Each party encrypts ``delta x weight`` with every value within the scheme's per-party
+        bound (the client checks it); so the decrypted sum is within ``updates x bound``. A
+        client that skips its range check can wrap the fixed-point sum, which the aggregate's
+        verification cannot see (the sum *is* of the committed ciphertexts) but this can.
+        """
+        base = self.global_parameters()
+        if parameters.shape != base.shape or not np.all(np.isfinite(parameters)):
+            return False
+        total_weight = round_state.total_samples / self.config.sample_scale
+        summed = np.abs(parameters - base) * total_weight
+        bound = round_state.commit_count * self.public_scheme.max_abs_value_per_party()
+        return bool(np.max(summed, initial=0.0) <= bound * (1 + 1e-9) + 1e-6)
+
     def require_round_model_digest(self, round_number: int) -> bytes:
         state = self.round_state(round_number)
         if state.model_digest is None:

@@ -107,3 +107,39 @@ def test_the_secret_context_is_sealed_and_keyed_by_chain_contract_and_task(task)
     with pytest.raises(FileExistsError):  # a key is never overwritten
         federation._keep_secret_context(task.task_id, b"another key")
     assert federation.secret_context(task.task_id) == secret
+
+
+def test_a_client_that_skips_its_range_check_cannot_slip_a_wrapped_sum_into_a_model(
+    federation, breast_cancer, monkeypatch
+):
+    split = breast_cancer
+    task = federation.create_task(
+        logistic_regression(split), TaskConfig(min_participants=2, max_metric_drop=1.0)
+    )
+    task.coordinator().open_round()
+    honest = task.participant("alice")
+    honest.join()
+    honest.submit(honest.train(split.X_train, split.y_train))
+    mallory = task.participant("mallory")
+    mallory.join()
+    scheme = task.public_scheme
+    update = mallory.train(split.X_train, split.y_train)
+    weight = update.samples / task.config.sample_scale
+    near_capacity = 0.9 * scheme.capacity / weight  # each value alone fits; the sum wraps
+    forged = LocalUpdate(
+        update.task_id,
+        update.round,
+        update.base_model_digest,
+        update.delta * 0 + near_capacity,
+        update.samples,
+    )
+    monkeypatch.setattr(scheme, "_check_bound", lambda values: None)  # mallory's own client
+    mallory.submit(forged)
+    monkeypatch.undo()
+
+    task.aggregator().aggregate()
+    task.key_holder().decrypt_and_commit()  # the aggregate IS the sum of what was committed
+    vote = task.validator("validator-1").vote(split.X_test, split.y_test)
+    assert vote.aggregate_verified and not vote.within_bound and not vote.accept
+    assert task.round_state(1).phase.label == "rejected"
+    assert task.state().current_model_digest == task.state().params.initial_model_digest
