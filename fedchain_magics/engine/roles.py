@@ -337,7 +337,10 @@ class KeyHolder(_Role):
                 verification.recomputed_digest,
                 verification.update_count,
             )
-        summed = load_scheme(secret).decrypt(self.federation.store.get(state.aggregate_digest))
+        aggregate = self.federation.store.get(
+            state.aggregate_digest, max_bytes=self.task.max_ciphertext_bytes
+        )
+        summed = load_scheme(secret).decrypt(aggregate)
         total_weight = state.total_samples / self.task.config.sample_scale
         parameters = self.task.strategy.combine(self.task.global_parameters(), summed, total_weight)
         digest, result = _store_and_commit(

@@ -121,6 +121,7 @@ class FederatedTask:
         )
         self.config = TaskConfig(**self.manifest["config"])
         self._public_scheme: EncryptionScheme | None = None
+        self._max_ciphertext_bytes: int | None = None
         self.model_template: Any = None
         if model_template is not None:
             self.use_model(model_template)
@@ -247,10 +248,23 @@ class FederatedTask:
             self._public_scheme = load_scheme(self.federation.store.get(digest))
         return self._public_scheme
 
+    @property
+    def max_ciphertext_bytes(self) -> int:
+        """The most bytes an encrypted update (or a sum of them) of this task's model may
+        take: twice a fresh encryption's size, with room for the header. A larger blob is
+        refused from its size, before it is read."""
+        if self._max_ciphertext_bytes is None:
+            size = self.global_parameters().size
+            fresh = len(self.public_scheme.encrypt(np.zeros(size)))
+            self._max_ciphertext_bytes = 2 * fresh + 4096
+        return self._max_ciphertext_bytes
+
     def committed_update_blobs(self, round_number: int) -> Iterator[bytes]:
         """The committed encrypted updates of a round, read one at a time from the store."""
         for commitment in self.commitments(round_number):
-            yield self.federation.store.get(commitment.update_digest)
+            yield self.federation.store.get(
+                commitment.update_digest, max_bytes=self.max_ciphertext_bytes
+            )
 
     def verify_round(self, round_number: int) -> AggregateVerification:
         """Recompute the round's encrypted sum from the committed updates, with the public

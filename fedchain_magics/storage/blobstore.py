@@ -27,6 +27,10 @@ class BlobIntegrityError(StorageError):
     """A stored blob no longer matches its digest."""
 
 
+class BlobTooLargeError(StorageError):
+    """A stored blob is larger than the reader allows (refused before it is read)."""
+
+
 def digest_of(blob: bytes) -> bytes:
     """The 32-byte sha256 digest that addresses ``blob`` (and fits a ``bytes32``)."""
     return hashlib.sha256(blob).digest()
@@ -40,8 +44,9 @@ class BlobStore(ABC):
         """Store ``blob``; return its digest. Storing the same bytes twice is a no-op."""
 
     @abstractmethod
-    def get(self, digest: bytes) -> bytes:
-        """Return the blob whose sha256 is ``digest``; raise if missing or tampered with."""
+    def get(self, digest: bytes, *, max_bytes: int | None = None) -> bytes:
+        """Return the blob whose sha256 is ``digest``; raise if missing, tampered with, or
+        (checked before reading it) larger than ``max_bytes``."""
 
     @abstractmethod
     def has(self, digest: bytes) -> bool:
@@ -76,9 +81,14 @@ class LocalBlobStore(BlobStore):
             raise
         return digest
 
-    def get(self, digest: bytes) -> bytes:
+    def get(self, digest: bytes, *, max_bytes: int | None = None) -> bytes:
         path = self._path(digest)
         try:
+            if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+                raise BlobTooLargeError(
+                    f"blob 0x{digest.hex()} in {self.root} is {size:,} bytes, more than the "
+                    f"{max_bytes:,} it may be; refusing to read it"
+                )
             blob = path.read_bytes()
         except FileNotFoundError:
             raise BlobNotFoundError(

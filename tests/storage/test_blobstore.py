@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -5,6 +7,7 @@ from hypothesis import strategies as st
 from fedchain_magics.storage import (
     BlobIntegrityError,
     BlobNotFoundError,
+    BlobTooLargeError,
     LocalBlobStore,
     StorageError,
     digest_of,
@@ -64,3 +67,15 @@ def test_every_blob_comes_back_exactly(tmp_path_factory, blobs):
     store = LocalBlobStore(tmp_path_factory.mktemp("blobs"))
     digests = [store.put(blob) for blob in blobs]
     assert [store.get(digest) for digest in digests] == blobs
+
+
+def test_a_blob_larger_than_allowed_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    store = LocalBlobStore(tmp_path)
+    digest = store.put(b"x" * 1000)
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or original(self))
+    with pytest.raises(BlobTooLargeError, match="1,000 bytes, more than the 999"):
+        store.get(digest, max_bytes=999)
+    assert read == []
+    assert store.get(digest, max_bytes=1000) == b"x" * 1000
