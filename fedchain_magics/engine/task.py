@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 SCHEMES = ("bfv", "ckks")
 UINT32_MAX = 2**32 - 1
+UINT256_MAX = 2**256 - 1
 MANIFEST_VERSION = 1
 
 
@@ -72,6 +73,10 @@ class TaskConfig:
             problems.append("windows must be at least 1 block")
         if self.reward_per_round < 0:
             problems.append("reward_per_round must not be negative")
+        elif self.reward_per_round * max(self.rounds, 1) > UINT256_MAX:
+            problems.append(
+                f"reward_per_round x rounds must fit the token ({UINT256_MAX:,} base units)"
+            )
         if self.min_participants > self.max_parties:
             problems.append("min_participants cannot exceed max_parties")
         if self.scheme not in SCHEMES:

@@ -202,6 +202,21 @@ CASES = {
         "fedchain: the environment variable FEDCHAIN_NOT_SET is not set; put the faucet's "
         "private key in it, or leave out --faucet-key-env",
     ),
+    "a reward past what a token can hold": (
+        "fedtask create model --reward 1e80",
+        "fedchain: invalid task configuration: reward_per_round x rounds must fit the token "
+        f"({2**256 - 1:,} base units)",
+    ),
+    "a ledger directory that is a file": (
+        "fedchain start --dir /proc/self/status",
+        "fedchain: `/proc/self/status` is a file; give a folder for the ledger (empty, or a "
+        "ledger directory)",
+    ),
+    "a ledger directory that is not a ledger": (
+        "fedchain start --dir /etc",
+        "fedchain: `/etc` is not a fedchain ledger directory (it holds other files); use an "
+        "empty folder or an existing ledger directory",
+    ),
     "a misspelt simulation variable": (
         "fedsim model --data X_train,y_train --test X_tst,y_test",
         "fedchain: no notebook variable `X_tst`; did you mean `X_test`?",
