@@ -31,9 +31,9 @@ from crypto_bench import SETTINGS, measure
 from fedchain_magics import Federation, TaskConfig
 from fedchain_magics.aggregation import weighted_average
 from fedchain_magics.chain import Keystore, Ledger, TaskParams, TrainingRegistry
+from fedchain_magics.models import adapter_for
 from fedchain_magics.models.codec import decode_parameters as decode_model
 from fedchain_magics.models.codec import encode_parameters as encode_model
-from fedchain_magics.models import adapter_for
 from fedchain_magics.storage import LocalBlobStore
 
 
