@@ -1,93 +1,42 @@
 // SPDX-License-Identifier: Apache-2.0
-pragma solidity ^0.8.30;
+pragma solidity 0.8.30;
 
-import {FedToken} from "./FedToken.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IFederatedTraining} from "./IFederatedTraining.sol";
 import {IRewardPolicy} from "./IRewardPolicy.sol";
 
 /**
  * @title FederatedTraining
- * @notice The ledger of federated training tasks. A coordinator creates a task, names its
- * aggregator, key holder and validators; participants join and, each round, commit a digest of
- * their (encrypted) model update with the number of samples it was trained on. The aggregator
- * commits the digest of the encrypted aggregate, the key holder the digest of the decrypted model,
- * and validators vote on it. An accepted round becomes the task's current model and its
- * contributors claim FCR rewards, split by a pluggable {IRewardPolicy}.
+ * @notice The ledger of federated training tasks. A coordinator creates a task, escrowing its whole
+ * reward pool, and names three distinct accounts: itself, the aggregator and the key holder.
+ * Validators are added and participants join, never both. Each round, participants commit a digest
+ * of their (encrypted) update; the aggregator commits the digest of the aggregate of exactly the
+ * round's included updates, the key holder the digest of the decrypted model, and the validators
+ * registered before the round opened vote on it. An accepted round becomes the task's current
+ * model and its contributors claim their share of the round's escrowed reward, split by a pluggable
+ * {IRewardPolicy}. When the task ends, what its accepted rounds did not take returns to the coordinator.
  *
- * Only digests live here: the blobs they name are stored off-chain. An update's digest is recorded
- * only in its {UpdateCommitted} event (part of the receipts trie), which keeps a commit to a single
- * fresh storage slot.
+ * Only digests live here: the blobs they name are stored off-chain.
  *
- * Round life cycle: `None -> Collecting -> Aggregated -> Validating -> Accepted | Rejected`; a
- * Collecting round whose submission window closed with too few updates can also become Rejected.
+ * Round life cycle: `None -> Collecting -> Aggregated -> Validating -> Accepted | Rejected`.
+ * A rejected aggregate sends `Aggregated` back to `Collecting` (window closed) for a fresh
+ * aggregate; a stalled `Collecting` or `Aggregated` round can be `Cancelled` by anyone. Only
+ * `Accepted` and `Rejected` rounds (a model was voted on) count against `maxRounds`.
  *
  * @dev No function loops over participants or validators: the gas of every call is independent of
- * how many accounts take part in a task.
+ * how many accounts take part in a task. A commit writes one fresh storage slot (its digest's
+ * {Contribution}) and updates two warm-able ones (the committer's {Member} slot and the round's
+ * first slot).
  */
-contract FederatedTraining {
-    /// @notice Configuration of a task, fixed at creation.
-    struct TaskParams {
-        bytes32 modelSpecDigest; // sha256 of the model layout description
-        bytes32 publicContextDigest; // sha256 of the encryption public context blob
-        bytes32 initialModelDigest; // sha256 of the initial model blob
-        uint32 minParticipants; // min update commitments for a round to be aggregated (>= 1)
-        uint32 maxRounds; // >= 1
-        uint32 validatorQuorum; // accept votes needed (>= 1)
-        uint64 submissionWindowBlocks; // >= 1
-        uint64 validationWindowBlocks; // >= 1
-        uint256 rewardPerRound; // FCR base units minted per accepted round, shared by contributors
-    }
+contract FederatedTraining is IFederatedTraining {
+    using SafeERC20 for IERC20;
 
-    /// @notice Where a round stands. `None` is a round that was never opened.
-    enum RoundPhase {
-        None,
-        Collecting,
-        Aggregated,
-        Validating,
-        Accepted,
-        Rejected
-    }
-
-    /// @notice A task: its parameters, its roles and its progress.
-    struct Task {
-        TaskParams params;
-        address coordinator;
-        address aggregator;
-        address keyHolder;
-        uint32 participantCount;
-        uint32 validatorCount;
-        uint32 currentRound;
-        uint32 lastAcceptedRound;
-        bytes32 currentModelDigest;
-    }
-
-    /**
-     * @notice A round of a task. The first four fields share one storage slot, written when the
-     * round opens, so that a commit only updates it.
-     */
-    struct Round {
-        uint64 submissionDeadlineBlock;
-        uint32 commitCount;
-        uint128 totalSamples;
-        RoundPhase phase;
-        bytes32 aggregateDigest;
-        bytes32 modelDigest;
-        uint64 validationDeadlineBlock;
-        uint32 acceptVotes;
-        uint32 rejectVotes;
-    }
-
-    /// @notice One participant's update in one round, packed into a single storage slot.
-    struct Contribution {
-        uint64 samples;
-        uint64 committedAtBlock;
-        bool rewardClaimed;
-    }
-
-    /// @notice Longest submission or validation window a task may set, in blocks.
+    /// @notice Longest submission, validation or aggregation window a task may set, in blocks.
     uint64 public constant MAX_WINDOW_BLOCKS = type(uint32).max;
 
-    /// @notice The reward token; this contract must hold its `MINTER_ROLE`.
-    FedToken public immutable token;
+    /// @notice The reward token, escrowed per task at creation. A plain ERC-20 (no transfer fee).
+    IERC20 public immutable token;
 
     /// @notice The incentive mechanism that splits a round's reward between its contributors.
     IRewardPolicy public immutable rewardPolicy;
@@ -95,124 +44,27 @@ contract FederatedTraining {
     uint256 private _taskCount;
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 taskId => mapping(uint32 round => Round)) private _rounds;
-    mapping(uint256 taskId => mapping(uint32 round => mapping(address participant => Contribution)))
-        private _contributions;
-    mapping(uint256 taskId => mapping(address account => bool)) private _participants;
-    mapping(uint256 taskId => mapping(address account => bool)) private _validators;
+    mapping(uint256 taskId => mapping(bytes32 updateDigest => Contribution)) private _contributions;
+    mapping(uint256 taskId => mapping(address account => Member)) private _members;
     mapping(uint256 taskId => mapping(uint32 round => mapping(address validator => bool))) private _votes;
     mapping(uint256 taskId => mapping(uint32 round => uint256 amount)) private _rewardPaid;
 
-    /// @notice A task was created; `coordinator` (its creator) manages validators and rounds.
-    event TaskCreated(
-        uint256 indexed taskId, address indexed coordinator, address aggregator, address keyHolder, TaskParams params
-    );
-
-    /// @notice `validator` may now vote on the task's rounds.
-    event ValidatorAdded(uint256 indexed taskId, address indexed validator, uint32 validatorCount);
-
-    /// @notice `participant` joined the task and may commit updates.
-    event ParticipantJoined(uint256 indexed taskId, address indexed participant, uint32 participantCount);
-
-    /// @notice A round opened; updates are accepted up to and including `submissionDeadlineBlock`.
-    event RoundOpened(uint256 indexed taskId, uint32 indexed round, uint64 submissionDeadlineBlock);
-
-    /// @notice `participant` committed the digest of its update, trained on `samples` samples.
-    event UpdateCommitted(
-        uint256 indexed taskId, uint32 indexed round, address indexed participant, bytes32 updateDigest, uint64 samples
-    );
-
-    /// @notice The aggregator committed the digest of the aggregate of the round's `commitCount` updates.
-    event AggregateCommitted(
-        uint256 indexed taskId, uint32 indexed round, bytes32 aggregateDigest, uint32 commitCount, uint128 totalSamples
-    );
-
-    /// @notice The key holder committed the decrypted model; votes are open up to `validationDeadlineBlock`.
-    event ModelCommitted(uint256 indexed taskId, uint32 indexed round, bytes32 modelDigest, uint64 validationDeadlineBlock);
-
-    /// @notice `validator` voted on the round's model; `metricPpm` is its measured metric in parts per million.
-    event VoteCast(uint256 indexed taskId, uint32 indexed round, address indexed validator, bool accept, uint32 metricPpm);
-
-    /// @notice The round was accepted or rejected; `modelDigest` is the task's current model afterwards.
-    event RoundFinalized(uint256 indexed taskId, uint32 indexed round, bool accepted, bytes32 modelDigest);
-
-    /// @notice The key holder refused a round's aggregate: recomputing the sum of the committed
-    /// updates gave `recomputedDigest`, not the committed one. Evidence for a later dispute.
-    event AggregateRejected(
-        uint256 indexed taskId, uint32 indexed round, address indexed keyHolder, bytes32 recomputedDigest
-    );
-
-    /// @notice `participant` claimed `amount` token base units for its contribution to the round.
-    event RewardClaimed(uint256 indexed taskId, uint32 indexed round, address indexed participant, uint256 amount);
-
-    /// @dev No task has id `taskId`.
-    error TrainingUnknownTask(uint256 taskId);
-    /// @dev A parameter of the constructor, {createTask} or {addValidator} is out of range.
-    error TrainingInvalidParams(string reason);
-    /// @dev `account` is not the task's coordinator.
-    error TrainingNotCoordinator(uint256 taskId, address account);
-    /// @dev `account` is not the task's aggregator.
-    error TrainingNotAggregator(uint256 taskId, address account);
-    /// @dev `account` is not the task's key holder.
-    error TrainingNotKeyHolder(uint256 taskId, address account);
-    /// @dev `account` is not a validator of the task.
-    error TrainingNotValidator(uint256 taskId, address account);
-    /// @dev `account` has not joined the task.
-    error TrainingNotParticipant(uint256 taskId, address account);
-    /// @dev `account` already joined the task.
-    error TrainingAlreadyJoined(uint256 taskId, address account);
-    /// @dev `account` already is a validator of the task.
-    error TrainingAlreadyValidator(uint256 taskId, address account);
-    /// @dev `round` is not the task's current round (or no round was opened yet).
-    error TrainingNotCurrentRound(uint256 taskId, uint32 round, uint32 currentRound);
-    /// @dev The round is in phase `actual`, the call needs `expected`.
-    error TrainingWrongPhase(uint256 taskId, uint32 round, RoundPhase expected, RoundPhase actual);
-    /// @dev The round's submission window closed at `deadlineBlock`.
-    error TrainingSubmissionWindowClosed(uint256 taskId, uint32 round, uint64 deadlineBlock);
-    /// @dev The round's submission window is open until `deadlineBlock` (and not every participant committed).
-    error TrainingSubmissionWindowOpen(uint256 taskId, uint32 round, uint64 deadlineBlock);
-    /// @dev `participant` already committed an update for the round.
-    error TrainingAlreadyCommitted(uint256 taskId, uint32 round, address participant);
-    /// @dev An update must declare at least one sample.
-    error TrainingZeroSamples(uint256 taskId, uint32 round);
-    /// @dev A committed digest is zero.
-    error TrainingZeroDigest();
-    /// @dev The round has `commitCount` updates, aggregation needs `minParticipants`.
-    error TrainingTooFewUpdates(uint256 taskId, uint32 round, uint32 commitCount, uint32 minParticipants);
-    /// @dev The round's validation window closed at `deadlineBlock`.
-    error TrainingValidationWindowClosed(uint256 taskId, uint32 round, uint64 deadlineBlock);
-    /// @dev The round's validation window is open until `deadlineBlock`.
-    error TrainingValidationWindowOpen(uint256 taskId, uint32 round, uint64 deadlineBlock);
-    /// @dev `validator` already voted on the round.
-    error TrainingAlreadyVoted(uint256 taskId, uint32 round, address validator);
-    /// @dev The round was not accepted, so it pays no reward.
-    error TrainingRoundNotAccepted(uint256 taskId, uint32 round);
-    /// @dev `account` committed no update to the round.
-    error TrainingNoContribution(uint256 taskId, uint32 round, address account);
-    /// @dev `account` already claimed its reward for the round.
-    error TrainingRewardAlreadyClaimed(uint256 taskId, uint32 round, address account);
-    /// @dev The reward policy asked for `amount`, more than the `remaining` part of the round's reward.
-    error TrainingRewardExceedsPool(uint256 taskId, uint32 round, uint256 amount, uint256 remaining);
-    /// @dev The task already ran all of its `maxRounds` rounds.
-    error TrainingMaxRoundsReached(uint256 taskId, uint32 maxRounds);
-    /// @dev The current round `round` is neither accepted nor rejected yet.
-    error TrainingRoundStillOpen(uint256 taskId, uint32 round);
-    /// @dev The task has `validatorCount` validators, fewer than its `quorum`.
-    error TrainingNotEnoughValidators(uint256 taskId, uint32 validatorCount, uint32 quorum);
-
     /**
-     * @notice Deploys the registry. The deployer must then grant the token's `MINTER_ROLE` to it.
+     * @notice Deploys the registry. It mints nothing: every task escrows its rewards in `token_`.
+     * @dev Emits {RegistryDeployed}.
      * @param token_ The reward token.
      * @param rewardPolicy_ The incentive mechanism that splits each round's reward.
      */
-    constructor(FedToken token_, IRewardPolicy rewardPolicy_) {
+    constructor(IERC20 token_, IRewardPolicy rewardPolicy_) {
         if (address(token_) == address(0)) {
-            revert TrainingInvalidParams("token is the zero address");
+            revert TrainingInvalidToken(address(token_));
         }
         if (address(rewardPolicy_) == address(0)) {
-            revert TrainingInvalidParams("rewardPolicy is the zero address");
+            revert TrainingInvalidRewardPolicy(address(rewardPolicy_));
         }
         token = token_;
         rewardPolicy = rewardPolicy_;
+        emit RegistryDeployed(token_, rewardPolicy_);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -220,9 +72,13 @@ contract FederatedTraining {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * @notice Creates a task; the caller becomes its coordinator. Task ids start at 1.
-     * @dev Reverts with {TrainingInvalidParams} when a count or window is zero, a window exceeds
-     * {MAX_WINDOW_BLOCKS}, a digest is zero or a role is the zero address. Emits {TaskCreated}.
+     * @notice Creates a task; the caller becomes its coordinator and escrows its reward pool,
+     * `rewardPerRound x maxRounds` reward token base units, which it must have approved first.
+     * Task ids start at 1.
+     * @dev Reverts with one specific error per invalid parameter, {TrainingRolesNotDistinct} unless
+     * the caller, `aggregator` and `keyHolder` differ, {TrainingRewardPoolOverflow},
+     * {TrainingEscrowNotApproved} or {TrainingEscrowExceedsBalance}. Emits {TaskCreated} and
+     * {EscrowFunded}, then pulls the escrow (checks-effects-interactions).
      * @param params The task's configuration; `initialModelDigest` becomes its current model.
      * @param aggregator Account that commits the aggregate of each round's updates.
      * @param keyHolder Account that holds the decryption key and commits each round's model.
@@ -232,7 +88,26 @@ contract FederatedTraining {
         external
         returns (uint256 taskId)
     {
-        _validateParams(params, aggregator, keyHolder);
+        _validateParams(params);
+        if (aggregator == address(0)) {
+            revert TrainingInvalidAggregator(aggregator);
+        }
+        if (keyHolder == address(0)) {
+            revert TrainingInvalidKeyHolder(keyHolder);
+        }
+        if (msg.sender == aggregator || msg.sender == keyHolder || aggregator == keyHolder) {
+            revert TrainingRolesNotDistinct(msg.sender, aggregator, keyHolder);
+        }
+        uint256 pool = _rewardPool(params.rewardPerRound, params.maxRounds);
+        uint256 allowance = token.allowance(msg.sender, address(this));
+        if (allowance < pool) {
+            revert TrainingEscrowNotApproved(msg.sender, allowance, pool);
+        }
+        uint256 balance = token.balanceOf(msg.sender);
+        if (balance < pool) {
+            revert TrainingEscrowExceedsBalance(msg.sender, balance, pool);
+        }
+
         taskId = ++_taskCount;
         Task storage task = _tasks[taskId];
         task.params = params;
@@ -240,12 +115,21 @@ contract FederatedTraining {
         task.aggregator = aggregator;
         task.keyHolder = keyHolder;
         task.currentModelDigest = params.initialModelDigest;
+        _members[taskId][msg.sender].role = Role.Coordinator;
+        _members[taskId][aggregator].role = Role.Aggregator;
+        _members[taskId][keyHolder].role = Role.KeyHolder;
         emit TaskCreated(taskId, msg.sender, aggregator, keyHolder, params);
+        emit EscrowFunded(taskId, msg.sender, pool);
+        if (pool != 0) {
+            token.safeTransferFrom(msg.sender, address(this), pool);
+        }
     }
 
     /**
      * @notice Adds `validator` to the task's validators. Coordinator only; one validator per call.
-     * @dev Emits {ValidatorAdded}.
+     * @dev A validator votes from the round after the current one: the electorate of a round is
+     * fixed when it opens. An account holding any role in the task (a participant included) is
+     * refused with {TrainingRoleConflict}. Emits {ValidatorAdded}.
      * @param taskId The task.
      * @param validator Account that will vote on the task's rounds.
      */
@@ -253,29 +137,86 @@ contract FederatedTraining {
         Task storage task = _existingTask(taskId);
         _checkCoordinator(task, taskId);
         if (validator == address(0)) {
-            revert TrainingInvalidParams("validator is the zero address");
+            revert TrainingInvalidValidator(validator);
         }
-        if (_validators[taskId][validator]) {
-            revert TrainingAlreadyValidator(taskId, validator);
-        }
-        _validators[taskId][validator] = true;
+        Member storage member = _members[taskId][validator];
+        _checkNoRole(member, taskId, validator);
+        uint32 firstRound = task.currentRound + 1;
+        member.role = Role.Validator;
+        member.firstRound = firstRound;
         uint32 validatorCount = ++task.validatorCount;
-        emit ValidatorAdded(taskId, validator, validatorCount);
+        emit ValidatorAdded(taskId, validator, validatorCount, firstRound);
     }
 
     /**
-     * @notice Joins the task as a participant, allowed to commit updates. Anyone, once per task.
-     * @dev Emits {ParticipantJoined}.
+     * @notice Joins the task as a participant. Anyone holding no role in the task, once.
+     * @dev A participant commits from the round after the current one: joining while a round
+     * collects does not let the newcomer into it. Emits {ParticipantJoined}.
      * @param taskId The task.
      */
     function join(uint256 taskId) external {
         Task storage task = _existingTask(taskId);
-        if (_participants[taskId][msg.sender]) {
-            revert TrainingAlreadyJoined(taskId, msg.sender);
-        }
-        _participants[taskId][msg.sender] = true;
+        Member storage member = _members[taskId][msg.sender];
+        _checkNoRole(member, taskId, msg.sender);
+        uint32 firstRound = task.currentRound + 1;
+        member.role = Role.Participant;
+        member.firstRound = firstRound;
+        member.maxSamplesPerUpdate = task.params.maxSamplesPerUpdate;
         uint32 participantCount = ++task.participantCount;
-        emit ParticipantJoined(taskId, msg.sender, participantCount);
+        emit ParticipantJoined(taskId, msg.sender, participantCount, firstRound);
+    }
+
+    /**
+     * @notice Hands the aggregator role to `newAggregator`. Coordinator only, between rounds.
+     * @dev The current round must have finished (cancel a stalled one first with {cancelRound}).
+     * `newAggregator` must hold no role in the task; the previous aggregator loses its role.
+     * Emits {AggregatorChanged}.
+     * @param taskId The task.
+     * @param newAggregator The new aggregator.
+     */
+    function setAggregator(uint256 taskId, address newAggregator) external {
+        Task storage task = _existingTask(taskId);
+        _checkCoordinator(task, taskId);
+        _checkBetweenRounds(taskId, task.currentRound);
+        if (newAggregator == address(0)) {
+            revert TrainingInvalidAggregator(newAggregator);
+        }
+        Member storage member = _members[taskId][newAggregator];
+        _checkNoRole(member, taskId, newAggregator);
+        address previous = task.aggregator;
+        delete _members[taskId][previous];
+        member.role = Role.Aggregator;
+        task.aggregator = newAggregator;
+        emit AggregatorChanged(taskId, previous, newAggregator);
+    }
+
+    /**
+     * @notice Hands the key holder role to `newKeyHolder`, with the public context of its key.
+     * Coordinator only, between rounds.
+     * @dev As {setAggregator}. `publicContextDigest` becomes the task's public context: pass the
+     * current one if the new key holder holds the same key. Emits {KeyHolderChanged}.
+     * @param taskId The task.
+     * @param newKeyHolder The new key holder.
+     * @param publicContextDigest sha256 of the public context the participants encrypt under from now on.
+     */
+    function setKeyHolder(uint256 taskId, address newKeyHolder, bytes32 publicContextDigest) external {
+        Task storage task = _existingTask(taskId);
+        _checkCoordinator(task, taskId);
+        _checkBetweenRounds(taskId, task.currentRound);
+        if (newKeyHolder == address(0)) {
+            revert TrainingInvalidKeyHolder(newKeyHolder);
+        }
+        if (publicContextDigest == bytes32(0)) {
+            revert TrainingInvalidPublicContextDigest();
+        }
+        Member storage member = _members[taskId][newKeyHolder];
+        _checkNoRole(member, taskId, newKeyHolder);
+        address previous = task.keyHolder;
+        delete _members[taskId][previous];
+        member.role = Role.KeyHolder;
+        task.keyHolder = newKeyHolder;
+        task.params.publicContextDigest = publicContextDigest;
+        emit KeyHolderChanged(taskId, previous, newKeyHolder, publicContextDigest);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -283,117 +224,174 @@ contract FederatedTraining {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * @notice Opens the task's next round (the first is round 1). Coordinator only.
-     * @dev Requires the previous round to be Accepted or Rejected, fewer than `maxRounds` rounds so
-     * far and at least `validatorQuorum` validators. Updates are accepted up to and including block
-     * `block.number + submissionWindowBlocks`. Emits {RoundOpened}.
+     * @notice Opens the task's next round. Coordinator only.
+     * @dev Requires the task not to have ended, the previous round to have finished and at least
+     * `validatorQuorum` validators. Fixes the round's electorate: the participants and validators
+     * registered now. Updates are taken up to and including block `block.number +
+     * submissionWindowBlocks`; the aggregator must act by `aggregationWindowBlocks` after that.
+     * Emits {RoundOpened}.
      * @param taskId The task.
      * @return round The number of the opened round.
      */
     function openRound(uint256 taskId) external returns (uint32 round) {
         Task storage task = _existingTask(taskId);
         _checkCoordinator(task, taskId);
-        uint32 previous = task.currentRound;
-        if (previous != 0) {
-            RoundPhase previousPhase = _rounds[taskId][previous].phase;
-            if (previousPhase != RoundPhase.Accepted && previousPhase != RoundPhase.Rejected) {
-                revert TrainingRoundStillOpen(taskId, previous);
-            }
+        if (task.ended) {
+            revert TrainingTaskEnded(taskId);
         }
-        uint32 maxRounds = task.params.maxRounds;
-        if (previous >= maxRounds) {
-            revert TrainingMaxRoundsReached(taskId, maxRounds);
+        _checkBetweenRounds(taskId, task.currentRound);
+        uint32 validatorCount = task.validatorCount;
+        if (validatorCount < task.params.validatorQuorum) {
+            revert TrainingNotEnoughValidators(taskId, validatorCount, task.params.validatorQuorum);
         }
-        uint32 quorum = task.params.validatorQuorum;
-        if (task.validatorCount < quorum) {
-            revert TrainingNotEnoughValidators(taskId, task.validatorCount, quorum);
-        }
-        round = previous + 1;
-        task.currentRound = round;
-        uint64 deadlineBlock = uint64(block.number) + task.params.submissionWindowBlocks;
+        round = ++task.currentRound;
+        uint48 submissionDeadlineBlock = uint48(block.number + task.params.submissionWindowBlocks);
+        uint48 actionDeadlineBlock = submissionDeadlineBlock + uint48(task.params.aggregationWindowBlocks);
         Round storage r = _rounds[taskId][round];
-        r.submissionDeadlineBlock = deadlineBlock;
         r.phase = RoundPhase.Collecting;
-        emit RoundOpened(taskId, round, deadlineBlock);
+        r.submissionDeadlineBlock = submissionDeadlineBlock;
+        r.actionDeadlineBlock = actionDeadlineBlock;
+        r.eligibleParticipants = task.participantCount;
+        r.validatorCount = validatorCount;
+        emit RoundOpened(
+            taskId, round, submissionDeadlineBlock, actionDeadlineBlock, task.participantCount, validatorCount
+        );
     }
 
     /**
-     * @notice Commits the digest of the caller's update for the current round. Participants only,
-     * once per round, until the submission deadline (inclusive).
-     * @dev The digest is recorded only in the {UpdateCommitted} event; storage keeps the samples and
-     * block of the commit (one fresh slot) and the round's counters (one updated slot).
+     * @notice Commits the digest of the caller's update for the current round. Participants that
+     * joined before the round opened only, once per round, within the submission window.
+     * @dev A digest is accepted once per task, whoever commits it: a replayed digest is refused
+     * with {TrainingDigestAlreadyCommitted}. `samples` must be in `[1, maxSamplesPerUpdate]`.
+     * Writes one fresh slot (the digest's {Contribution}) and adds the update to the round's
+     * count, samples and set hash. Emits {UpdateCommitted}.
      * @param taskId The task.
      * @param round The current round, which must be Collecting.
-     * @param updateDigest sha256 of the (encrypted) update blob; not zero.
-     * @param samples Number of training samples behind the update; not zero.
+     * @param updateDigest sha256 of the encrypted update blob; not zero.
+     * @param samples Training samples the update was computed on.
      */
     function commitUpdate(uint256 taskId, uint32 round, bytes32 updateDigest, uint64 samples) external {
-        // A Collecting round is always its task's current round, so the task itself is not read
-        // unless the call fails.
-        Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
-        if (!_participants[taskId][msg.sender]) {
+        Member storage member = _members[taskId][msg.sender];
+        if (member.role != Role.Participant) {
+            _existingTask(taskId);
             revert TrainingNotParticipant(taskId, msg.sender);
         }
-        uint64 deadlineBlock = r.submissionDeadlineBlock;
+        Round storage r = _rounds[taskId][round];
+        RoundPhase phase = r.phase;
+        if (phase != RoundPhase.Collecting) {
+            _revertWrongPhase(taskId, round, RoundPhase.Collecting, phase);
+        }
+        uint48 deadlineBlock = r.submissionDeadlineBlock;
         if (block.number > deadlineBlock) {
             revert TrainingSubmissionWindowClosed(taskId, round, deadlineBlock);
         }
-        if (updateDigest == bytes32(0)) {
-            revert TrainingZeroDigest();
+        _checkCanCommit(member, taskId, round, updateDigest, samples);
+        Contribution storage contribution = _contributions[taskId][updateDigest];
+        address committer = contribution.participant;
+        if (committer != address(0)) {
+            revert TrainingDigestAlreadyCommitted(taskId, updateDigest, committer);
         }
-        if (samples == 0) {
-            revert TrainingZeroSamples(taskId, round);
+        assembly ("memory-safe") {
+            // One store of the fresh slot, in {Contribution}'s layout: participant in bits 0-159,
+            // round in 160-191, samples (<= maxSamplesPerUpdate, a uint32) in 192-223, flags clear.
+            sstore(contribution.slot, or(caller(), or(shl(160, round), shl(192, samples))))
         }
-        Contribution storage contribution = _contributions[taskId][round][msg.sender];
-        if (contribution.samples != 0) {
-            revert TrainingAlreadyCommitted(taskId, round, msg.sender);
+        member.lastCommittedRound = round;
+        unchecked {
+            // < 2^32 commits of < 2^32 samples each: the count and the total cannot overflow;
+            // the set hash is a sum modulo 2^104 by design.
+            r.commitCount += 1;
+            r.totalSamples += samples;
+            r.updatesHash += updateTerm(msg.sender, updateDigest);
         }
-        _contributions[taskId][round][msg.sender] =
-            Contribution({samples: samples, committedAtBlock: uint64(block.number), rewardClaimed: false});
-        r.commitCount += 1;
-        r.totalSamples += samples;
-        emit UpdateCommitted(taskId, round, msg.sender, updateDigest, samples);
+        emit UpdateCommitted(taskId, round, updateDigest, msg.sender, samples);
     }
 
     /**
-     * @notice Commits the digest of the aggregate of the round's updates and closes the round to
-     * further commits. Aggregator only.
-     * @dev Requires at least `minParticipants` updates, and either the submission window closed or
-     * every participant committed. Collecting -> Aggregated. Emits {AggregateCommitted}.
+     * @notice Excludes a committed update whose blob the aggregator cannot use (missing, altered,
+     * malformed, wrong shape, oversized). Aggregator only, once collection closed, before the
+     * aggregate is committed (or after it was rejected).
+     * @dev Removes the update from the round's count, samples and set hash; its participant earns
+     * nothing for the round and cannot commit to it again. The round proceeds if it still has
+     * `minParticipants` updates, and can be cancelled otherwise. Emits {UpdateExcluded}.
      * @param taskId The task.
-     * @param round The current round, which must be Collecting.
-     * @param aggregateDigest sha256 of the encrypted aggregate blob; not zero.
+     * @param round The current round, which must be Collecting with its window closed.
+     * @param updateDigest The excluded update's digest.
+     * @param reason Why the blob is unusable (evidence anyone can check against the blob store).
      */
-    function commitAggregate(uint256 taskId, uint32 round, bytes32 aggregateDigest) external {
+    function excludeUpdate(uint256 taskId, uint32 round, bytes32 updateDigest, ExclusionReason reason) external {
         Task storage task = _existingTask(taskId);
         if (msg.sender != task.aggregator) {
             revert TrainingNotAggregator(taskId, msg.sender);
         }
         Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
+        _checkCollectionClosed(r, taskId, round);
+        Contribution storage contribution = _contributions[taskId][updateDigest];
+        if (contribution.participant == address(0) || contribution.round != round) {
+            revert TrainingUnknownUpdate(taskId, round, updateDigest);
+        }
+        if (contribution.excluded) {
+            revert TrainingUpdateAlreadyExcluded(taskId, round, updateDigest);
+        }
+        contribution.excluded = true;
+        unchecked {
+            r.commitCount -= 1;
+            r.totalSamples -= contribution.samples;
+            r.updatesHash -= updateTerm(contribution.participant, updateDigest);
+            r.excludedCount += 1;
+        }
+        emit UpdateExcluded(taskId, round, updateDigest, contribution.participant, reason);
+    }
+
+    /**
+     * @notice Commits the digest of the aggregate (the encrypted sum) of the round's included
+     * updates, naming the set it summed. Aggregator only.
+     * @dev Collection must be closed: the submission deadline passed, or every eligible participant
+     * committed. `updateCount` and `updatesHash` (see {updateTerm}) must equal the round's: an
+     * aggregate of any other set is refused with {TrainingUpdateSetMismatch}. Collecting ->
+     * Aggregated; the key holder must act by `aggregationWindowBlocks` from now. Emits {AggregateCommitted}.
+     * @param taskId The task.
+     * @param round The current round, which must be Collecting.
+     * @param aggregateDigest sha256 of the aggregate blob; not zero.
+     * @param updateCount How many updates the aggregate sums.
+     * @param updatesHash The set hash of the updates the aggregate sums.
+     */
+    function commitAggregate(
+        uint256 taskId,
+        uint32 round,
+        bytes32 aggregateDigest,
+        uint32 updateCount,
+        uint104 updatesHash
+    ) external {
+        Task storage task = _existingTask(taskId);
+        if (msg.sender != task.aggregator) {
+            revert TrainingNotAggregator(taskId, msg.sender);
+        }
+        Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
+        _checkCollectionClosed(r, taskId, round);
+        uint32 commitCount = r.commitCount;
+        if (commitCount < task.params.minParticipants) {
+            revert TrainingTooFewUpdates(taskId, round, commitCount, task.params.minParticipants);
+        }
+        if (commitCount != updateCount || r.updatesHash != updatesHash) {
+            revert TrainingUpdateSetMismatch(taskId, round, commitCount, r.updatesHash, updateCount, updatesHash);
+        }
         if (aggregateDigest == bytes32(0)) {
             revert TrainingZeroDigest();
         }
-        uint32 commitCount = r.commitCount;
-        uint32 minParticipants = task.params.minParticipants;
-        if (commitCount < minParticipants) {
-            revert TrainingTooFewUpdates(taskId, round, commitCount, minParticipants);
-        }
-        uint64 deadlineBlock = r.submissionDeadlineBlock;
-        if (block.number <= deadlineBlock && commitCount != task.participantCount) {
-            revert TrainingSubmissionWindowOpen(taskId, round, deadlineBlock);
-        }
         r.phase = RoundPhase.Aggregated;
         r.aggregateDigest = aggregateDigest;
-        emit AggregateCommitted(taskId, round, aggregateDigest, commitCount, r.totalSamples);
+        r.actionDeadlineBlock = uint48(block.number + task.params.aggregationWindowBlocks);
+        emit AggregateCommitted(taskId, round, aggregateDigest, commitCount, r.totalSamples, updatesHash);
     }
 
     /**
      * @notice Commits the digest of the round's decrypted model and opens the vote. Key holder only.
-     * @dev Aggregated -> Validating; votes are accepted up to and including block
-     * `block.number + validationWindowBlocks`. Emits {ModelCommitted}.
+     * @dev Aggregated -> Validating; votes are taken for `validationWindowBlocks` blocks.
+     * Emits {ModelCommitted}.
      * @param taskId The task.
      * @param round The current round, which must be Aggregated.
-     * @param modelDigest sha256 of the new model blob; not zero.
+     * @param modelDigest sha256 of the new global model blob; not zero.
      */
     function commitModel(uint256 taskId, uint32 round, bytes32 modelDigest) external {
         Task storage task = _existingTask(taskId);
@@ -404,7 +402,7 @@ contract FederatedTraining {
         if (modelDigest == bytes32(0)) {
             revert TrainingZeroDigest();
         }
-        uint64 deadlineBlock = uint64(block.number) + task.params.validationWindowBlocks;
+        uint48 deadlineBlock = uint48(block.number + task.params.validationWindowBlocks);
         r.phase = RoundPhase.Validating;
         r.modelDigest = modelDigest;
         r.validationDeadlineBlock = deadlineBlock;
@@ -412,15 +410,17 @@ contract FederatedTraining {
     }
 
     /**
-     * @notice Rejects the round's aggregate because it is not the sum of the committed updates.
+     * @notice Refuses the round's aggregate because it is not the sum of the included updates.
      * Key holder only, instead of {commitModel}.
-     * @dev Anyone with the public context can recompute the sum from the committed update blobs;
-     * the key holder does so before decrypting and, on a mismatch, calls this rather than
-     * decrypting a forged sum. Aggregated -> Rejected (the current model is kept). Emits
-     * {AggregateRejected} then {RoundFinalized}.
+     * @dev Anyone with the public context can recompute the sum from the included update blobs.
+     * A refusal does not end the round: Aggregated -> Collecting (window still closed), the
+     * aggregate is cleared and the aggregator has `aggregationWindowBlocks` from now to exclude
+     * unusable updates and commit a fresh aggregate. A key holder can so delay a round, never void
+     * it, and the coordinator can replace a key holder that keeps doing so. Emits {AggregateRejected}.
      * @param taskId The task.
      * @param round The current round, which must be Aggregated.
-     * @param recomputedDigest sha256 of the sum the key holder recomputed (evidence); not zero.
+     * @param recomputedDigest sha256 of the sum the key holder recomputed (evidence); not zero, not
+     * the committed aggregate.
      */
     function rejectAggregate(uint256 taskId, uint32 round, bytes32 recomputedDigest) external {
         Task storage task = _existingTask(taskId);
@@ -431,25 +431,32 @@ contract FederatedTraining {
         if (recomputedDigest == bytes32(0)) {
             revert TrainingZeroDigest();
         }
-        emit AggregateRejected(taskId, round, msg.sender, recomputedDigest);
-        _finalize(task, r, taskId, round, false);
+        bytes32 aggregateDigest = r.aggregateDigest;
+        if (recomputedDigest == aggregateDigest) {
+            revert TrainingAggregateMatches(taskId, round, aggregateDigest);
+        }
+        uint48 deadlineBlock = uint48(block.number + task.params.aggregationWindowBlocks);
+        r.phase = RoundPhase.Collecting;
+        r.aggregateDigest = bytes32(0);
+        r.actionDeadlineBlock = deadlineBlock;
+        emit AggregateRejected(taskId, round, aggregateDigest, msg.sender, recomputedDigest, deadlineBlock);
     }
 
     /**
-     * @notice Votes on the round's model. Validators only, once per round, until the validation
-     * deadline (inclusive).
-     * @dev Emits {VoteCast}. The vote that brings the accept votes to `validatorQuorum` accepts the
-     * round: the task's current model becomes the round's model. The vote that makes the quorum
-     * unreachable (reject votes > validatorCount - validatorQuorum) rejects it and keeps the
-     * current model. Either emits {RoundFinalized} in the same transaction.
+     * @notice Votes on the round's model. Validators registered before the round opened only, once
+     * per round, until the validation deadline (inclusive).
+     * @dev Emits {VoteCast}. Votes are tallied when every validator of the round's electorate has
+     * voted (here, emitting {RoundFinalized}) or, after the deadline, by {finalizeRound}; the
+     * round is accepted iff its accept votes reach {effectiveQuorum}, a majority at least.
      * @param taskId The task.
      * @param round The current round, which must be Validating.
      * @param accept Whether the validator accepts the model.
      * @param metricPpm The metric the validator measured (e.g. accuracy) in parts per million.
      */
     function vote(uint256 taskId, uint32 round, bool accept, uint32 metricPpm) external {
-        Task storage task = _existingTask(taskId);
-        if (!_validators[taskId][msg.sender]) {
+        Member memory m = _members[taskId][msg.sender];
+        if (m.role != Role.Validator) {
+            _existingTask(taskId);
             revert TrainingNotValidator(taskId, msg.sender);
         }
         Round storage r = _roundInPhase(taskId, round, RoundPhase.Validating);
@@ -457,100 +464,201 @@ contract FederatedTraining {
         if (block.number > deadlineBlock) {
             revert TrainingValidationWindowClosed(taskId, round, deadlineBlock);
         }
+        if (round < m.firstRound) {
+            revert TrainingNotInRoundSnapshot(taskId, round, msg.sender, m.firstRound);
+        }
         if (_votes[taskId][round][msg.sender]) {
             revert TrainingAlreadyVoted(taskId, round, msg.sender);
         }
         _votes[taskId][round][msg.sender] = true;
-        uint32 quorum = task.params.validatorQuorum;
+        uint32 votes;
         if (accept) {
-            uint32 acceptVotes = ++r.acceptVotes;
-            emit VoteCast(taskId, round, msg.sender, true, metricPpm);
-            if (acceptVotes >= quorum) {
-                _finalize(task, r, taskId, round, true);
-            }
+            votes = ++r.acceptVotes + r.rejectVotes;
         } else {
-            uint32 rejectVotes = ++r.rejectVotes;
-            emit VoteCast(taskId, round, msg.sender, false, metricPpm);
-            if (rejectVotes > task.validatorCount - quorum) {
-                _finalize(task, r, taskId, round, false);
-            }
+            votes = r.acceptVotes + ++r.rejectVotes;
+        }
+        emit VoteCast(taskId, round, msg.sender, accept, metricPpm);
+        if (votes == r.validatorCount) {
+            _tally(_tasks[taskId], r, taskId, round);
         }
     }
 
     /**
-     * @notice Rejects a round that timed out. Anyone may call it.
-     * @dev Applies to a Validating round past its validation deadline, and to a Collecting round
-     * whose submission window closed with fewer than `minParticipants` updates (it can never be
-     * aggregated). The current model is kept. Emits {RoundFinalized}.
+     * @notice Tallies the votes of a round whose validation window closed. Anyone may call it.
+     * @dev Accepted iff the accept votes reach {effectiveQuorum}; a rejected round keeps the
+     * current model. Either counts against `maxRounds`. Emits {RoundFinalized} (and {TaskEnded}
+     * for the task's last round).
      * @param taskId The task.
-     * @param round The current round.
+     * @param round The current round, which must be Validating.
      */
     function finalizeRound(uint256 taskId, uint32 round) external {
-        Task storage task = _existingTask(taskId);
-        Round storage r = _rounds[taskId][round];
-        if (r.phase == RoundPhase.Collecting) {
-            uint64 submissionDeadlineBlock = r.submissionDeadlineBlock;
-            if (block.number <= submissionDeadlineBlock) {
-                revert TrainingSubmissionWindowOpen(taskId, round, submissionDeadlineBlock);
-            }
-            if (r.commitCount >= task.params.minParticipants) {
-                // Enough updates: the round waits for its aggregate, it has not failed.
-                revert TrainingWrongPhase(taskId, round, RoundPhase.Validating, RoundPhase.Collecting);
-            }
-        } else {
-            _roundInPhase(taskId, round, RoundPhase.Validating);
-            uint64 validationDeadlineBlock = r.validationDeadlineBlock;
-            if (block.number <= validationDeadlineBlock) {
-                revert TrainingValidationWindowOpen(taskId, round, validationDeadlineBlock);
-            }
+        Round storage r = _roundInPhase(taskId, round, RoundPhase.Validating);
+        uint64 deadlineBlock = r.validationDeadlineBlock;
+        if (block.number <= deadlineBlock) {
+            revert TrainingValidationWindowOpen(taskId, round, deadlineBlock);
         }
-        _finalize(task, r, taskId, round, false);
+        _tally(_tasks[taskId], r, taskId, round);
+    }
+
+    /**
+     * @notice Cancels a stalled round. Anyone may call it.
+     * @dev A Collecting round is stalled once collection closed with fewer than `minParticipants`
+     * included updates, or when no aggregate came by its action deadline; an Aggregated round when
+     * the key holder neither committed the model nor rejected the aggregate by its action deadline.
+     * A cancelled round pays nothing and does not count against `maxRounds`; the next round can
+     * open (after a role change if one is needed). Emits {RoundCancelled}.
+     * @param taskId The task.
+     * @param round The current round, which must be Collecting or Aggregated.
+     */
+    function cancelRound(uint256 taskId, uint32 round) external {
+        Round storage r = _rounds[taskId][round];
+        RoundPhase phase = r.phase;
+        CancelReason reason;
+        if (phase == RoundPhase.Collecting) {
+            bool closed = _collectionClosed(r);
+            if (closed && r.commitCount < _tasks[taskId].params.minParticipants) {
+                reason = CancelReason.TooFewUpdates;
+            } else if (closed && block.number > r.actionDeadlineBlock) {
+                reason = CancelReason.AggregatorSilent;
+            } else {
+                revert TrainingRoundNotStalled(
+                    taskId, round, closed ? r.actionDeadlineBlock : r.submissionDeadlineBlock
+                );
+            }
+        } else if (phase == RoundPhase.Aggregated) {
+            if (block.number <= r.actionDeadlineBlock) {
+                revert TrainingRoundNotStalled(taskId, round, r.actionDeadlineBlock);
+            }
+            reason = CancelReason.KeyHolderSilent;
+        } else {
+            _revertWrongPhase(taskId, round, RoundPhase.Collecting, phase);
+        }
+        r.phase = RoundPhase.Cancelled;
+        emit RoundCancelled(taskId, round, reason);
+    }
+
+    /**
+     * @notice Ends the task early: no round opens any more. Coordinator only, between rounds.
+     * @dev Emits {TaskEnded}. The escrow's remainder can then be reclaimed with {reclaimEscrow};
+     * rewards of accepted rounds stay claimable.
+     * @param taskId The task.
+     */
+    function closeTask(uint256 taskId) external {
+        Task storage task = _existingTask(taskId);
+        _checkCoordinator(task, taskId);
+        if (task.ended) {
+            revert TrainingTaskEnded(taskId);
+        }
+        _checkBetweenRounds(taskId, task.currentRound);
+        task.ended = true;
+        emit TaskEnded(taskId, task.acceptedRounds, task.votedRounds, true);
     }
 
     // ------------------------------------------------------------------------------------------
-    // Rewards
+    // Rewards and escrow
     // ------------------------------------------------------------------------------------------
 
     /**
-     * @notice Claims the caller's reward for an accepted round it contributed to, once. The
-     * amount is set by {rewardPolicy} and minted to the caller.
+     * @notice Claims the caller's reward for its update to an accepted round, once. The amount is
+     * set by {rewardPolicy} and paid from the task's escrow.
      * @dev Reverts with {TrainingRewardExceedsPool} if the policy would pay out more than the round's
-     * `rewardPerRound` in total. Emits {RewardClaimed} (and the token's {Transfer} when non-zero).
+     * `rewardPerRound` in total, {TrainingContributionExcluded} for an excluded update. Emits
+     * {RewardClaimed}, then transfers (checks-effects-interactions).
      * @param taskId The task.
      * @param round An accepted round of the task.
-     * @return amount The reward minted, in token base units.
+     * @param updateDigest The digest of the caller's update to the round.
+     * @return amount The reward paid, in token base units.
      */
-    function claimReward(uint256 taskId, uint32 round) external returns (uint256 amount) {
+    function claimReward(uint256 taskId, uint32 round, bytes32 updateDigest) external returns (uint256 amount) {
         Round storage r = _rounds[taskId][round];
         if (r.phase != RoundPhase.Accepted) {
             _existingTask(taskId);
             revert TrainingRoundNotAccepted(taskId, round);
         }
-        Contribution storage contribution = _contributions[taskId][round][msg.sender];
-        uint64 samples = contribution.samples;
-        if (samples == 0) {
+        Contribution storage contribution = _contributions[taskId][updateDigest];
+        Contribution memory c = contribution;
+        if (c.participant != msg.sender || c.round != round) {
             revert TrainingNoContribution(taskId, round, msg.sender);
         }
-        if (contribution.rewardClaimed) {
+        if (c.excluded) {
+            revert TrainingContributionExcluded(taskId, round, updateDigest);
+        }
+        if (c.rewardClaimed) {
             revert TrainingRewardAlreadyClaimed(taskId, round, msg.sender);
         }
         uint256 rewardPerRound = _tasks[taskId].params.rewardPerRound;
-        amount = rewardPolicy.rewardFor(rewardPerRound, samples, r.totalSamples);
+        amount = rewardPolicy.rewardFor(taskId, round, msg.sender, rewardPerRound, c.samples, r.totalSamples);
         uint256 paid = _rewardPaid[taskId][round];
         if (amount > rewardPerRound - paid) {
             revert TrainingRewardExceedsPool(taskId, round, amount, rewardPerRound - paid);
         }
         contribution.rewardClaimed = true;
         _rewardPaid[taskId][round] = paid + amount;
-        emit RewardClaimed(taskId, round, msg.sender, amount);
+        emit RewardClaimed(taskId, round, msg.sender, updateDigest, amount);
         if (amount != 0) {
-            token.mint(msg.sender, amount);
+            token.safeTransfer(msg.sender, amount);
+        }
+    }
+
+    /**
+     * @notice Returns the part of an ended task's escrow that no accepted round took to its
+     * coordinator (who funded it). Anyone may call it, once.
+     * @dev The remainder is `rewardPerRound x (maxRounds - acceptedRounds)`; each accepted round
+     * keeps its `rewardPerRound` for its contributors' claims (rounding dust stays there). Emits
+     * {EscrowReclaimed}, then transfers.
+     * @param taskId An ended task.
+     * @return amount The amount returned, in token base units.
+     */
+    function reclaimEscrow(uint256 taskId) external returns (uint256 amount) {
+        Task storage task = _existingTask(taskId);
+        if (!task.ended) {
+            revert TrainingTaskNotEnded(taskId);
+        }
+        if (task.escrowReclaimed) {
+            revert TrainingEscrowAlreadyReclaimed(taskId);
+        }
+        amount = task.params.rewardPerRound * (task.params.maxRounds - task.acceptedRounds);
+        task.escrowReclaimed = true;
+        address funder = task.coordinator;
+        emit EscrowReclaimed(taskId, funder, amount);
+        if (amount != 0) {
+            token.safeTransfer(funder, amount);
         }
     }
 
     // ------------------------------------------------------------------------------------------
     // Views
     // ------------------------------------------------------------------------------------------
+
+    /**
+     * @notice The term an update adds to its round's set hash: the low 104 bits of
+     * `keccak256(abi.encode(participant, updateDigest))`. A round's `updatesHash` is the sum
+     * of its included updates' terms modulo 2^104, so an update can be removed again.
+     * @param participant The committer.
+     * @param updateDigest The update's digest.
+     * @return The term.
+     */
+    function updateTerm(address participant, bytes32 updateDigest) public pure returns (uint104) {
+        bytes32 hash;
+        assembly ("memory-safe") {
+            // keccak256(abi.encode(participant, updateDigest)), hashed in the scratch space.
+            mstore(0x00, participant)
+            mstore(0x20, updateDigest)
+            hash := keccak256(0x00, 0x40)
+        }
+        return uint104(uint256(hash));
+    }
+
+    /**
+     * @notice Accept votes a round needs: the task's quorum, and never less than a majority of the
+     * validators registered when the round opened.
+     * @param taskId The task.
+     * @param round An opened round.
+     * @return The number of accept votes that accepts the round.
+     */
+    function effectiveQuorum(uint256 taskId, uint32 round) external view returns (uint32) {
+        return _effectiveQuorum(_existingTask(taskId).params.validatorQuorum, _rounds[taskId][round].validatorCount);
+    }
 
     /**
      * @notice Number of tasks created so far (the id of the latest one).
@@ -581,18 +689,23 @@ contract FederatedTraining {
     }
 
     /**
-     * @notice What `participant` committed to a round; all zero if it committed nothing.
+     * @notice The update committed under `updateDigest` to the task; all zero if none.
      * @param taskId The task.
-     * @param round The round number.
-     * @param participant The account.
+     * @param updateDigest The update's digest.
      * @return The contribution.
      */
-    function getContribution(uint256 taskId, uint32 round, address participant)
-        external
-        view
-        returns (Contribution memory)
-    {
-        return _contributions[taskId][round][participant];
+    function getContribution(uint256 taskId, bytes32 updateDigest) external view returns (Contribution memory) {
+        return _contributions[taskId][updateDigest];
+    }
+
+    /**
+     * @notice `account`'s role in the task; all zero if it holds none.
+     * @param taskId The task.
+     * @param account The account.
+     * @return The member record.
+     */
+    function getMember(uint256 taskId, address account) external view returns (Member memory) {
+        return _members[taskId][account];
     }
 
     /**
@@ -602,7 +715,7 @@ contract FederatedTraining {
      * @return True for a participant.
      */
     function isParticipant(uint256 taskId, address account) external view returns (bool) {
-        return _participants[taskId][account];
+        return _members[taskId][account].role == Role.Participant;
     }
 
     /**
@@ -612,7 +725,7 @@ contract FederatedTraining {
      * @return True for a validator.
      */
     function isValidator(uint256 taskId, address account) external view returns (bool) {
-        return _validators[taskId][account];
+        return _members[taskId][account].role == Role.Validator;
     }
 
     /**
@@ -627,22 +740,22 @@ contract FederatedTraining {
     }
 
     /**
-     * @notice The reward {claimReward} would pay `participant` for the round now.
-     * @dev 0 when the round is not accepted, the account did not contribute, already claimed, or
-     * the claim would exceed the round's reward.
+     * @notice The reward {claimReward} would pay for the update `updateDigest` to the round now.
+     * @dev 0 when the round is not accepted, the update is not the round's, was excluded or
+     * already paid, or the claim would exceed the round's reward.
      * @param taskId The task.
      * @param round The round number.
-     * @param participant The account.
+     * @param updateDigest The update's digest.
      * @return The claimable reward in token base units.
      */
-    function pendingReward(uint256 taskId, uint32 round, address participant) external view returns (uint256) {
+    function pendingReward(uint256 taskId, uint32 round, bytes32 updateDigest) external view returns (uint256) {
         Round storage r = _rounds[taskId][round];
-        Contribution memory contribution = _contributions[taskId][round][participant];
-        if (r.phase != RoundPhase.Accepted || contribution.samples == 0 || contribution.rewardClaimed) {
+        Contribution memory c = _contributions[taskId][updateDigest];
+        if (r.phase != RoundPhase.Accepted || c.round != round || c.samples == 0 || c.excluded || c.rewardClaimed) {
             return 0;
         }
         uint256 rewardPerRound = _tasks[taskId].params.rewardPerRound;
-        uint256 amount = rewardPolicy.rewardFor(rewardPerRound, contribution.samples, r.totalSamples);
+        uint256 amount = rewardPolicy.rewardFor(taskId, round, c.participant, rewardPerRound, c.samples, r.totalSamples);
         return amount > rewardPerRound - _rewardPaid[taskId][round] ? 0 : amount;
     }
 
@@ -654,6 +767,20 @@ contract FederatedTraining {
      */
     function rewardPaid(uint256 taskId, uint32 round) external view returns (uint256) {
         return _rewardPaid[taskId][round];
+    }
+
+    /**
+     * @notice The part of the task's escrow no accepted round has taken (what {reclaimEscrow}
+     * returns once the task ended); 0 after it was reclaimed.
+     * @param taskId The task.
+     * @return The amount in token base units.
+     */
+    function unallocatedEscrow(uint256 taskId) external view returns (uint256) {
+        Task storage task = _existingTask(taskId);
+        if (task.escrowReclaimed) {
+            return 0;
+        }
+        return task.params.rewardPerRound * (task.params.maxRounds - task.acceptedRounds);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -673,64 +800,138 @@ contract FederatedTraining {
         }
     }
 
+    function _checkNoRole(Member storage member, uint256 taskId, address account) private view {
+        Role role = member.role;
+        if (role != Role.None) {
+            revert TrainingRoleConflict(taskId, account, role);
+        }
+    }
+
+    /// @dev Reverts unless no round was opened or the current one finished.
+    function _checkBetweenRounds(uint256 taskId, uint32 currentRound) private view {
+        RoundPhase phase = _rounds[taskId][currentRound].phase;
+        if (currentRound != 0 && phase < RoundPhase.Accepted) {
+            revert TrainingRoundStillOpen(taskId, currentRound);
+        }
+    }
+
+    /// @dev The checks of {commitUpdate} on the committer's member slot and its arguments.
+    function _checkCanCommit(Member storage member, uint256 taskId, uint32 round, bytes32 updateDigest, uint64 samples)
+        private
+        view
+    {
+        if (round < member.firstRound) {
+            revert TrainingNotInRoundSnapshot(taskId, round, msg.sender, member.firstRound);
+        }
+        if (member.lastCommittedRound == round) {
+            revert TrainingAlreadyCommitted(taskId, round, msg.sender);
+        }
+        if (updateDigest == bytes32(0)) {
+            revert TrainingZeroDigest();
+        }
+        if (samples == 0) {
+            revert TrainingZeroSamples(taskId, round);
+        }
+        uint32 maxSamples = member.maxSamplesPerUpdate;
+        if (samples > maxSamples) {
+            revert TrainingTooManySamples(taskId, round, samples, maxSamples);
+        }
+    }
+
+    /// @dev Collection is closed once the submission deadline passed, or every participant of the
+    /// round's electorate committed (excluded updates included): no further commit can come.
+    function _collectionClosed(Round storage r) private view returns (bool) {
+        return block.number > r.submissionDeadlineBlock || r.commitCount + r.excludedCount == r.eligibleParticipants;
+    }
+
+    function _checkCollectionClosed(Round storage r, uint256 taskId, uint32 round) private view {
+        if (!_collectionClosed(r)) {
+            revert TrainingSubmissionWindowOpen(taskId, round, r.submissionDeadlineBlock);
+        }
+    }
+
     /**
      * @dev Returns the round if it is in phase `expected`, one of the phases only the current round
-     * can be in (Collecting, Aggregated, Validating). Otherwise reverts with the most useful error:
-     * unknown task, not the current round, or wrong phase.
+     * can be in (Collecting, Aggregated, Validating). Otherwise reverts with the most useful error.
      */
     function _roundInPhase(uint256 taskId, uint32 round, RoundPhase expected) private view returns (Round storage r) {
         r = _rounds[taskId][round];
         RoundPhase actual = r.phase;
         if (actual != expected) {
-            uint32 currentRound = _existingTask(taskId).currentRound;
-            if (currentRound == 0 || round != currentRound) {
-                revert TrainingNotCurrentRound(taskId, round, currentRound);
-            }
-            revert TrainingWrongPhase(taskId, round, expected, actual);
+            _revertWrongPhase(taskId, round, expected, actual);
         }
     }
 
-    function _finalize(Task storage task, Round storage r, uint256 taskId, uint32 round, bool accepted) private {
+    /// @dev Reverts with unknown task, not the current round, or wrong phase, whichever applies first.
+    function _revertWrongPhase(uint256 taskId, uint32 round, RoundPhase expected, RoundPhase actual) private view {
+        uint32 currentRound = _existingTask(taskId).currentRound;
+        if (currentRound == 0 || round != currentRound) {
+            revert TrainingNotCurrentRound(taskId, round, currentRound);
+        }
+        revert TrainingWrongPhase(taskId, round, expected, actual);
+    }
+
+    function _effectiveQuorum(uint32 quorum, uint32 validatorCount) private pure returns (uint32) {
+        uint32 majority = validatorCount / 2 + 1;
+        return quorum > majority ? quorum : majority;
+    }
+
+    function _rewardPool(uint256 rewardPerRound, uint32 maxRounds) private pure returns (uint256) {
+        if (rewardPerRound > type(uint256).max / maxRounds) {
+            revert TrainingRewardPoolOverflow(rewardPerRound, maxRounds);
+        }
+        return rewardPerRound * maxRounds;
+    }
+
+    function _tally(Task storage task, Round storage r, uint256 taskId, uint32 round) private {
+        uint32 acceptVotes = r.acceptVotes;
+        bool accepted = acceptVotes >= _effectiveQuorum(task.params.validatorQuorum, r.validatorCount);
         if (accepted) {
             r.phase = RoundPhase.Accepted;
             task.currentModelDigest = r.modelDigest;
             task.lastAcceptedRound = round;
+            task.acceptedRounds += 1;
         } else {
             r.phase = RoundPhase.Rejected;
         }
-        emit RoundFinalized(taskId, round, accepted, task.currentModelDigest);
+        uint32 votedRounds = ++task.votedRounds;
+        emit RoundFinalized(taskId, round, task.currentModelDigest, accepted, acceptVotes, r.rejectVotes);
+        if (votedRounds == task.params.maxRounds) {
+            task.ended = true;
+            emit TaskEnded(taskId, task.acceptedRounds, votedRounds, false);
+        }
     }
 
-    function _validateParams(TaskParams calldata params, address aggregator, address keyHolder) private pure {
+    function _validateParams(TaskParams calldata params) private pure {
         if (params.modelSpecDigest == bytes32(0)) {
-            revert TrainingInvalidParams("modelSpecDigest is zero");
+            revert TrainingInvalidModelSpecDigest();
         }
         if (params.publicContextDigest == bytes32(0)) {
-            revert TrainingInvalidParams("publicContextDigest is zero");
+            revert TrainingInvalidPublicContextDigest();
         }
         if (params.initialModelDigest == bytes32(0)) {
-            revert TrainingInvalidParams("initialModelDigest is zero");
+            revert TrainingInvalidInitialModelDigest();
         }
         if (params.minParticipants == 0) {
-            revert TrainingInvalidParams("minParticipants must be >= 1");
+            revert TrainingInvalidMinParticipants(params.minParticipants);
         }
         if (params.maxRounds == 0) {
-            revert TrainingInvalidParams("maxRounds must be >= 1");
+            revert TrainingInvalidMaxRounds(params.maxRounds);
         }
         if (params.validatorQuorum == 0) {
-            revert TrainingInvalidParams("validatorQuorum must be >= 1");
+            revert TrainingInvalidValidatorQuorum(params.validatorQuorum);
+        }
+        if (params.maxSamplesPerUpdate == 0) {
+            revert TrainingInvalidMaxSamplesPerUpdate(params.maxSamplesPerUpdate);
         }
         if (params.submissionWindowBlocks == 0 || params.submissionWindowBlocks > MAX_WINDOW_BLOCKS) {
-            revert TrainingInvalidParams("submissionWindowBlocks must be in [1, 2^32 - 1]");
+            revert TrainingInvalidSubmissionWindow(params.submissionWindowBlocks, MAX_WINDOW_BLOCKS);
         }
         if (params.validationWindowBlocks == 0 || params.validationWindowBlocks > MAX_WINDOW_BLOCKS) {
-            revert TrainingInvalidParams("validationWindowBlocks must be in [1, 2^32 - 1]");
+            revert TrainingInvalidValidationWindow(params.validationWindowBlocks, MAX_WINDOW_BLOCKS);
         }
-        if (aggregator == address(0)) {
-            revert TrainingInvalidParams("aggregator is the zero address");
-        }
-        if (keyHolder == address(0)) {
-            revert TrainingInvalidParams("keyHolder is the zero address");
+        if (params.aggregationWindowBlocks == 0 || params.aggregationWindowBlocks > MAX_WINDOW_BLOCKS) {
+            revert TrainingInvalidAggregationWindow(params.aggregationWindowBlocks, MAX_WINDOW_BLOCKS);
         }
     }
 }

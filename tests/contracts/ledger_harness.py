@@ -29,20 +29,50 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 ARTIFACTS_DIR = REPO_ROOT / "fedchain_magics" / "chain" / "artifacts"
 
-# Deployer, coordinator, aggregator, key holder, outsider, 3 validators, then 64 participants.
-NUM_ACCOUNTS = 72
-NUM_VALIDATORS = 3
+# Deployer, coordinator, aggregator, key holder, outsider, 5 validators, then 64 participants.
+NUM_ACCOUNTS = 74
+NUM_VALIDATORS = 5
 TX_GAS_LIMIT = 5_000_000
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_DIGEST = b"\x00" * 32
 
-# RoundPhase, as declared in FederatedTraining.sol.
-NONE, COLLECTING, AGGREGATED, VALIDATING, ACCEPTED, REJECTED = range(6)
+# The token: its whole cap is minted to the deployer (the treasury) at deployment.
+TOKEN_UNIT = 10**18
+SUPPLY_CAP = 10**9 * TOKEN_UNIT
+COORDINATOR_FUNDS = SUPPLY_CAP // 2  # moved from the treasury so the coordinator can fund escrows
+ADMIN_TRANSFER_DELAY_S = 3_600
+UPDATES_HASH_BITS = 104
+
+# Enums, as declared in IFederatedTraining.sol.
+NONE, COLLECTING, AGGREGATED, VALIDATING, ACCEPTED, REJECTED, CANCELLED = range(7)
+ROLE_NONE, ROLE_PARTICIPANT, ROLE_VALIDATOR, ROLE_COORDINATOR, ROLE_AGGREGATOR, ROLE_KEY_HOLDER = (
+    range(6)
+)
+TOO_FEW_UPDATES, AGGREGATOR_SILENT, KEY_HOLDER_SILENT = range(3)
+MISSING, ALTERED, MALFORMED, WRONG_SHAPE, OVERSIZED = range(5)
 
 
 def digest(label: str) -> bytes:
     """A sha256 digest standing in for an off-chain blob named ``label``."""
     return hashlib.sha256(label.encode()).digest()
+
+
+def update_digest(task_id: int, round_number: int, index: int) -> bytes:
+    """The digest the harness's ``index``-th participant commits to a round."""
+    return digest(f"update-{task_id}-{round_number}-{index}")
+
+
+def update_term(participant: str, update_digest: bytes) -> int:
+    """An update's term in its round's set hash, computed independently of the contract."""
+    encoded = bytes(12) + bytes.fromhex(participant.removeprefix("0x")) + update_digest
+    return int.from_bytes(keccak(encoded), "big") % 2**UPDATES_HASH_BITS
+
+
+def updates_hash(pairs: Sequence[tuple[str, bytes]]) -> int:
+    """The set hash of (participant, digest) pairs: the sum of their terms modulo 2^104."""
+    return sum(update_term(participant, digest) for participant, digest in pairs) % (
+        2**UPDATES_HASH_BITS
+    )
 
 
 def load_artifact(contract_name: str) -> dict[str, Any]:
@@ -217,23 +247,34 @@ class Ledger:
             "validatorQuorum": 2,
             "submissionWindowBlocks": 20,
             "validationWindowBlocks": 10,
-            "rewardPerRound": 1_000 * 10**18,
+            "rewardPerRound": 1_000 * TOKEN_UNIT,
+            "maxSamplesPerUpdate": 1_000_000,
+            "aggregationWindowBlocks": 15,
         }
         unknown = set(overrides) - set(params)
         assert not unknown, f"unknown task parameters {unknown}"
         params.update(overrides)
         return params
 
-    def create_task(self, **overrides: Any) -> int:
+    def balance(self, account: str) -> int:
+        return int(self.token.functions.balanceOf(account).call())
+
+    def approve_escrow(self, funder: str, amount: int) -> None:
+        self.send(self.token.functions.approve(self.training.address, amount), funder)
+
+    def create_task(
+        self, *, aggregator: str | None = None, key_holder: str | None = None, **overrides: Any
+    ) -> int:
+        """The coordinator approves the task's reward pool and creates the task."""
+        params = self.task_params(**overrides)
+        self.approve_escrow(self.coordinator, params["rewardPerRound"] * params["maxRounds"])
         call = self.training.functions.createTask(
-            self.task_params(**overrides), self.aggregator, self.key_holder
+            params, aggregator or self.aggregator, key_holder or self.key_holder
         )
         self.send(call, self.coordinator)
         return int(self.training.functions.taskCount().call())
 
-    def setup_task(
-        self, *, validators: int = NUM_VALIDATORS, participants: int = 4, **overrides: Any
-    ) -> int:
+    def setup_task(self, *, validators: int = 3, participants: int = 4, **overrides: Any) -> int:
         """Creates a task with that many validators added and participants joined."""
         task_id = self.create_task(**overrides)
         for validator in self.validators[:validators]:
@@ -246,46 +287,91 @@ class Ledger:
         self.send(self.training.functions.openRound(task_id), self.coordinator)
         return int(self.training.functions.getTask(task_id).call().currentRound)
 
+    def round(self, task_id: int, round_number: int) -> Any:
+        return self.training.functions.getRound(task_id, round_number).call()
+
     def commit_updates(
-        self, task_id: int, round_number: int, samples: Sequence[int]
+        self, task_id: int, round_number: int, samples: Sequence[int], *, first: int = 0
     ) -> list[TxReceipt]:
-        """The first ``len(samples)`` participants commit an update with those sample counts."""
+        """Participants ``first``, ``first + 1``, ... commit an update with those sample counts."""
         return [
             self.send(
                 self.training.functions.commitUpdate(
-                    task_id, round_number, digest(f"update-{task_id}-{round_number}-{i}"), count
+                    task_id, round_number, update_digest(task_id, round_number, i), count
                 ),
                 self.participants[i],
             )
-            for i, count in enumerate(samples)
+            for i, count in enumerate(samples, start=first)
         ]
 
-    def aggregate_and_commit_model(self, task_id: int, round_number: int) -> bytes:
-        """Aggregator and key holder commit; returns the round's model digest."""
-        functions = self.training.functions
-        self.send(
-            functions.commitAggregate(task_id, round_number, digest(f"aggregate-{round_number}")),
-            self.aggregator,
+    def included_updates(self, task_id: int, round_number: int) -> list[tuple[str, bytes]]:
+        """(participant, digest) of the round's committed and not excluded updates, from the logs
+        filtered by their indexed task and round topics."""
+        events = self.training.events
+        topics = {"taskId": task_id, "round": round_number}
+        committed = events.UpdateCommitted().get_logs(argument_filters=topics, from_block=0)
+        excluded = {
+            bytes(log["args"]["updateDigest"])
+            for log in events.UpdateExcluded().get_logs(argument_filters=topics, from_block=0)
+        }
+        return [
+            (log["args"]["participant"], bytes(log["args"]["updateDigest"]))
+            for log in committed
+            if bytes(log["args"]["updateDigest"]) not in excluded
+        ]
+
+    def commit_aggregate(self, task_id: int, round_number: int, aggregate: bytes) -> TxReceipt:
+        """The aggregator commits ``aggregate`` as the sum of the round's included updates."""
+        included = self.included_updates(task_id, round_number)
+        call = self.training.functions.commitAggregate(
+            task_id, round_number, aggregate, len(included), updates_hash(included)
         )
+        return self.send(call, self.aggregator)
+
+    def aggregate_and_commit_model(self, task_id: int, round_number: int) -> bytes:
+        """Collection closes (mining past the deadline if needed), the aggregator and the key
+        holder commit; returns the round's model digest."""
+        self.close_collection(task_id, round_number)
+        self.commit_aggregate(task_id, round_number, digest(f"aggregate-{round_number}"))
         model_digest = digest(f"model-{task_id}-{round_number}")
-        self.send(functions.commitModel(task_id, round_number, model_digest), self.key_holder)
+        self.send(
+            self.training.functions.commitModel(task_id, round_number, model_digest),
+            self.key_holder,
+        )
         return model_digest
+
+    def close_collection(self, task_id: int, round_number: int) -> None:
+        """Mines past the submission deadline unless every eligible participant committed."""
+        state = self.round(task_id, round_number)
+        if state.commitCount + state.excludedCount != state.eligibleParticipants:
+            self.mine_past(state.submissionDeadlineBlock)
+
+    def vote_all(self, task_id: int, round_number: int, accept: bool = True) -> TxReceipt:
+        """Every validator of the round's electorate votes; the last vote tallies."""
+        count = self.round(task_id, round_number).validatorCount
+        receipts = [
+            self.send(
+                self.training.functions.vote(task_id, round_number, accept, 900_000), validator
+            )
+            for validator in self.validators[:count]
+        ]
+        return receipts[-1]
 
     def run_accepted_round(self, task_id: int, samples: Sequence[int]) -> int:
         """Opens a round, commits ``samples``, aggregates, votes it through; returns its number."""
         round_number = self.open_round(task_id)
         self.commit_updates(task_id, round_number, samples)
-        round_state = self.training.functions.getRound(task_id, round_number).call()
-        if (
-            round_state.commitCount
-            != self.training.functions.getTask(task_id).call().participantCount
-        ):
-            self.mine_past(round_state.submissionDeadlineBlock)
         self.aggregate_and_commit_model(task_id, round_number)
-        quorum = self.training.functions.getTask(task_id).call().params.validatorQuorum
-        for validator in self.validators[:quorum]:
-            self.send(self.training.functions.vote(task_id, round_number, True, 900_000), validator)
+        self.vote_all(task_id, round_number)
+        assert self.round(task_id, round_number).phase == ACCEPTED
         return round_number
+
+    def claim(self, task_id: int, round_number: int, index: int) -> TxReceipt:
+        """The ``index``-th participant claims its reward for the round."""
+        call = self.training.functions.claimReward(
+            task_id, round_number, update_digest(task_id, round_number, index)
+        )
+        return self.send(call, self.participants[index])
 
 
 def _deploy(w3: Web3, contract_name: str, deployer: str, *args: Any) -> Contract:
@@ -301,7 +387,8 @@ def _deploy(w3: Web3, contract_name: str, deployer: str, *args: Any) -> Contract
 
 
 def build_ledger(policy_factory: Callable[[Web3, str], Contract] | None = None) -> Ledger:
-    """A fresh chain with the three contracts deployed and FederatedTraining allowed to mint.
+    """A fresh chain: FedToken (whole cap minted to the deployer), the reward policy and
+    FederatedTraining; the coordinator holds ``COORDINATOR_FUNDS`` to fund escrows.
 
     ``policy_factory(w3, deployer)`` replaces the ProportionalRewardPolicy when given.
     """
@@ -315,17 +402,18 @@ def build_ledger(policy_factory: Callable[[Web3, str], Contract] | None = None) 
     validators = accounts[5 : 5 + NUM_VALIDATORS]
     participants = accounts[5 + NUM_VALIDATORS :]
 
-    token = _deploy(w3, "FedToken", deployer, deployer)
+    token = _deploy(
+        w3, "FedToken", deployer, deployer, ADMIN_TRANSFER_DELAY_S, deployer, SUPPLY_CAP, SUPPLY_CAP
+    )
     if policy_factory is None:
         policy = _deploy(w3, "ProportionalRewardPolicy", deployer)
     else:
         policy = policy_factory(w3, deployer)
     training = _deploy(w3, "FederatedTraining", deployer, token.address, policy.address)
-    minter_role = token.functions.MINTER_ROLE().call()
-    grant = token.functions.grantRole(minter_role, training.address).transact(
+    funding = token.functions.transfer(coordinator, COORDINATOR_FUNDS).transact(
         {"from": deployer, "gas": TX_GAS_LIMIT}
     )
-    assert w3.eth.wait_for_transaction_receipt(grant)["status"] == 1
+    assert w3.eth.wait_for_transaction_receipt(funding)["status"] == 1
 
     return Ledger(
         w3=w3,

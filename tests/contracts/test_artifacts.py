@@ -16,50 +16,74 @@ from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_name
 DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200}
 
-TASK_PARAMS = "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256)"
-TASK = f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,bytes32)"
-ROUND = "(uint64,uint32,uint128,uint8,bytes32,bytes32,uint64,uint32,uint32)"
-CONTRIBUTION = "(uint64,uint64,bool)"
+TASK_PARAMS = "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256,uint32,uint64)"
+TASK = (
+    f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,uint32,uint32,bool,bool,"
+    "bytes32)"
+)
+ROUND = (
+    "(uint8,uint48,uint32,uint64,uint104,uint48,uint48,uint32,uint32,uint32,uint32,uint32,"
+    "bytes32,bytes32)"
+)
+CONTRIBUTION = "(address,uint32,uint32,bool,bool)"
+MEMBER = "(uint8,uint32,uint32,uint32)"
 
 TRAINING_FUNCTIONS = {
     f"createTask({TASK_PARAMS},address,address)->(uint256)",
     "addValidator(uint256,address)->()",
     "join(uint256)->()",
+    "setAggregator(uint256,address)->()",
+    "setKeyHolder(uint256,address,bytes32)->()",
     "openRound(uint256)->(uint32)",
     "commitUpdate(uint256,uint32,bytes32,uint64)->()",
-    "commitAggregate(uint256,uint32,bytes32)->()",
+    "excludeUpdate(uint256,uint32,bytes32,uint8)->()",
+    "commitAggregate(uint256,uint32,bytes32,uint32,uint104)->()",
     "commitModel(uint256,uint32,bytes32)->()",
     "rejectAggregate(uint256,uint32,bytes32)->()",
     "vote(uint256,uint32,bool,uint32)->()",
     "finalizeRound(uint256,uint32)->()",
-    "claimReward(uint256,uint32)->(uint256)",
+    "cancelRound(uint256,uint32)->()",
+    "closeTask(uint256)->()",
+    "claimReward(uint256,uint32,bytes32)->(uint256)",
+    "reclaimEscrow(uint256)->(uint256)",
     "token()->(address)",
     "rewardPolicy()->(address)",
     "taskCount()->(uint256)",
     f"getTask(uint256)->({TASK})",
     f"getRound(uint256,uint32)->({ROUND})",
-    f"getContribution(uint256,uint32,address)->({CONTRIBUTION})",
+    f"getContribution(uint256,bytes32)->({CONTRIBUTION})",
+    f"getMember(uint256,address)->({MEMBER})",
     "isParticipant(uint256,address)->(bool)",
     "isValidator(uint256,address)->(bool)",
     "hasVoted(uint256,uint32,address)->(bool)",
-    "pendingReward(uint256,uint32,address)->(uint256)",
-    # Additions to the agreed interface.
+    "pendingReward(uint256,uint32,bytes32)->(uint256)",
     "rewardPaid(uint256,uint32)->(uint256)",
+    "unallocatedEscrow(uint256)->(uint256)",
+    "effectiveQuorum(uint256,uint32)->(uint32)",
+    "updateTerm(address,bytes32)->(uint104)",
     "MAX_WINDOW_BLOCKS()->(uint64)",
 }
 
 TRAINING_EVENTS = {
+    "RegistryDeployed(address indexed,address indexed)",
     f"TaskCreated(uint256 indexed,address indexed,address,address,{TASK_PARAMS})",
-    "ValidatorAdded(uint256 indexed,address indexed,uint32)",
-    "ParticipantJoined(uint256 indexed,address indexed,uint32)",
-    "RoundOpened(uint256 indexed,uint32 indexed,uint64)",
-    "UpdateCommitted(uint256 indexed,uint32 indexed,address indexed,bytes32,uint64)",
-    "AggregateCommitted(uint256 indexed,uint32 indexed,bytes32,uint32,uint128)",
-    "ModelCommitted(uint256 indexed,uint32 indexed,bytes32,uint64)",
+    "EscrowFunded(uint256 indexed,address indexed,uint256)",
+    "EscrowReclaimed(uint256 indexed,address indexed,uint256)",
+    "ValidatorAdded(uint256 indexed,address indexed,uint32,uint32)",
+    "ParticipantJoined(uint256 indexed,address indexed,uint32,uint32)",
+    "AggregatorChanged(uint256 indexed,address indexed,address indexed)",
+    "KeyHolderChanged(uint256 indexed,address indexed,address indexed,bytes32)",
+    "RoundOpened(uint256 indexed,uint32 indexed,uint64,uint64,uint32,uint32)",
+    "UpdateCommitted(uint256 indexed,uint32 indexed,bytes32 indexed,address,uint64)",
+    "UpdateExcluded(uint256 indexed,uint32 indexed,bytes32 indexed,address,uint8)",
+    "AggregateCommitted(uint256 indexed,uint32 indexed,bytes32 indexed,uint32,uint64,uint104)",
+    "AggregateRejected(uint256 indexed,uint32 indexed,bytes32 indexed,address,bytes32,uint64)",
+    "ModelCommitted(uint256 indexed,uint32 indexed,bytes32 indexed,uint64)",
     "VoteCast(uint256 indexed,uint32 indexed,address indexed,bool,uint32)",
-    "RoundFinalized(uint256 indexed,uint32 indexed,bool,bytes32)",
-    "AggregateRejected(uint256 indexed,uint32 indexed,address indexed,bytes32)",
-    "RewardClaimed(uint256 indexed,uint32 indexed,address indexed,uint256)",
+    "RoundFinalized(uint256 indexed,uint32 indexed,bytes32 indexed,bool,uint32,uint32)",
+    "RoundCancelled(uint256 indexed,uint32 indexed,uint8)",
+    "TaskEnded(uint256 indexed,uint32,uint32,bool)",
+    "RewardClaimed(uint256 indexed,uint32 indexed,address indexed,bytes32,uint256)",
 }
 
 
@@ -128,7 +152,10 @@ def test_training_abi_surface() -> None:
     }
     assert events == TRAINING_EVENTS
     errors = {item["name"] for item in abi if item["type"] == "error"}
-    assert all(name.startswith("Training") for name in errors)
+    # Our errors carry the component prefix; SafeERC20's is the library's own.
+    assert {name for name in errors if not name.startswith("Training")} == {
+        "SafeERC20FailedOperation"
+    }
     task_fields = next(item for item in abi if item.get("name") == "getTask")["outputs"][0]
     assert [field["name"] for field in task_fields["components"]] == [
         "params",
@@ -139,21 +166,41 @@ def test_training_abi_surface() -> None:
         "validatorCount",
         "currentRound",
         "lastAcceptedRound",
+        "votedRounds",
+        "acceptedRounds",
+        "ended",
+        "escrowReclaimed",
         "currentModelDigest",
+    ]
+    params = next(item for item in abi if item.get("name") == "createTask")["inputs"][0]
+    assert [field["name"] for field in params["components"]][-3:] == [
+        "rewardPerRound",
+        "maxSamplesPerUpdate",
+        "aggregationWindowBlocks",
     ]
 
 
 def test_policy_and_token_abi() -> None:
     assert _functions(load_artifact("ProportionalRewardPolicy")["abi"]) == {
-        "rewardFor(uint256,uint64,uint128)->(uint256)"
+        "rewardFor(uint256,uint32,address,uint256,uint64,uint64)->(uint256)"
     }
     token_functions = _functions(load_artifact("FedToken")["abi"])
     assert {
         "mint(address,uint256)->()",
+        "cap()->(uint256)",
         "MINTER_ROLE()->(bytes32)",
         "grantRole(bytes32,address)->()",
         "balanceOf(address)->(uint256)",
+        "beginDefaultAdminTransfer(address)->()",
+        "acceptDefaultAdminTransfer()->()",
+        "defaultAdmin()->(address)",
     } <= token_functions
+
+
+def test_sources_pin_the_compiler() -> None:
+    """Every source names the exact compiler version the artifacts are built with."""
+    for path in sorted(CONTRACTS_DIR.glob("*.sol")):
+        assert f"pragma solidity {COMPILER['solc']};" in path.read_text(), path.name
 
 
 def _node() -> str:
