@@ -66,11 +66,13 @@ def test_event_logs_are_read_incrementally_and_filtered(tmp_path):
     deployer = keystore.create("deployer")
     ledger.fund(deployer.address)
     registry = TrainingRegistry.deploy(ledger, deployer)
+    aggregator, key_holder = keystore.create("aggregator"), keystore.create("key-holder")
+    roles = (aggregator.address, key_holder.address)  # each role a different account
     params = TaskParams(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 1, 3, 1, 100, 100, 10)
     for _ in range(2):
-        registry.create_task(deployer, params, deployer.address, deployer.address)
+        registry.create_task(deployer, params, *roles)
     assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated")] == [1, 2]
-    registry.create_task(deployer, params, deployer.address, deployer.address)
+    registry.create_task(deployer, params, *roles)
     # Only the new block is read, and filters apply to the cached and the new logs alike.
     assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated")] == [1, 2, 3]
     assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated", taskId=2)] == [2]
