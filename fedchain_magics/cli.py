@@ -16,10 +16,11 @@ LEDGER_DIR_HELP = "the ledger directory (e.g. .fedchain/chain; the workspace .fe
 
 
 def verify(arguments: argparse.Namespace) -> int:
-    """Replay the journal read-only; exit 0 when clean, 1 with one line per problem otherwise."""
-    from .chain.journal import verify_journal
+    """Replay the journal read-only and check every committed digest's blob; exit 0 when
+    clean, 1 with one line per problem otherwise."""
+    from .engine.verify import verify_workspace
 
-    report = verify_journal(arguments.ledger_dir)
+    report = verify_workspace(arguments.ledger_dir)
     for line in report.lines():
         print(line)
     if report.ok:
@@ -37,7 +38,10 @@ def repair(arguments: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
-    "verify": (verify, "check every frame checksum and block link of a ledger's journal"),
+    "verify": (
+        verify,
+        "check a ledger's journal (checksums, block links) and every blob it commits to",
+    ),
     "repair": (repair, "copy a damaged journal aside and keep the intact blocks before the damage"),
 }
 

@@ -75,14 +75,18 @@ class Federation:
         else:
             ledger = Ledger.connect(url, faucet_key=faucet_key)
             deployment_path = root / f"deployment-{ledger.chain_id}.json"
-        keystore = Keystore(root / "keystore", passphrase=passphrase)
-        if deployment_path.exists():
-            registry = TrainingRegistry.load(ledger, deployment_path)
-        else:
-            deployer = keystore.load_or_create("deployer")
-            ledger.fund(deployer.address)
-            registry = TrainingRegistry.deploy(ledger, deployer)
-            registry.save(deployment_path)
+        try:
+            keystore = Keystore(root / "keystore", passphrase=passphrase)
+            if deployment_path.exists():
+                registry = TrainingRegistry.load(ledger, deployment_path)
+            else:
+                deployer = keystore.load_or_create("deployer")
+                ledger.fund(deployer.address)
+                registry = TrainingRegistry.deploy(ledger, deployer)
+                registry.save(deployment_path)
+        except BaseException:
+            ledger.close()  # releases the ledger directory's lock for the next try
+            raise
         return cls(root, ledger, registry, LocalBlobStore(root / "blobs"), keystore)
 
     def close(self) -> None:

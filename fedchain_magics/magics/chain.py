@@ -10,6 +10,7 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine.federation import DEFAULT_WORKSPACE
+from ..engine.verify import verify_workspace
 from ._arguments import expect, parse, refuse, route
 from ._base import MagicsFamily
 from ._errors import reports_errors
@@ -17,6 +18,7 @@ from ._errors import reports_errors
 USAGE = """fedchain start [--dir .fedchain]
   %%fedchain connect URL [--dir .fedchain] [--faucet-key-env VAR]
   %%fedchain status
+  %%fedchain verify
   %%fedchain stop
   %%fedchain --traceback on|off"""
 
@@ -26,7 +28,7 @@ class ChainMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
-    @argument("command", nargs="?", help="start, connect, status or stop")
+    @argument("command", nargs="?", help="start, connect, status, verify or stop")
     @argument("url", nargs="*", metavar="URL", help="connect: a JSON-RPC node, http://...")
     @argument(
         "--dir",
@@ -50,7 +52,8 @@ class ChainMagics(MagicsFamily):
     )
     @reports_errors
     def fedchain(self, line: str) -> None:
-        """Start (or restore) the in-process chain, or connect to a node; status; stop."""
+        """Start (or restore) the in-process chain, or connect to a node; status; verify the
+        ledger (journal and committed blobs); stop."""
         arguments = parse(self.fedchain, line)
         if arguments.traceback is not None:
             self.state.show_tracebacks = arguments.traceback == "on"
@@ -109,6 +112,22 @@ class ChainMagics(MagicsFamily):
         print(f"tasks:     {len(self.session.task_ids())} (see %fedtask list)")
         print(f"errors:    {'full tracebacks' if self.state.show_tracebacks else 'one line'}")
 
+    def _verify(self, arguments: argparse.Namespace) -> None:
+        expect("fedchain verify", arguments.url, [])
+        refuse("fedchain verify", arguments, ["dir", "faucet_key_env"])
+        federation = self.session.require_federation()
+        if not federation.ledger.embedded:
+            print(f"the ledger at {federation.ledger.url} is a node's: it keeps its own history")
+            return
+        report = verify_workspace(federation.workspace, federation)
+        for line in report.lines():
+            print(line)
+        print(
+            "OK: every block and every committed blob is intact"
+            if report.ok
+            else "problems found: see the lines above (python -m fedchain_magics --help)"
+        )
+
     def _stop(self, arguments: argparse.Namespace) -> None:
         expect("fedchain stop", arguments.url, [])
         refuse("fedchain stop", arguments, ["dir", "faucet_key_env"])
@@ -123,4 +142,10 @@ class ChainMagics(MagicsFamily):
             f"(restart it with %fedchain start --dir {federation.workspace})"
         )
 
-    COMMANDS = {"start": _start, "connect": _connect, "status": _status, "stop": _stop}
+    COMMANDS = {
+        "start": _start,
+        "connect": _connect,
+        "status": _status,
+        "verify": _verify,
+        "stop": _stop,
+    }
