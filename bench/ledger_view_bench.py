@@ -51,7 +51,9 @@ def measure(rounds: int, early: int, parties: int) -> dict[str, float]:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(parties * 40, 8))
     y = (X[:, 0] + 0.1 * rng.normal(size=len(X)) > 0).astype(int)
-    model = initialize(SGDClassifier(loss="log_loss", random_state=0), X[:10], y[:10], [0, 1])
+    model = initialize(
+        SGDClassifier(loss="log_loss", random_state=0), X[:10], y[:10], classes=[0, 1]
+    )
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="fedchain-ledger-view-") as directory:
         for done in (early, rounds):
