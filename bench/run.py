@@ -50,6 +50,8 @@ def round_gas(participants: int, workdir: Path) -> dict[str, int]:
     params = TaskParams(
         b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, participants, 3, 1, 10_000, 10_000, 10**20
     )
+    # The deployer is the token's treasury: it funds the coordinator's reward escrow.
+    registry.transfer_tokens(deployer, roles["coordinator"].address, params.reward_pool)
     task_id, _ = registry.create_task(
         roles["coordinator"], params, roles["aggregator"].address, roles["keyholder"].address
     )
@@ -74,7 +76,13 @@ def round_gas(participants: int, workdir: Path) -> dict[str, int]:
         )
     record(
         "commitAggregate",
-        registry.commit_aggregate(roles["aggregator"], task_id, round_number, rng.bytes(32)),
+        registry.commit_aggregate(
+            roles["aggregator"],
+            task_id,
+            round_number,
+            rng.bytes(32),
+            registry.update_commitments(task_id, round_number),
+        ),
     )
     record(
         "commitModel",

@@ -17,21 +17,32 @@ from .journal import Finding, JournalReport, verify_journal
 from .keystore import Keystore, KeystoreError
 from .ledger import Ledger, TransactionResult
 from .training import (
+    CancelReason,
+    Contribution,
     Deployment,
+    ExclusionReason,
+    Member,
+    Role,
     RoundPhase,
     RoundState,
     TaskParams,
     TaskState,
     TrainingRegistry,
     UpdateCommitment,
+    UpdateExclusion,
+    update_term,
+    updates_commitment,
 )
 
 __all__ = [
+    "CancelReason",
     "ChainConnectionError",
     "ChainError",
     "ContractRevertError",
+    "Contribution",
     "Deployment",
     "DeploymentNotFoundError",
+    "ExclusionReason",
     "Finding",
     "InsufficientFundsError",
     "JournalDamagedError",
@@ -41,6 +52,8 @@ __all__ = [
     "Ledger",
     "LedgerCorruptError",
     "LedgerLockedError",
+    "Member",
+    "Role",
     "RoundPhase",
     "RoundState",
     "TaskParams",
@@ -48,5 +61,8 @@ __all__ = [
     "TrainingRegistry",
     "TransactionResult",
     "UpdateCommitment",
+    "UpdateExclusion",
+    "update_term",
+    "updates_commitment",
     "verify_journal",
 ]

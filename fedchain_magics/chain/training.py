@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.contract import Contract
 from web3.logs import DISCARD
 
@@ -27,6 +28,16 @@ DEPLOYMENT_FILENAME = "deployment.json"
 REORG_DEPTH_BLOCKS = 12
 """On a JSON-RPC node, logs this close to the head are re-read each time (they may change)."""
 
+TOKEN_UNIT = 10**18
+DEFAULT_SUPPLY_CAP = 10**9 * TOKEN_UNIT
+"""FedToken's cap in base units; a deployment mints all of it to the deployer (the treasury)."""
+DEFAULT_ADMIN_TRANSFER_DELAY_S = 86_400
+"""Seconds a new token admin waits before accepting the role (two-step transfer)."""
+DEFAULT_MAX_SAMPLES_PER_UPDATE = 10**9
+DEFAULT_AGGREGATION_WINDOW_BLOCKS = 1_000
+UPDATES_HASH_BITS = 104
+"""A round's set hash is a sum of update terms modulo 2**UPDATES_HASH_BITS."""
+
 
 class RoundPhase(IntEnum):
     NONE = 0
@@ -35,6 +46,7 @@ class RoundPhase(IntEnum):
     VALIDATING = 3
     ACCEPTED = 4
     REJECTED = 5
+    CANCELLED = 6
 
     @property
     def label(self) -> str:
@@ -42,12 +54,45 @@ class RoundPhase(IntEnum):
 
     @property
     def finished(self) -> bool:
-        return self in (RoundPhase.ACCEPTED, RoundPhase.REJECTED)
+        return self in (RoundPhase.ACCEPTED, RoundPhase.REJECTED, RoundPhase.CANCELLED)
+
+
+class Role(IntEnum):
+    """The one role an account holds in a task."""
+
+    NONE = 0
+    PARTICIPANT = 1
+    VALIDATOR = 2
+    COORDINATOR = 3
+    AGGREGATOR = 4
+    KEY_HOLDER = 5
+
+
+class CancelReason(IntEnum):
+    """Why a stalled round was cancelled."""
+
+    TOO_FEW_UPDATES = 0
+    AGGREGATOR_SILENT = 1
+    KEY_HOLDER_SILENT = 2
+
+
+class ExclusionReason(IntEnum):
+    """Why the aggregator excluded an update's blob from its round."""
+
+    MISSING = 0
+    ALTERED = 1
+    MALFORMED = 2
+    WRONG_SHAPE = 3
+    OVERSIZED = 4
 
 
 @dataclass(frozen=True)
 class TaskParams:
-    """A task's rules, as the contract stores them. Units are in the names."""
+    """A task's rules, as the contract stores them. Units are in the names.
+
+    The last two fields are newer than the others and have defaults, so positional construction
+    with the first nine keeps working.
+    """
 
     model_spec_digest: bytes
     public_context_digest: bytes
@@ -58,6 +103,16 @@ class TaskParams:
     submission_window_blocks: int
     validation_window_blocks: int
     reward_per_round: int
+    max_samples_per_update: int = DEFAULT_MAX_SAMPLES_PER_UPDATE
+    """The most samples one update may declare (at most 2**32 - 1)."""
+    aggregation_window_blocks: int = DEFAULT_AGGREGATION_WINDOW_BLOCKS
+    """Blocks the aggregator (after collection closes), then the key holder (after the
+    aggregate), has to act before anyone may cancel the round."""
+
+    @property
+    def reward_pool(self) -> int:
+        """Token base units the creator escrows: ``reward_per_round * max_rounds``."""
+        return self.reward_per_round * self.max_rounds
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -70,6 +125,8 @@ class TaskParams:
             self.submission_window_blocks,
             self.validation_window_blocks,
             self.reward_per_round,
+            self.max_samples_per_update,
+            self.aggregation_window_blocks,
         )
 
 
@@ -85,6 +142,12 @@ class TaskState:
     current_round: int
     last_accepted_round: int
     current_model_digest: bytes
+    voted_rounds: int = 0
+    """Rounds whose model was voted on (accepted or rejected): they count against max_rounds."""
+    accepted_rounds: int = 0
+    ended: bool = False
+    """No round opens any more: max_rounds were voted, or the coordinator closed the task."""
+    escrow_reclaimed: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +156,7 @@ class RoundState:
     round: int
     submission_deadline_block: int
     commit_count: int
+    """Included updates: committed minus excluded."""
     total_samples: int
     phase: RoundPhase
     aggregate_digest: bytes | None
@@ -100,6 +164,14 @@ class RoundState:
     validation_deadline_block: int
     accept_votes: int
     reject_votes: int
+    updates_hash: int = 0
+    action_deadline_block: int = 0
+    """The aggregator (collecting) or the key holder (aggregated) must act by this block."""
+    eligible_participants: int = 0
+    """Participants registered when the round opened: only they may commit to it."""
+    validator_count: int = 0
+    """Validators registered when the round opened: the round's electorate."""
+    excluded_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,12 +187,62 @@ class UpdateCommitment:
 
 
 @dataclass(frozen=True)
+class UpdateExclusion:
+    """An update the aggregator excluded from its round (``UpdateExcluded`` event)."""
+
+    participant: str
+    update_digest: bytes
+    reason: ExclusionReason
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """The update stored under a digest: who committed it, to which round, and its status."""
+
+    participant: str
+    round: int
+    samples: int
+    excluded: bool
+    reward_claimed: bool
+
+
+@dataclass(frozen=True)
+class Member:
+    """An account's role in a task and the first round it takes part in."""
+
+    role: Role
+    first_round: int
+    last_committed_round: int
+    max_samples_per_update: int
+
+
+@dataclass(frozen=True)
 class Deployment:
     chain_id: int
     token: str
     reward_policy: str
     training: str
     deployed_at_block: int
+
+
+def update_term(participant: str, update_digest: bytes) -> int:
+    """An update's term in its round's set hash, as ``FederatedTraining.updateTerm`` computes it:
+    the low 104 bits of ``keccak256(abi.encode(participant, update_digest))``."""
+    encoded = bytes(12) + bytes.fromhex(participant.removeprefix("0x")) + bytes(update_digest)
+    return int.from_bytes(keccak(encoded), "big") % 2**UPDATES_HASH_BITS
+
+
+def updates_commitment(commitments: Iterable[UpdateCommitment]) -> tuple[int, int]:
+    """``(update_count, updates_hash)`` of the updates an aggregate sums: what
+    ``commitAggregate`` must state. Order does not matter (the hash is a sum)."""
+    count = 0
+    total = 0
+    for commitment in commitments:
+        count += 1
+        total += update_term(commitment.participant, commitment.update_digest)
+    return count, total % 2**UPDATES_HASH_BITS
 
 
 class TrainingRegistry:
@@ -137,31 +259,45 @@ class TrainingRegistry:
         self.token: Contract = web3.eth.contract(
             address=to_checksum_address(deployment.token), abi=load_artifact("FedToken").abi
         )
-        self._log_cache: dict[str, _CachedLogs] = {}
+        self._log_cache: dict[tuple[str, tuple[tuple[str, Any], ...]], _CachedLogs] = {}
         self._log_lock = threading.Lock()
         self._gas_cache: dict[str, int] = {}
 
     # -- deployment ---------------------------------------------------------------------------
 
     @classmethod
-    def deploy(cls, ledger: Ledger, deployer: LocalAccount) -> TrainingRegistry:
-        """Deploy token, reward policy and registry; let the registry mint rewards."""
+    def deploy(
+        cls,
+        ledger: Ledger,
+        deployer: LocalAccount,
+        *,
+        supply_cap: int = DEFAULT_SUPPLY_CAP,
+        admin_transfer_delay_s: int = DEFAULT_ADMIN_TRANSFER_DELAY_S,
+    ) -> TrainingRegistry:
+        """Deploy token, reward policy and registry.
+
+        The token's whole ``supply_cap`` is minted to ``deployer``, which is the treasury (fund
+        coordinators from it with :meth:`transfer_tokens`) and the token's admin (handed over in
+        two steps). Nobody can mint: the registry pays rewards from each task's escrow.
+        """
         token_artifact = load_artifact("FedToken")
         policy_artifact = load_artifact("ProportionalRewardPolicy")
         training_artifact = load_artifact("FederatedTraining")
         start_block = ledger.block_number()
         token = ledger.deploy(
-            deployer, token_artifact.abi, token_artifact.bytecode, deployer.address
+            deployer,
+            token_artifact.abi,
+            token_artifact.bytecode,
+            deployer.address,
+            admin_transfer_delay_s,
+            deployer.address,
+            supply_cap,
+            supply_cap,
         )
         policy = ledger.deploy(deployer, policy_artifact.abi, policy_artifact.bytecode)
         training = ledger.deploy(
             deployer, training_artifact.abi, training_artifact.bytecode, token, policy
         )
-        token_contract = ledger.web3.eth.contract(
-            address=to_checksum_address(token), abi=token_artifact.abi
-        )
-        minter_role = ledger.call(token_contract.functions.MINTER_ROLE())
-        ledger.transact(deployer, token_contract.functions.grantRole(minter_role, training))
         deployment = Deployment(
             chain_id=ledger.chain_id,
             token=token,
@@ -193,11 +329,36 @@ class TrainingRegistry:
             )
         return cls(ledger, deployment)
 
-    # -- transactions ---------------------------------------------------------------------------
+    # -- the reward token -------------------------------------------------------------------------
+
+    def transfer_tokens(self, sender: LocalAccount, to: str, amount: int) -> TransactionResult:
+        """Move ``amount`` reward token base units from ``sender`` (e.g. the treasury) to ``to``."""
+        function = self.token.functions.transfer(to_checksum_address(to), amount)
+        return self.ledger.transact(sender, function)
+
+    def approve_escrow(self, funder: LocalAccount, amount: int) -> TransactionResult:
+        """Allow the registry to pull ``amount`` base units from ``funder`` (a task's escrow)."""
+        function = self.token.functions.approve(self.contract.address, amount)
+        return self.ledger.transact(funder, function)
+
+    def escrow_allowance(self, funder: str) -> int:
+        function = self.token.functions.allowance(
+            to_checksum_address(funder), self.contract.address
+        )
+        return int(self.ledger.call(function))
+
+    # -- task set-up ------------------------------------------------------------------------------
 
     def create_task(
         self, coordinator: LocalAccount, params: TaskParams, aggregator: str, key_holder: str
     ) -> tuple[int, TransactionResult]:
+        """Create a task, escrowing ``params.reward_pool`` from ``coordinator``.
+
+        The coordinator must hold the pool; if its allowance to the registry is short, an
+        ``approve`` for exactly the pool is sent first.
+        """
+        if self.escrow_allowance(coordinator.address) < params.reward_pool:
+            self.approve_escrow(coordinator, params.reward_pool)
         function = self.contract.functions.createTask(
             params.as_tuple(), to_checksum_address(aggregator), to_checksum_address(key_holder)
         )
@@ -215,6 +376,31 @@ class TrainingRegistry:
 
     def join(self, participant: LocalAccount, task_id: int) -> TransactionResult:
         return self.ledger.transact(participant, self.contract.functions.join(task_id))
+
+    def set_aggregator(
+        self, coordinator: LocalAccount, task_id: int, new_aggregator: str
+    ) -> TransactionResult:
+        """Hand the aggregator role to ``new_aggregator`` (between rounds)."""
+        function = self.contract.functions.setAggregator(
+            task_id, to_checksum_address(new_aggregator)
+        )
+        return self.ledger.transact(coordinator, function)
+
+    def set_key_holder(
+        self,
+        coordinator: LocalAccount,
+        task_id: int,
+        new_key_holder: str,
+        public_context_digest: bytes,
+    ) -> TransactionResult:
+        """Hand the key holder role to ``new_key_holder``, whose key's public context is
+        ``public_context_digest`` (pass the current one if the key stays the same)."""
+        function = self.contract.functions.setKeyHolder(
+            task_id, to_checksum_address(new_key_holder), public_context_digest
+        )
+        return self.ledger.transact(coordinator, function)
+
+    # -- rounds -----------------------------------------------------------------------------------
 
     def open_round(self, coordinator: LocalAccount, task_id: int) -> tuple[int, TransactionResult]:
         result = self.ledger.transact(coordinator, self.contract.functions.openRound(task_id))
@@ -236,10 +422,34 @@ class TrainingRegistry:
         )
         return self.ledger.transact(participant, function)
 
-    def commit_aggregate(
-        self, aggregator: LocalAccount, task_id: int, round_number: int, aggregate_digest: bytes
+    def exclude_update(
+        self,
+        aggregator: LocalAccount,
+        task_id: int,
+        round_number: int,
+        update_digest: bytes,
+        reason: ExclusionReason,
     ) -> TransactionResult:
-        function = self.contract.functions.commitAggregate(task_id, round_number, aggregate_digest)
+        """Exclude an update whose blob is unusable from its round (collection must be closed)."""
+        function = self.contract.functions.excludeUpdate(
+            task_id, round_number, update_digest, int(reason)
+        )
+        return self.ledger.transact(aggregator, function)
+
+    def commit_aggregate(
+        self,
+        aggregator: LocalAccount,
+        task_id: int,
+        round_number: int,
+        aggregate_digest: bytes,
+        commitments: Iterable[UpdateCommitment],
+    ) -> TransactionResult:
+        """Commit the aggregate of exactly ``commitments`` (the included updates it sums, as
+        :meth:`update_commitments` returned them); the contract refuses any other set."""
+        update_count, updates_hash = updates_commitment(commitments)
+        function = self.contract.functions.commitAggregate(
+            task_id, round_number, aggregate_digest, update_count, updates_hash
+        )
         return self.ledger.transact(aggregator, function)
 
     def commit_model(
@@ -251,6 +461,7 @@ class TrainingRegistry:
     def reject_aggregate(
         self, key_holder: LocalAccount, task_id: int, round_number: int, recomputed_digest: bytes
     ) -> TransactionResult:
+        """Refuse the aggregate; the round goes back to await a fresh one (it is not ended)."""
         function = self.contract.functions.rejectAggregate(task_id, round_number, recomputed_digest)
         return self.ledger.transact(key_holder, function)
 
@@ -262,21 +473,61 @@ class TrainingRegistry:
         accept: bool,
         metric_ppm: int,
     ) -> TransactionResult:
+        """Vote; the vote of the electorate's last validator tallies the round."""
         function = self.contract.functions.vote(task_id, round_number, accept, metric_ppm)
         return self.ledger.transact(validator, function)
 
     def finalize_round(
         self, caller: LocalAccount, task_id: int, round_number: int
     ) -> TransactionResult:
+        """Tally the votes of a round whose validation window closed (accepted or rejected)."""
         function = self.contract.functions.finalizeRound(task_id, round_number)
         return self.ledger.transact(caller, function)
 
+    def cancel_round(
+        self, caller: LocalAccount, task_id: int, round_number: int
+    ) -> tuple[CancelReason, TransactionResult]:
+        """Cancel a stalled round (too few updates, aggregator or key holder silent)."""
+        function = self.contract.functions.cancelRound(task_id, round_number)
+        result = self.ledger.transact(caller, function)
+        (event,) = self.contract.events.RoundCancelled().process_receipt(
+            result.receipt, errors=DISCARD
+        )
+        return CancelReason(int(event["args"]["reason"])), result
+
+    def close_task(self, coordinator: LocalAccount, task_id: int) -> TransactionResult:
+        """End the task early (between rounds); its escrow's remainder can then be reclaimed."""
+        return self.ledger.transact(coordinator, self.contract.functions.closeTask(task_id))
+
+    # -- rewards and escrow -----------------------------------------------------------------------
+
     def claim_reward(
-        self, participant: LocalAccount, task_id: int, round_number: int
+        self,
+        participant: LocalAccount,
+        task_id: int,
+        round_number: int,
+        update_digest: bytes | None = None,
     ) -> tuple[int, TransactionResult]:
-        function = self.contract.functions.claimReward(task_id, round_number)
+        """Claim ``participant``'s reward for its update to an accepted round.
+
+        ``update_digest`` defaults to the digest the participant committed to the round, read
+        from the log.
+        """
+        if update_digest is None:
+            update_digest = self._committed_digest(task_id, round_number, participant.address)
+        function = self.contract.functions.claimReward(
+            task_id, round_number, update_digest or bytes(32)
+        )
         result = self.ledger.transact(participant, function)
         (event,) = self.contract.events.RewardClaimed().process_receipt(
+            result.receipt, errors=DISCARD
+        )
+        return int(event["args"]["amount"]), result
+
+    def reclaim_escrow(self, caller: LocalAccount, task_id: int) -> tuple[int, TransactionResult]:
+        """Return an ended task's unspent escrow to its coordinator; returns the amount."""
+        result = self.ledger.transact(caller, self.contract.functions.reclaimEscrow(task_id))
+        (event,) = self.contract.events.EscrowReclaimed().process_receipt(
             result.receipt, errors=DISCARD
         )
         return int(event["args"]["amount"]), result
@@ -288,8 +539,8 @@ class TrainingRegistry:
 
     def task(self, task_id: int) -> TaskState:
         raw = self.ledger.call(self.contract.functions.getTask(task_id))
-        params, coordinator, aggregator, key_holder, participants, validators = raw[:6]
-        current_round, last_accepted, model_digest = raw[6:9]
+        (params, coordinator, aggregator, key_holder, participants, validators) = raw[:6]
+        (current_round, last_accepted, voted, accepted, ended, reclaimed, model_digest) = raw[6:]
         return TaskState(
             task_id=task_id,
             params=TaskParams(*params),
@@ -301,11 +552,16 @@ class TrainingRegistry:
             current_round=int(current_round),
             last_accepted_round=int(last_accepted),
             current_model_digest=bytes(model_digest),
+            voted_rounds=int(voted),
+            accepted_rounds=int(accepted),
+            ended=bool(ended),
+            escrow_reclaimed=bool(reclaimed),
         )
 
     def round(self, task_id: int, round_number: int) -> RoundState:
         raw = self.ledger.call(self.contract.functions.getRound(task_id, round_number))
-        (deadline, commits, samples, phase, aggregate, model, validation, accepts, rejects) = raw
+        (phase, deadline, commits, samples, updates_hash, action_deadline) = raw[:6]
+        (validation, eligible, validators, excluded, accepts, rejects, aggregate, model) = raw[6:]
         return RoundState(
             task_id=task_id,
             round=round_number,
@@ -318,16 +574,37 @@ class TrainingRegistry:
             validation_deadline_block=int(validation),
             accept_votes=int(accepts),
             reject_votes=int(rejects),
+            updates_hash=int(updates_hash),
+            action_deadline_block=int(action_deadline),
+            eligible_participants=int(eligible),
+            validator_count=int(validators),
+            excluded_count=int(excluded),
         )
 
+    def contribution_of(self, task_id: int, update_digest: bytes) -> Contribution | None:
+        """The update stored under ``update_digest`` in the task, or ``None``."""
+        raw = self.ledger.call(self.contract.functions.getContribution(task_id, update_digest))
+        participant, round_number, samples, excluded, claimed = raw
+        if int(participant, 16) == 0:
+            return None
+        return Contribution(str(participant), int(round_number), int(samples), excluded, claimed)
+
     def contribution(self, task_id: int, round_number: int, participant: str) -> tuple[int, bool]:
-        """(samples, reward claimed) of ``participant`` in a round; samples 0 if none."""
-        samples, _block, claimed = self.ledger.call(
-            self.contract.functions.getContribution(
-                task_id, round_number, to_checksum_address(participant)
-            )
+        """(samples, reward claimed) of ``participant`` in a round; samples 0 if it committed
+        nothing or its update was excluded."""
+        found = self._committed_digest(task_id, round_number, participant)
+        stored = None if found is None else self.contribution_of(task_id, found)
+        if stored is None or stored.excluded:
+            return 0, False
+        return stored.samples, stored.reward_claimed
+
+    def member(self, task_id: int, account: str) -> Member:
+        """``account``'s role in the task (``Role.NONE`` if it holds none)."""
+        raw = self.ledger.call(
+            self.contract.functions.getMember(task_id, to_checksum_address(account))
         )
-        return int(samples), bool(claimed)
+        role, first_round, last_committed, max_samples = raw
+        return Member(Role(int(role)), int(first_round), int(last_committed), int(max_samples))
 
     def is_participant(self, task_id: int, account: str) -> bool:
         function = self.contract.functions.isParticipant(task_id, to_checksum_address(account))
@@ -343,11 +620,30 @@ class TrainingRegistry:
         )
         return bool(self.ledger.call(function))
 
-    def pending_reward(self, task_id: int, round_number: int, participant: str) -> int:
-        function = self.contract.functions.pendingReward(
-            task_id, round_number, to_checksum_address(participant)
-        )
+    def effective_quorum(self, task_id: int, round_number: int) -> int:
+        """Accept votes the round needs: the task's quorum, and at least a majority of the
+        round's electorate."""
+        function = self.contract.functions.effectiveQuorum(task_id, round_number)
         return int(self.ledger.call(function))
+
+    def pending_reward(
+        self,
+        task_id: int,
+        round_number: int,
+        participant: str,
+        update_digest: bytes | None = None,
+    ) -> int:
+        """What ``participant`` could claim for the round now (0 if nothing)."""
+        if update_digest is None:
+            update_digest = self._committed_digest(task_id, round_number, participant)
+            if update_digest is None:
+                return 0
+        function = self.contract.functions.pendingReward(task_id, round_number, update_digest)
+        return int(self.ledger.call(function))
+
+    def unallocated_escrow(self, task_id: int) -> int:
+        """The part of the task's escrow no accepted round took (reclaimable once it ended)."""
+        return int(self.ledger.call(self.contract.functions.unallocatedEscrow(task_id)))
 
     def token_balance(self, account: str) -> int:
         function = self.token.functions.balanceOf(to_checksum_address(account))
@@ -356,8 +652,19 @@ class TrainingRegistry:
     def token_symbol(self) -> str:
         return str(self.ledger.call(self.token.functions.symbol()))
 
-    def update_commitments(self, task_id: int, round_number: int) -> list[UpdateCommitment]:
-        """Every update committed in a round, in chain order, read from the event log."""
+    def update_commitments(
+        self, task_id: int, round_number: int, *, include_excluded: bool = False
+    ) -> list[UpdateCommitment]:
+        """The round's committed updates in chain order, read from the event log by their
+        task and round topics; those the aggregator excluded are left out unless asked for.
+
+        The default list is the set an aggregate must sum (pass it to :meth:`commit_aggregate`).
+        """
+        excluded = (
+            set()
+            if include_excluded
+            else {e.update_digest for e in self.excluded_updates(task_id, round_number)}
+        )
         return [
             UpdateCommitment(
                 participant=str(log["args"]["participant"]),
@@ -368,33 +675,60 @@ class TrainingRegistry:
                 tx_hash="0x" + bytes(log["transactionHash"]).hex(),
             )
             for log in self.event_logs("UpdateCommitted", taskId=task_id, round=round_number)
+            if bytes(log["args"]["updateDigest"]) not in excluded
+        ]
+
+    def excluded_updates(self, task_id: int, round_number: int) -> list[UpdateExclusion]:
+        """The updates the aggregator excluded from the round, in chain order."""
+        return [
+            UpdateExclusion(
+                participant=str(log["args"]["participant"]),
+                update_digest=bytes(log["args"]["updateDigest"]),
+                reason=ExclusionReason(int(log["args"]["reason"])),
+                block_number=int(log["blockNumber"]),
+                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+            )
+            for log in self.event_logs("UpdateExcluded", taskId=task_id, round=round_number)
         ]
 
     def event_logs(self, event_name: str, **argument_filters: Any) -> list[Any]:
         """Every ``event_name`` log of the registry since deployment, in chain order, whose
         arguments equal ``argument_filters``.
 
-        Logs are read from the node once: each call fetches only the blocks mined since the
-        previous one (scanning from deployment on every call costs time quadratic in the chain's
-        length on the in-process chain). On a JSON-RPC node the newest
+        Filters on indexed arguments (every event's ``taskId``; ``round`` and digests where
+        the event has them) go to the node as topics, so only matching logs are read; any other
+        filter is applied to those here. Logs are read once per event and topic filter: each
+        call fetches only the blocks mined since the previous one. On a JSON-RPC node the newest
         ``REORG_DEPTH_BLOCKS`` blocks are re-read every time, in case they were replaced.
         """
+        event = getattr(self.contract.events, event_name)()
+        indexed = {item["name"] for item in event.abi["inputs"] if item["indexed"]}
+        topics = {name: value for name, value in argument_filters.items() if name in indexed}
+        others = {name: value for name, value in argument_filters.items() if name not in indexed}
+        key = (event_name, tuple(sorted(topics.items())))
         with self._log_lock:
-            cached = self._log_cache.setdefault(event_name, _CachedLogs([], 0))
+            cached = self._log_cache.setdefault(key, _CachedLogs([], 0))
             head = self.ledger.block_number()
             settled = head if self.ledger.embedded else max(head - REORG_DEPTH_BLOCKS, 0)
             start = max(cached.next_block, self.deployment.deployed_at_block)
-            event = getattr(self.contract.events, event_name)()
             if start <= settled:
-                cached.logs.extend(event.get_logs(from_block=start, to_block=settled))
+                cached.logs.extend(
+                    event.get_logs(argument_filters=topics, from_block=start, to_block=settled)
+                )
                 cached.next_block = settled + 1
             logs = list(cached.logs)
             if settled < head:
-                logs.extend(event.get_logs(from_block=max(start, settled + 1), to_block=head))
+                logs.extend(
+                    event.get_logs(
+                        argument_filters=topics,
+                        from_block=max(start, settled + 1),
+                        to_block=head,
+                    )
+                )
         return [
             log
             for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
-            if all(log["args"][name] == value for name, value in argument_filters.items())
+            if all(log["args"][name] == value for name, value in others.items())
         ]
 
     def gas_used(self, tx_hash: str) -> int:
@@ -403,6 +737,14 @@ class TrainingRegistry:
             receipt = self.ledger.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
             self._gas_cache[tx_hash] = int(receipt["gasUsed"])
         return self._gas_cache[tx_hash]
+
+    def _committed_digest(self, task_id: int, round_number: int, participant: str) -> bytes | None:
+        """The digest ``participant`` committed to the round (excluded or not), or ``None``."""
+        address = to_checksum_address(participant)
+        for log in self.event_logs("UpdateCommitted", taskId=task_id, round=round_number):
+            if log["args"]["participant"] == address:
+                return bytes(log["args"]["updateDigest"])
+        return None
 
 
 @dataclass
