@@ -731,11 +731,24 @@ class TrainingRegistry:
             if all(log["args"][name] == value for name, value in others.items())
         ]
 
-    def gas_used(self, tx_hash: str) -> int:
-        """The gas a mined transaction used (cached: receipts never change)."""
+    def gas_used(self, tx_hash: str, block_number: int | None = None) -> int:
+        """The gas a mined transaction used (cached: receipts never change).
+
+        With the block it was mined in (every event log names it), a block holding only this
+        transaction answers with its own ``gasUsed``: the in-process chain finds a receipt by
+        scanning blocks back from the head, which made reading a long history quadratic.
+        """
         if tx_hash not in self._gas_cache:
-            receipt = self.ledger.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-            self._gas_cache[tx_hash] = int(receipt["gasUsed"])
+            gas = None
+            if block_number is not None:
+                block = self.ledger.web3.eth.get_block(block_number)
+                hashes = ["0x" + bytes(h).hex() for h in block["transactions"]]  # type: ignore[arg-type]
+                if hashes == [tx_hash.lower()]:
+                    gas = int(block["gasUsed"])
+            if gas is None:
+                receipt = self.ledger.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                gas = int(receipt["gasUsed"])
+            self._gas_cache[tx_hash] = gas
         return self._gas_cache[tx_hash]
 
     def _committed_digest(self, task_id: int, round_number: int, participant: str) -> bytes | None:

@@ -57,6 +57,7 @@ PYTHON_STEPS: dict[str, str] = {
     "session.aggregate({task})",
     "submit_more": "submit more with session.submit({task}, name)",
     "submit_rest": "submit the rest with session.submit({task}, name)",
+    "aggregate_again": "aggregate it again with session.aggregate({task})",
     "finish_aggregation": "finish it with session.aggregate({task})",
     "aggregate_submitted": "aggregate what was submitted with session.aggregate({task})",
     "finish_round": "finish it with session.aggregate({task}) and session.validate({task}, "
@@ -80,6 +81,7 @@ PYTHON_STEPS: dict[str, str] = {
     "session.join({task}, '{name}', DataRef(X, y), validator=True)",
     "run_where_created": "run this step in the workspace that created the task",
     "name_validators_once": "name each validator once",
+    "own_account": "give each role and each party an account of its own",
     "fix_task_settings": "fix the task's settings (see TaskConfig)",
     "more_validators": "create a task with more validators or a smaller validator_quorum",
     "join_with_data": "join with non-empty data",
@@ -285,6 +287,18 @@ class TooFewUpdatesError(RoundNotReadyError):
         )
 
 
+class CollectionOpenError(RoundNotReadyError):
+    """The round still takes updates: its window is open and not every participant submitted."""
+
+    def __init__(self, task_id: int, round_number: int, deadline_block: int) -> None:
+        self.task_id, self.round, self.deadline_block = task_id, round_number, deadline_block
+        super().__init__(
+            f"round {round_number} of task {task_id} takes updates until block "
+            f"{deadline_block} and not every participant has submitted",
+            step("submit_rest", task=task_id),
+        )
+
+
 class RoundsExhaustedError(RoundNotReadyError):
     def __init__(self, task_id: int, max_rounds: int) -> None:
         self.task_id, self.max_rounds = task_id, max_rounds
@@ -317,14 +331,20 @@ class AggregateMismatchError(FederationError):
     """The aggregate committed on-chain is not the sum of the committed updates."""
 
     def __init__(
-        self, round_number: int, committed: bytes, recomputed: bytes, update_count: int
+        self,
+        task_id: int,
+        round_number: int,
+        committed: bytes,
+        recomputed: bytes,
+        update_count: int,
     ) -> None:
-        self.round = round_number
+        self.task_id, self.round = task_id, round_number
         super().__init__(
             f"round {round_number}'s committed aggregate 0x{committed.hex()[:16]}... is not the "
             f"sum of its {update_count} committed updates (recomputed "
             f"0x{recomputed.hex()[:16]}...); the key holder refused to decrypt it and rejected "
-            "the round on-chain: open the next round"
+            "it on-chain, so the round waits for a fresh aggregate",
+            step("aggregate_again", task=task_id),
         )
 
 
@@ -341,18 +361,58 @@ REFUSALS: dict[str, _Refusal] = {
     "TrainingAlreadyCommitted": _Refusal(
         "{who} already submitted an update in round {round} of task {task}", "wait_next_round"
     ),
-    "TrainingAlreadyJoined": _Refusal("{who} already joined task {task}", "train_after_join"),
-    "TrainingAlreadyValidator": _Refusal(
-        "{who} already validates task {task}", "name_validators_once"
+    "TrainingRoleConflict": _Refusal(
+        "{who} already has a role in task {task}; an account holds one role per task",
+        "own_account",
+    ),
+    "TrainingRolesNotDistinct": _Refusal(
+        "the coordinator, aggregator and key holder must be three different accounts",
+        "own_account",
+    ),
+    "TrainingNotInRoundSnapshot": _Refusal(
+        "{who} joined task {task} after round {round} opened; it takes part from round "
+        "{first_round}",
+        "wait_next_round",
+    ),
+    "TrainingDigestAlreadyCommitted": _Refusal(
+        "that update was already committed to task {task} (by {committer}); encrypt a fresh "
+        "update of your own",
+        "train",
+    ),
+    "TrainingTooManySamples": _Refusal(
+        "round {round} of task {task} takes at most {max_samples} samples an update, not {samples}",
+        None,
+    ),
+    "TrainingUpdateSetMismatch": _Refusal(
+        "round {round} of task {task} holds {count} updates, not the ones the aggregate sums "
+        "(an update arrived meanwhile)",
+        "aggregate_again",
+    ),
+    "TrainingRoundNotStalled": _Refusal(
+        "round {round} of task {task} is still running until block {deadline}",
+        "show_task",
+    ),
+    "TrainingTaskEnded": _Refusal(
+        "task {task} has ended: no round opens any more", "create_new_task"
+    ),
+    "TrainingTaskNotEnded": _Refusal("task {task} has not ended yet", "show_task"),
+    "TrainingEscrowAlreadyReclaimed": _Refusal(
+        "task {task}'s unspent reward pool was already returned", "see_balances"
+    ),
+    "TrainingContributionExcluded": _Refusal(
+        "{who}'s update to round {round} of task {task} was excluded (its blob was unusable), "
+        "so it earns nothing there",
+        "see_ledger",
+    ),
+    "TrainingEscrowExceedsBalance": _Refusal(
+        "the task's reward pool ({needed} units) is more than its creator holds ({balance})",
+        "fix_task_settings",
+    ),
+    "TrainingRewardPoolOverflow": _Refusal(
+        "the reward per round times the rounds does not fit the token", "fix_task_settings"
     ),
     "TrainingAlreadyVoted": _Refusal(
         "{who} already voted on round {round} of task {task}", "see_outcome"
-    ),
-    "TrainingInvalidParams": _Refusal(
-        "the contract refused the task's settings ({reason})", "fix_task_settings"
-    ),
-    "TrainingMaxRoundsReached": _Refusal(
-        "task {task} has run all its {max_rounds} rounds", "create_new_task"
     ),
     "TrainingNoContribution": _Refusal(
         "{who} submitted no update in round {round} of task {task}, so it earned nothing there",
@@ -468,6 +528,7 @@ def refusal(error: ContractRevertError, name_of: Callable[[str], str]) -> Contra
 def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any]:
     account = args.get("participant") or args.get("account") or args.get("validator")
     who = name_of(str(account)) if account else "this account"
+    committer = args.get("committer")
     return {
         "who": who,
         "name": who,
@@ -485,6 +546,12 @@ def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any
         "reason": args.get("reason"),
         "amount": args.get("amount"),
         "remaining": args.get("remaining"),
+        "first_round": args.get("firstRound"),
+        "committer": name_of(str(committer)) if committer else None,
+        "samples": args.get("samples"),
+        "max_samples": args.get("maxSamplesPerUpdate"),
+        "needed": args.get("needed"),
+        "balance": args.get("balance"),
     }
 
 

@@ -20,10 +20,13 @@ EventKind = Literal[
     "participant_joined",
     "round_opened",
     "update_committed",
+    "update_excluded",
     "aggregate_committed",
+    "aggregate_rejected",
     "model_committed",
     "vote_cast",
     "round_finalized",
+    "round_cancelled",
     "reward_claimed",
     "aggregate_verified",
 ]

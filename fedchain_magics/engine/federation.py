@@ -22,6 +22,9 @@ from .tokens import TokenInfo
 from .verifications import VerificationRecord
 
 DEFAULT_WORKSPACE = ".fedchain"
+TREASURY = "deployer"
+"""The account that deployed the contracts here; the capped token's whole supply is minted to
+it, and it funds the reward pools of the tasks this workspace creates."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,13 @@ class Federation:
             raise InvalidInputError(
                 f"validator names repeat: {', '.join(repeated)}; name each once"
             )
+        roles = [coordinator, aggregator, key_holder, *validators]
+        shared = sorted({name for name in roles if roles.count(name) > 1} - set(repeated))
+        if shared:
+            raise InvalidInputError(
+                f"{', '.join(shared)} cannot hold two roles of one task; give the coordinator, "
+                "aggregator, key holder and each validator an account of its own"
+            )
         for name in (coordinator, aggregator, key_holder, *validators):
             self.keystore.exists(name)  # refuses an invalid account name before any write
         scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
@@ -181,7 +191,10 @@ class Federation:
             submission_window_blocks=config.submission_window_blocks,
             validation_window_blocks=config.validation_window_blocks,
             reward_per_round=config.reward_per_round,
+            max_samples_per_update=config.max_samples_per_update,
+            aggregation_window_blocks=config.aggregation_window_blocks,
         )
+        self._fund_reward_pool(accounts["coordinator"], params.reward_pool)
         task_id, result = self.registry.create_task(
             accounts["coordinator"],
             params,
@@ -212,6 +225,25 @@ class Federation:
         task = FederatedTask(self, task_id, model_template=model)
         self._tasks[task_id] = task
         return task
+
+    def _fund_reward_pool(self, coordinator: LocalAccount, amount: int) -> None:
+        """Make sure the coordinator holds the task's reward pool, which ``createTask`` escrows:
+        the treasury (the account that deployed the token here) tops it up."""
+        held = self.registry.token_balance(coordinator.address)
+        if held >= amount:
+            return
+        treasury = TREASURY if self.keystore.exists(TREASURY) else None
+        available = (
+            self.registry.token_balance(self.keystore.address_of(treasury)) if treasury else 0
+        )
+        token = self.token()
+        if treasury is None or available < amount - held:
+            raise InvalidInputError(
+                f"the task's reward pool is {token.text(amount)} but the coordinator holds "
+                f"{token.text(held)} and this workspace's treasury {token.text(available)}; "
+                "give fewer rounds or a smaller reward"
+            )
+        self.registry.transfer_tokens(self.account(treasury), coordinator.address, amount - held)
 
     def task(self, task_id: int, model: Any | None = None) -> FederatedTask:
         """The handle of an existing task (``model``: a local model of the task's architecture)."""

@@ -158,12 +158,12 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
 
 
 def aggregate_verified(
-    federation: Federation, aggregate_digest: bytes | None, rejected_on_chain: bool
+    federation: Federation, aggregate_digest: bytes | None, rejected: set[bytes]
 ) -> bool | None:
     """The one rule: rejected on-chain -> False; else the recorded outcome; else None."""
     if aggregate_digest is None:
         return None
-    if rejected_on_chain:
+    if aggregate_digest in rejected:
         return False
     return federation.verifications.outcome(aggregate_digest)
 
@@ -193,13 +193,13 @@ def _history(
                     samples=commitment.samples,
                     update_digest=commitment.update_digest,
                     block_number=commitment.block_number,
-                    gas_used=registry.gas_used(commitment.tx_hash),
+                    gas_used=registry.gas_used(commitment.tx_hash, commitment.block_number),
                     reward=reward,
                     claimed=key in claimed,
                 )
             )
         digest = round_state.aggregate_digest
-        verified = aggregate_verified(federation, digest, number in rejected)
+        verified = aggregate_verified(federation, digest, rejected)
         if verify and verified is None and digest is not None and task is not None:
             verified = task.verify_round(number).matches
         summaries.append(
@@ -236,10 +236,10 @@ def _claimed_rewards(federation: Federation, task_id: int) -> dict[tuple[int, st
     }
 
 
-def _rejected_aggregates(federation: Federation, task_id: int) -> set[int]:
-    """Rounds whose aggregate the key holder found not to be the sum of the updates."""
+def _rejected_aggregates(federation: Federation, task_id: int) -> set[bytes]:
+    """Aggregates the key holder found not to be the sum of the committed updates."""
     logs = federation.registry.event_logs("AggregateRejected", taskId=task_id)
-    return {int(log["args"]["round"]) for log in logs}
+    return {bytes(log["args"]["aggregateDigest"]) for log in logs}
 
 
 def _votes(federation: Federation, task_id: int) -> dict[int, list[dict[str, Any]]]:

@@ -9,15 +9,21 @@ validator:   verifies, evaluates the new model on its own data, and votes on-cha
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from ..aggregation import sum_encrypted
-from ..chain import ContractRevertError, InsufficientFundsError, RoundPhase, TransactionResult
+from ..chain import (
+    ContractRevertError,
+    ExclusionReason,
+    InsufficientFundsError,
+    RoundPhase,
+    TransactionResult,
+    UpdateCommitment,
+)
 from ..crypto import load_scheme
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
@@ -116,14 +122,17 @@ def _store_and_commit(
 UINT64_MAX = 2**64 - 1
 
 
-def _check_samples(samples: object) -> None:
-    """An update's sample count: a whole number the contract can hold, at least one."""
+def _check_samples(samples: object, maximum: int) -> None:
+    """An update's sample count: a whole number, at least one, at most the task's maximum."""
     if isinstance(samples, bool) or not isinstance(samples, int | np.integer):
         raise InvalidInputError(f"an update's sample count must be a whole number, not {samples!r}")
     if samples < 1:
         raise InvalidInputError(f"an update needs at least one sample, not {samples}")
-    if samples > UINT64_MAX:
-        raise InvalidInputError(f"an update's sample count must be at most {UINT64_MAX:,}")
+    if samples > min(maximum, UINT64_MAX):
+        raise InvalidInputError(
+            f"an update's sample count must be at most {min(maximum, UINT64_MAX):,} (the "
+            f"task's max_samples_per_update), not {samples:,}"
+        )
 
 
 def _sent(refused: Exception) -> bool:
@@ -172,11 +181,27 @@ class Coordinator(_Role):
         return round_number
 
     def finalize_round(self, round_number: int | None = None) -> TransactionResult:
-        """Close a round whose validation window passed without a quorum (it is rejected)."""
+        """Tally a round whose validation window passed before every validator voted."""
         number = self._round(round_number)
         result = self.registry.finalize_round(self.account, self.task.task_id, number)
-        self._emit("round_finalized", result, f"round {number} timed out: rejected", number)
+        phase = self.task.round_state(number).phase
+        self._emit("round_finalized", result, f"round {number} tallied: {phase.label}", number)
         return result
+
+    def cancel_round(self, round_number: int | None = None) -> TransactionResult:
+        """Cancel a stalled round (too few updates, or a silent aggregator or key holder); it
+        does not use up one of the task's rounds."""
+        number = self._round(round_number)
+        reason, result = self.registry.cancel_round(self.account, self.task.task_id, number)
+        why = reason.name.lower().replace("_", " ")
+        self._emit("round_cancelled", result, f"round {number} cancelled ({why})", number)
+        return result
+
+    def reclaim_escrow(self) -> int:
+        """Once the task ended, take back the reward pool no round paid out; returns units."""
+        amount, result = self.registry.reclaim_escrow(self.account, self.task.task_id)
+        self._emit("reward_claimed", result, f"{tokens_text(amount, 'tokens')} returned", None)
+        return amount
 
 
 class Participant(_Role):
@@ -242,7 +267,7 @@ class Participant(_Role):
             raise InvalidInputError(
                 f"this update is for task {update.task_id}, not {self.task.task_id}"
             )
-        _check_samples(update.samples)
+        _check_samples(update.samples, self.task.config.max_samples_per_update)
         number = self.task.open_round_number()
         if (
             update.round != number
@@ -288,30 +313,64 @@ class Participant(_Role):
 
 class Aggregator(_Role):
     def aggregate(self, round_number: int | None = None) -> AggregateResult:
-        """Sum the round's committed ciphertexts (streaming) and commit the sum's digest."""
+        """Sum the round's committed ciphertexts (streaming) and commit the sum's digest,
+        naming the set of updates it sums.
+
+        A committed update whose blob cannot be added (missing, altered, oversized, of another
+        context or shape, malformed) is excluded on-chain with the reason, and the round goes
+        on with the rest if its minimum still holds; anyone can re-check the evidence from the
+        blob store.
+        """
         number = self.task.require_phase(
             RoundPhase.COLLECTING, "there is nothing to aggregate", round_number
         )
-        count = self.task.round_state(number).commit_count
+        state = self.task.round_state(number)
         minimum = self.task.state().params.min_participants
-        if count < minimum:
-            raise TooFewUpdatesError(self.task.task_id, number, count, minimum)
-        aggregate = sum_encrypted(self.task.public_scheme, self.task.committed_update_blobs(number))
-        return self.commit_aggregate_blob(number, aggregate, update_count=count)
+        if state.commit_count < minimum:
+            raise TooFewUpdatesError(self.task.task_id, number, state.commit_count, minimum)
+        self.task.require_collection_closed(state)
+        running = self.task.public_scheme.start_sum(self.task.parameter_count)
+        included = []
+        for commitment in self.task.commitments(number):
+            reason = self.task.add_update(running, commitment)
+            if reason is None:
+                included.append(commitment)
+            else:
+                self.exclude(number, commitment, reason)
+        if len(included) < minimum:
+            raise TooFewUpdatesError(self.task.task_id, number, len(included), minimum)
+        return self.commit_aggregate_blob(number, running.result(), included)
+
+    def exclude(
+        self, round_number: int, commitment: UpdateCommitment, reason: ExclusionReason
+    ) -> TransactionResult:
+        """Exclude a committed update whose blob is unusable, with the reason, on-chain."""
+        result = self.registry.exclude_update(
+            self.account, self.task.task_id, round_number, commitment.update_digest, reason
+        )
+        who = self.federation.name_of(commitment.participant) or commitment.participant
+        self._emit(
+            "update_excluded",
+            result,
+            f"{who}'s update excluded ({reason.name.lower().replace('_', ' ')})",
+            round_number,
+        )
+        return result
 
     def commit_aggregate_blob(
-        self, round_number: int, aggregate: bytes, update_count: int = 0
+        self, round_number: int, aggregate: bytes, commitments: Sequence[UpdateCommitment]
     ) -> AggregateResult:
-        """Store an aggregate blob and commit its digest (``aggregate`` does the summing)."""
+        """Store an aggregate blob and commit its digest with the set of ``commitments`` it
+        sums (``aggregate`` does the summing)."""
         digest, result = _store_and_commit(
             self.federation.store,
             aggregate,
             lambda digest: self.registry.commit_aggregate(
-                self.account, self.task.task_id, round_number, digest
+                self.account, self.task.task_id, round_number, digest, list(commitments)
             ),
         )
         self._emit("aggregate_committed", result, f"round {round_number} aggregated", round_number)
-        return AggregateResult(self.task.task_id, round_number, digest, update_count, result)
+        return AggregateResult(self.task.task_id, round_number, digest, len(commitments), result)
 
 
 class KeyHolder(_Role):
@@ -330,8 +389,14 @@ class KeyHolder(_Role):
             rejected = self.registry.reject_aggregate(
                 self.account, self.task.task_id, number, verification.recomputed_digest
             )
-            self._emit("round_finalized", rejected, f"round {number} aggregate rejected", number)
+            self._emit(
+                "aggregate_rejected",
+                rejected,
+                f"round {number} aggregate rejected: it is not the sum of the committed updates",
+                number,
+            )
             raise AggregateMismatchError(
+                self.task.task_id,
                 number,
                 state.aggregate_digest,
                 verification.recomputed_digest,

@@ -201,9 +201,10 @@ class Session:
         *,
         validators: Iterable[str] = ("validator-1",),
     ) -> FederatedTask:
-        """Register a task for ``model`` and open its round 1."""
+        """Register a task for ``model``; its parties join, then ``open_next_round`` opens
+        round 1 (only parties registered before a round opens take part in it)."""
         federation = self.require_federation()
-        task = federation.create_task(
+        return federation.create_task(
             model,
             config,
             coordinator=COORDINATOR,
@@ -211,8 +212,6 @@ class Session:
             key_holder=KEY_HOLDER,
             validators=list(validators),
         )
-        task.coordinator(COORDINATOR).open_round()
-        return task
 
     def use_model(self, task_id: int, model: Any) -> FederatedTask:
         """Use ``model`` as this kernel's model of a task (after reopening its ledger)."""
@@ -222,24 +221,34 @@ class Session:
 
     @_words_refusals
     def open_next_round(self, task_id: int) -> int:
-        """The coordinator opens the next round, first closing a round that timed out.
+        """The coordinator opens the next round, first closing the current one if it stalled.
 
-        A round times out when its submission window passed with too few updates, or its
-        validation window passed without a quorum; the contract refuses to close one whose
-        window is still open.
+        A collecting round whose window passed with too few updates, or whose aggregator (or
+        then key holder) stayed silent past its deadline, is cancelled (it does not use up one
+        of the task's rounds); a round whose validation window passed without every vote is
+        tallied. The contract refuses to close a round that is still running.
         """
         task = self.task(task_id)
         state = task.state()
-        self._require_key(task, COORDINATOR, state.coordinator)
-        number, phase = task.phase()
-        if number >= state.params.max_rounds:
+        self._require_key(task, COORDINATOR)
+        if state.ended:
             raise RoundsExhaustedError(task_id, state.params.max_rounds)
+        number, phase = task.phase()
         coordinator = task.coordinator(COORDINATOR)
         if number and not phase.finished:
-            enough = task.round_state(number).commit_count >= state.params.min_participants
-            if phase == RoundPhase.AGGREGATED or (phase == RoundPhase.COLLECTING and enough):
-                raise RoundPhaseError(task_id, number, phase, "the next round cannot open yet")
-            coordinator.finalize_round(number)
+            round_state = task.round_state(number)
+            if phase == RoundPhase.VALIDATING:
+                coordinator.finalize_round(number)
+            else:
+                if phase == RoundPhase.COLLECTING:
+                    task.require_collection_closed(round_state)
+                block = task.federation.ledger.block_number()
+                enough = round_state.commit_count >= state.params.min_participants
+                if (phase == RoundPhase.AGGREGATED or enough) and (
+                    block <= round_state.action_deadline_block
+                ):
+                    raise RoundPhaseError(task_id, number, phase, "the next round cannot open yet")
+                coordinator.cancel_round(number)
         return coordinator.open_round()
 
     def phase(self, task: FederatedTask) -> tuple[int, RoundPhase]:
@@ -284,10 +293,15 @@ class Session:
             name for name in self.require_federation().keystore.names() if task.is_validator(name)
         ]
 
+    @_words_refusals
     def start_training(self, task_id: int, name: str) -> Any:
         """A fresh copy of the current global model for ``name`` to train this round."""
         task = self.task(task_id)
         self._party(task_id, name)
+        if task.current_round() == 0 and self._holds_key(task, COORDINATOR):
+            # A new task's round 1 opens when its first party starts training, so the parties
+            # that joined before take part (later joiners take part from round 2).
+            task.coordinator(COORDINATOR).open_round()
         task.open_round_number()
         return task.global_model()
 
@@ -322,9 +336,8 @@ class Session:
         aggregate result is None then).
         """
         task = self.task(task_id)
-        state = task.state()
-        self._require_key(task, AGGREGATOR, state.aggregator)
-        self._require_key(task, KEY_HOLDER, state.key_holder)
+        self._require_key(task, AGGREGATOR)
+        self._require_key(task, KEY_HOLDER)
         if self.require_federation().secret_context(task_id) is None:
             raise MissingKeyError(task_id, KEY_HOLDER)
         _, phase = task.phase()
@@ -394,10 +407,18 @@ class Session:
             raise UnknownPartyError(task_id, name, self.participants(task_id))
         return ref
 
-    def _require_key(self, task: FederatedTask, name: str, address: str) -> None:
+    def _require_key(self, task: FederatedTask, role: str) -> None:
+        if not self._holds_key(task, role):
+            raise MissingKeyError(task.task_id, role)
+
+    def _holds_key(self, task: FederatedTask, role: str) -> bool:
+        """Whether this workspace holds the key of the task's ``role`` account."""
+        state = task.state()
+        address = {COORDINATOR: state.coordinator, AGGREGATOR: state.aggregator}.get(
+            role, state.key_holder
+        )
         keystore = self.require_federation().keystore
-        if not keystore.exists(name) or keystore.address_of(name).lower() != address.lower():
-            raise MissingKeyError(task.task_id, name)
+        return keystore.exists(role) and keystore.address_of(role).lower() == address.lower()
 
 
 def _length(value: Any, name: str) -> int:

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..aggregation import AggregateVerification, FedAvg, RoundStrategy, verify_aggregate
-from ..chain import RoundPhase, RoundState, TaskState, UpdateCommitment
-from ..crypto import EncryptionScheme, load_scheme
+from ..chain import ExclusionReason, RoundPhase, RoundState, TaskState, UpdateCommitment
+from ..crypto import CryptoError, EncryptionScheme, LengthMismatchError, RunningSum, load_scheme
 from ..models import adapter_for
 from ..models.codec import decode_parameters
+from ..storage import BlobIntegrityError, BlobNotFoundError, BlobTooLargeError, StorageError
 from .errors import (
+    CollectionOpenError,
     InvalidInputError,
     ModelMismatchError,
     NoLocalModelError,
@@ -44,6 +46,12 @@ class TaskConfig:
     """Reward-token base units (18 decimals) shared by an accepted round's contributors."""
     submission_window_blocks: int = 1_000
     validation_window_blocks: int = 1_000
+    aggregation_window_blocks: int = 1_000
+    """Blocks the aggregator (once collection closes), then the key holder, has to act before
+    anyone may cancel the stalled round."""
+    max_samples_per_update: int = 1_000_000
+    """The most samples one update may declare: weights (and rewards) cannot be inflated past
+    it. The contract enforces it (at most 2**32 - 1)."""
     scheme: str = "bfv"
     """"bfv" (default: exact fixed-point sums, half CKKS's bytes) or "ckks"."""
     max_parties: int = 100
@@ -69,8 +77,15 @@ class TaskConfig:
             problems.append(
                 f"{validator_count} validator(s) cannot reach a quorum of {self.validator_quorum}"
             )
-        if self.submission_window_blocks < 1 or self.validation_window_blocks < 1:
+        windows = (
+            self.submission_window_blocks,
+            self.validation_window_blocks,
+            self.aggregation_window_blocks,
+        )
+        if min(windows) < 1:
             problems.append("windows must be at least 1 block")
+        if not 1 <= self.max_samples_per_update <= UINT32_MAX:
+            problems.append(f"max_samples_per_update must be between 1 and {UINT32_MAX:,}")
         if self.reward_per_round < 0:
             problems.append("reward_per_round must not be negative")
         elif self.reward_per_round * max(self.rounds, 1) > UINT256_MAX:
@@ -100,6 +115,7 @@ _UINT32_FIELDS = (
     "validator_quorum",
     "submission_window_blocks",
     "validation_window_blocks",
+    "aggregation_window_blocks",
 )
 
 
@@ -252,6 +268,46 @@ class FederatedTask:
             digest = self.state().params.public_context_digest
             self._public_scheme = load_scheme(self.federation.store.get(digest))
         return self._public_scheme
+
+    @property
+    def parameter_count(self) -> int:
+        """How many values the task's model (and so every update) holds."""
+        return int(self.global_parameters().size)
+
+    def require_collection_closed(self, round_state: RoundState) -> None:
+        """The round's collection is over: its window passed, or every participant eligible
+        for it has committed (or been excluded)."""
+        ledger = self.federation.ledger
+        every_party = (
+            round_state.commit_count + round_state.excluded_count
+            >= round_state.eligible_participants
+        )
+        if not every_party and ledger.block_number() < round_state.submission_deadline_block:
+            raise CollectionOpenError(
+                self.task_id, round_state.round, round_state.submission_deadline_block
+            )
+
+    def add_update(
+        self, running: RunningSum, commitment: UpdateCommitment
+    ) -> ExclusionReason | None:
+        """Add a committed update's blob to ``running``; if it cannot be added, why (the
+        reason to exclude it on-chain). The sum is unchanged when a blob is refused."""
+        try:
+            blob = self.federation.store.get(
+                commitment.update_digest, max_bytes=self.max_ciphertext_bytes
+            )
+            running.add(blob)
+        except BlobNotFoundError:
+            return ExclusionReason.MISSING
+        except BlobIntegrityError:
+            return ExclusionReason.ALTERED
+        except BlobTooLargeError:
+            return ExclusionReason.OVERSIZED
+        except LengthMismatchError:
+            return ExclusionReason.WRONG_SHAPE
+        except (CryptoError, StorageError):
+            return ExclusionReason.MALFORMED
+        return None
 
     @property
     def max_ciphertext_bytes(self) -> int:

@@ -42,6 +42,7 @@ MAGIC_STEPS: dict[str, str] = {
     "%fedaggregate {task}",
     "submit_more": "submit more with %fedsubmit {task} --as NAME",
     "submit_rest": "submit the rest with %fedsubmit {task} --as NAME",
+    "aggregate_again": "aggregate it again with %fedaggregate {task}",
     "finish_aggregation": "finish it with %fedaggregate {task}",
     "aggregate_submitted": "aggregate what was submitted with %fedaggregate {task}",
     "finish_round": "finish it with %fedaggregate {task} and %fedvalidate {task} --as "
@@ -63,6 +64,7 @@ MAGIC_STEPS: dict[str, str] = {
     "next_round_where_created": "run %fedtask next {task} in the kernel whose ledger "
     "directory created the task",
     "name_validators_once": "name each validator once in --validators",
+    "own_account": "give each role and each party an account of its own (--as NAME)",
     "fix_task_settings": "fix the %fedtask create options (see %fedtask?)",
     "more_validators": "create a task with more --validators or a smaller --quorum",
     "join_with_data": "join with non-empty --data (%fedjoin {task} --as NAME --data X_VAR,y_VAR)",

@@ -25,11 +25,12 @@ def test_a_round_on_a_real_node(tmp_path, node_url, breast_cancer):
     with Federation.open(tmp_path, url=node_url, faucet_key=HARDHAT_FAUCET_KEY) as federation:
         assert not federation.ledger.embedded and federation.ledger.chain_id == 31337
         task = federation.create_task(logistic_regression(split), TaskConfig(min_participants=3))
-        task.coordinator().open_round()
         shards = split_iid(split.X_train, split.y_train, 3, seed=0)
-        for index, shard in enumerate(shards):
-            party = task.participant(f"party-{index}")
+        parties = [task.participant(f"party-{index}") for index in range(len(shards))]
+        for party in parties:
             party.join()
+        task.coordinator().open_round()
+        for party, shard in zip(parties, shards, strict=True):
             party.submit(party.train(shard.X, shard.y))
         task.aggregator().aggregate()
         task.key_holder().decrypt_and_commit()

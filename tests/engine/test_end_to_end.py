@@ -66,11 +66,12 @@ def test_the_decrypted_aggregate_equals_plain_fedavg_of_the_same_updates(
     shards = split_iid(split.X_train, split.y_train, 3, seed=1)
     # Unequal shard sizes make the weighting matter.
     shards = [shards[0], shards[1], shards[2]]
+    participants = [task.participant(f"hospital-{index}") for index in range(len(shards))]
+    for participant in participants:
+        participant.join()
     task.coordinator().open_round()
     updates = []
-    for index, shard in enumerate(shards):
-        participant = task.participant(f"hospital-{index}")
-        participant.join()
+    for index, (participant, shard) in enumerate(zip(participants, shards, strict=True)):
         size = len(shard.y) - 40 * index
         update = participant.train(shard.X[:size], shard.y[:size])
         participant.submit(update)
@@ -89,9 +90,9 @@ def test_a_rejected_round_keeps_the_previous_model(federation, breast_cancer):
         logistic_regression(split), TaskConfig(min_participants=1, min_metric=0.999)
     )
     before = task.state().current_model_digest
-    task.coordinator().open_round()
     participant = task.participant("alice")
     participant.join()
+    task.coordinator().open_round()
     participant.submit(participant.train(split.X_train, split.y_train))
     task.aggregator().aggregate()
     task.key_holder().decrypt_and_commit()

@@ -15,8 +15,8 @@ def task(federation, breast_cancer):
     created = federation.create_task(
         logistic_regression(breast_cancer), TaskConfig(min_participants=1)
     )
-    created.coordinator().open_round()
     created.participant("alice").join()
+    created.coordinator().open_round()
     return created
 
 
@@ -116,12 +116,12 @@ def test_a_client_that_skips_its_range_check_cannot_slip_a_wrapped_sum_into_a_mo
     task = federation.create_task(
         logistic_regression(split), TaskConfig(min_participants=2, max_metric_drop=1.0)
     )
-    task.coordinator().open_round()
     honest = task.participant("alice")
     honest.join()
-    honest.submit(honest.train(split.X_train, split.y_train))
     mallory = task.participant("mallory")
     mallory.join()
+    task.coordinator().open_round()
+    honest.submit(honest.train(split.X_train, split.y_train))
     scheme = task.public_scheme
     update = mallory.train(split.X_train, split.y_train)
     weight = update.samples / task.config.sample_scale

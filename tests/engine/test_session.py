@@ -12,9 +12,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import TaskConfig
-from fedchain_magics.chain import RoundPhase
+from fedchain_magics.aggregation import sum_encrypted
+from fedchain_magics.chain import ContractRevertError, RoundPhase
 from fedchain_magics.engine.errors import (
-    ContractRefusedError,
+    CollectionOpenError,
     DataMismatchError,
     MissingKeyError,
     NoFederationError,
@@ -115,6 +116,7 @@ def test_variables_are_looked_up_by_name_with_suggestions(session):
 def test_refusals_come_before_any_write(session):
     task_id = new_task(session, min_participants=2)
     session.join(task_id, "alice", ALICE)
+    assert session.open_next_round(task_id) == 1
     before = head(session.federation)
     with pytest.raises(UnknownTaskError) as caught:
         session.submit(9, "alice")
@@ -156,17 +158,23 @@ def test_an_update_from_an_earlier_round_is_stale(session):
     assert (caught.value.trained_round, caught.value.open_round) == (1, 2)
 
 
-def test_the_next_round_closes_a_round_that_timed_out(session):
-    task_id = new_task(session, rounds=2, submission_window_blocks=2)
+def test_the_next_round_cancels_a_stalled_round_without_using_up_the_task(session):
+    task_id = new_task(session, rounds=1, submission_window_blocks=2, min_participants=1)
     session.join(task_id, "alice", ALICE)
-    session.federation.ledger.mine_blocks(3)
+    assert session.open_next_round(task_id) == 1
+    session.federation.ledger.mine_blocks(3)  # the window passed with no update
     assert session.open_next_round(task_id) == 2
     task = session.task(task_id)
-    assert task.round_state(1).phase == RoundPhase.REJECTED
-    session.federation.ledger.mine_blocks(3)
+    assert task.round_state(1).phase == RoundPhase.CANCELLED
+    assert task.state().voted_rounds == 0 and not task.state().ended
+    fit(session, task_id, "alice")
+    session.submit(task_id, "alice")
+    session.aggregate(task_id)
+    session.validate(task_id, "validator-1", TEST)
+    assert task.state().ended  # its one round was voted on
     before = head(session.federation)
     with pytest.raises(RoundsExhaustedError):
-        session.open_next_round(task_id)  # refused before closing round 2
+        session.open_next_round(task_id)
     assert head(session.federation) == before
 
 
@@ -215,8 +223,16 @@ def test_a_refused_aggregate_leaves_no_blob_behind(session):
     store = session.federation.store.root
     blobs = sorted(path for path in store.rglob("*") if path.is_file())
     before = head(session.federation)
-    with pytest.raises(ContractRefusedError) as caught:
+    with pytest.raises(CollectionOpenError):
         session.aggregate(task_id)  # carol joined but has not submitted; the window is open
-    assert caught.value.revert.error_name == "TrainingSubmissionWindowOpen"
     assert sorted(path for path in store.rglob("*") if path.is_file()) == blobs
     assert head(session.federation) == before
+    # The contract refuses a sum that names another set of updates: the sum stored for the
+    # commitment is removed again, since nothing was sent.
+    session.federation.ledger.mine_blocks(1_000)
+    task = session.task(task_id)
+    aggregate = sum_encrypted(task.public_scheme, task.committed_update_blobs(1))
+    with pytest.raises(ContractRevertError) as caught:
+        task.aggregator().commit_aggregate_blob(1, aggregate, task.commitments(1)[:1])
+    assert caught.value.error_name == "TrainingUpdateSetMismatch"
+    assert sorted(path for path in store.rglob("*") if path.is_file()) == blobs

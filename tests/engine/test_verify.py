@@ -19,10 +19,12 @@ def finished_round(tmp_path, breast_cancer):
     workspace = tmp_path / "ledger"
     with Federation.open(workspace) as federation:
         task = federation.create_task(logistic_regression(split), TaskConfig(min_participants=1))
+        parties = [task.participant(name) for name in ("alice", "bob")]
+        for party in parties:
+            party.join()
         task.coordinator().open_round()
-        alice = task.participant("alice")
-        alice.join()
-        alice.submit(alice.train(split.X_train, split.y_train))
+        for party in parties:  # two updates, so the sum is a blob of its own
+            party.submit(party.train(split.X_train, split.y_train))
         task.aggregator().aggregate()
         task.key_holder().decrypt_and_commit()
         digests = {

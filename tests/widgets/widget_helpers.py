@@ -29,12 +29,13 @@ def play_round(
     """One real round: open, three parties commit encrypted updates, aggregate, decrypt,
     vote, claim; ``after_step(name)`` runs after each step."""
     run = RoundRun()
+    for name in PARTIES:
+        task.participant(name).join()
     task.coordinator().open_round()
     after_step("opened")
     start = 0
     for count, (name, samples) in enumerate(zip(PARTIES, SAMPLES, strict=True), start=1):
         participant = task.participant(name)
-        participant.join()
         X = split.X_train[start : start + samples]
         y = split.y_train[start : start + samples]
         start += samples

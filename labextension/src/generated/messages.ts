@@ -99,7 +99,13 @@ export interface ITask {
 }
 export interface IRound {
   round: Count;
-  phase: 'collecting' | 'aggregated' | 'validating' | 'accepted' | 'rejected';
+  phase:
+    | 'collecting'
+    | 'aggregated'
+    | 'validating'
+    | 'accepted'
+    | 'rejected'
+    | 'cancelled';
   commit_count: Count;
   total_samples: Count;
   accept_votes: Count;
@@ -139,11 +145,14 @@ export interface ILedgerEvent {
     | 'participant_joined'
     | 'round_opened'
     | 'update_committed'
+    | 'update_excluded'
     | 'aggregate_committed'
+    | 'aggregate_rejected'
     | 'aggregate_verified'
     | 'model_committed'
     | 'vote_cast'
     | 'round_finalized'
+    | 'round_cancelled'
     | 'reward_claimed';
   block_number: Count;
   task_id: Count | null;
@@ -184,7 +193,8 @@ export const ROUND_PHASES = [
   'aggregated',
   'validating',
   'accepted',
-  'rejected'
+  'rejected',
+  'cancelled'
 ] as const;
 
 /** Every ledger event kind, in the schema's order ($defs.ledger_event.properties.kind.enum). */
@@ -195,10 +205,13 @@ export const EVENT_KINDS = [
   'participant_joined',
   'round_opened',
   'update_committed',
+  'update_excluded',
   'aggregate_committed',
+  'aggregate_rejected',
   'aggregate_verified',
   'model_committed',
   'vote_cast',
   'round_finalized',
+  'round_cancelled',
   'reward_claimed'
 ] as const;

@@ -21,8 +21,12 @@ export function eventKindLabel(
       return trans.__('round opened');
     case 'update_committed':
       return trans.__('update committed');
+    case 'update_excluded':
+      return trans.__('update excluded');
     case 'aggregate_committed':
       return trans.__('aggregate committed');
+    case 'aggregate_rejected':
+      return trans.__('aggregate rejected');
     case 'aggregate_verified':
       return trans.__('aggregate verified');
     case 'model_committed':
@@ -31,6 +35,8 @@ export function eventKindLabel(
       return trans.__('vote cast');
     case 'round_finalized':
       return trans.__('round finalized');
+    case 'round_cancelled':
+      return trans.__('round cancelled');
     case 'reward_claimed':
       return trans.__('reward claimed');
   }

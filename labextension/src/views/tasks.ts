@@ -16,6 +16,8 @@ function phaseLabel(phase: RoundPhase, trans: TranslationBundle): string {
       return trans.__('accepted');
     case 'rejected':
       return trans.__('rejected');
+    case 'cancelled':
+      return trans.__('cancelled');
   }
 }
 
