@@ -7,6 +7,8 @@ from engine_helpers import head, logistic_regression
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.chain import ContractRevertError
+from fedchain_magics.engine import InvalidInputError
+from fedchain_magics.engine.roles import LocalUpdate
 
 
 @pytest.fixture
@@ -23,15 +25,72 @@ def open_round(federation, breast_cancer):
     return task
 
 
-def _refused(federation, call, error_name):
+def _files(directory):
+    return sorted((path, path.stat().st_size) for path in directory.rglob("*"))
+
+
+def _refused(federation, call, error_name, error=ContractRevertError):
     before = head(federation)
-    blobs_before = sorted(federation.store.root.rglob("*"))
-    with pytest.raises(ContractRevertError) as caught:
+    blobs_before = _files(federation.store.root)
+    keys_before = _files(federation.keystore.directory)
+    with pytest.raises(error) as caught:
         call()
-    assert caught.value.error_name == error_name
+    if error_name is not None:
+        assert caught.value.error_name == error_name
     assert head(federation) == before, "a refused call must not add a block"
-    assert sorted(federation.store.root.rglob("*")) == blobs_before, "nor leave a blob behind"
+    assert _files(federation.store.root) == blobs_before, "nor leave a blob behind"
+    assert _files(federation.keystore.directory) == keys_before, "nor create an account"
     return caught.value
+
+
+def test_a_replayed_digest_is_refused(federation, breast_cancer):
+    task = federation.create_task(logistic_regression(breast_cancer), TaskConfig())
+    alice, carol = task.participant("alice"), task.participant("carol")
+    alice.join()
+    carol.join()
+    task.coordinator().open_round()
+    submission = alice.submit(alice.train(breast_cancer.X_train, breast_cancer.y_train))
+    error = _refused(
+        federation,
+        lambda: federation.registry.commit_update(
+            carol.account, 1, 1, submission.update_digest, 100
+        ),
+        "TrainingDigestAlreadyCommitted",
+    )
+    assert error.error_args["committer"].lower() == alice.address.lower()
+
+
+@pytest.mark.parametrize("samples", [2**64 - 1, 10**6 + 1])
+def test_absurd_sample_counts_are_refused_by_the_contract(federation, open_round, samples):
+    alice = open_round.participant("alice")
+    _refused(
+        federation,
+        lambda: federation.registry.commit_update(alice.account, 1, 1, b"\x11" * 32, samples),
+        "TrainingTooManySamples",
+    )
+
+
+@pytest.mark.parametrize("samples", [-5, 0, 10**6 + 1, 2**64 - 1])
+def test_bad_sample_counts_are_refused_before_the_chain(
+    federation, breast_cancer, open_round, samples
+):
+    alice = open_round.participant("alice")
+    update = alice.train(breast_cancer.X_train, breast_cancer.y_train)
+    bad = LocalUpdate(update.task_id, update.round, update.base_model_digest, update.delta, samples)
+    _refused(federation, lambda: alice.submit(bad), None, InvalidInputError)
+
+
+def test_a_reward_that_cannot_fit_is_refused_before_anything_is_written(federation, breast_cancer):
+    before_tasks = federation.task_ids()
+    _refused(
+        federation,
+        lambda: federation.create_task(
+            logistic_regression(breast_cancer), TaskConfig(reward_per_round=10**98)
+        ),
+        None,
+        InvalidInputError,
+    )
+    assert federation.task_ids() == before_tasks
 
 
 def test_a_second_commitment_in_one_round(federation, breast_cancer, open_round):
