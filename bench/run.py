@@ -9,7 +9,8 @@ same machine: compare ratios, not absolute seconds (the machines are shared and 
   scheme (BFV fixed point), CKKS [60,49] and NVFlare's CKKS setting ([60,40,40], 2^40);
 - rounds: one 10-party round of a ~100k-parameter model through the engine (train, encrypt,
   commit, aggregate, verify, decrypt, vote) vs the same training with plain FedAvg, with and
-  without the same ledger transactions.
+  without the same ledger transactions;
+- history: a fresh process's ledger view read after 50 rounds over after 5 (10 parties).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from crypto_bench import SETTINGS, measure
+from ledger_view_bench import measure as measure_ledger_view
 
 from fedchain_magics import Federation, TaskConfig
 from fedchain_magics.aggregation import weighted_average
@@ -165,11 +167,13 @@ def rounds(parties: int, workdir: Path) -> dict[str, float]:
     ledger.fund(deployer.address)
     registry = TrainingRegistry.deploy(ledger, deployer)
     coordinator, validator = keys.create("coordinator"), keys.create("validator")
-    for account in (coordinator, validator):
+    aggregator, key_holder = keys.create("aggregator"), keys.create("key-holder")
+    for account in (coordinator, validator, aggregator, key_holder):
         ledger.fund(account.address)
     initial = store.put(encode_model(base))
     params = TaskParams(initial, initial, initial, parties, 2, 1, 10_000, 10_000, 10**20)
-    task_id, _ = registry.create_task(coordinator, params, coordinator.address, coordinator.address)
+    registry.transfer_tokens(deployer, coordinator.address, params.reward_pool)
+    task_id, _ = registry.create_task(coordinator, params, aggregator.address, key_holder.address)
     registry.add_validator(coordinator, task_id, validator.address)
     accounts = [keys.create(f"p{index}") for index in range(parties)]
     for account in accounts:
@@ -188,9 +192,11 @@ def rounds(parties: int, workdir: Path) -> dict[str, float]:
         registry.commit_update(account, task_id, round_number, digest, len(y))
     total = sum(decode_model(store.get(digest)) for digest in digests)
     aggregate = store.put(encode_model(total))
-    registry.commit_aggregate(coordinator, task_id, round_number, aggregate)
+    registry.commit_aggregate(
+        aggregator, task_id, round_number, aggregate, registry.update_commitments(task_id, 1)
+    )
     new = base + total / sum(len(y) for _, y in data)
-    registry.commit_model(coordinator, task_id, round_number, store.put(encode_model(new)))
+    registry.commit_model(key_holder, task_id, round_number, store.put(encode_model(new)))
     adapter.set_parameters(model, new)
     adapter.evaluate(model, *data[0])
     registry.vote(validator, task_id, round_number, True, 1)
@@ -254,6 +260,9 @@ def main() -> None:
         figures["round_he_vs_plain_with_ledger"] = (
             figures["round_s_he"] / figures["round_s_plain_with_ledger"]
         )
+    # A fresh process's ledger view read after 50 rounds over after 5 (10 parties): reads must
+    # not grow with history (target <= 2). --quick compares 10 rounds with 5.
+    figures.update(measure_ledger_view(10 if arguments.quick else 50, 5, 10))
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 
