@@ -126,8 +126,9 @@ class TaskMagics(MagicsFamily):
             f"{', '.join(validators)}"
         )
         print(
-            f"round 1 is open; next: %fedjoin {task.task_id} --as NAME --data X_VAR,y_VAR "
-            "for each party"
+            f"{token.text(config.reward_per_round * config.rounds)} escrowed for its rewards; "
+            f"next: %fedjoin {task.task_id} --as NAME --data X_VAR,y_VAR for each party (round 1 "
+            "opens when the first one trains; later joiners take part from round 2)"
         )
 
     def _list(self, arguments: argparse.Namespace) -> None:

@@ -19,7 +19,7 @@ def test_a_full_round_of_three_parties(ipython, tmp_path, capsys):
     magic(ipython, "fedtask create model --name cancer --min-participants 3 --rounds 2")
     out = capsys.readouterr().out
     assert "task 1 'cancer' created for LogisticRegression: 2 rounds, bfv encryption" in out
-    assert "round 1 is open" in out
+    assert "200 FCR escrowed for its rewards; next: %fedjoin 1 --as NAME" in out
 
     for name in PARTIES:
         magic(ipython, f"fedjoin 1 --as {name} --data X_{name},y_{name}")
