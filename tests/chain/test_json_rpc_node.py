@@ -42,7 +42,7 @@ def test_a_round_on_a_real_node(tmp_path, node_url, breast_cancer):
         height = federation.ledger.block_number()
         with pytest.raises(ContractRevertError) as caught:
             federation.registry.join(task.participant("party-0").account, task.task_id)
-        assert caught.value.error_name == "TrainingAlreadyJoined"
+        assert caught.value.error_name == "TrainingRoleConflict"
         assert federation.ledger.block_number() == height
 
     # The deployment is recorded per chain id: a new session on the same node finds it.
