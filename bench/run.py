@@ -32,7 +32,7 @@ from ledger_view_bench import measure as measure_ledger_view
 
 from fedchain_magics import Federation, TaskConfig
 from fedchain_magics.aggregation import weighted_average
-from fedchain_magics.chain import Keystore, Ledger, TaskParams, TrainingRegistry
+from fedchain_magics.chain import Keystore, Ledger, TaskParams, TrainingContract
 from fedchain_magics.models import adapter_for
 from fedchain_magics.models.codec import decode_parameters as decode_model
 from fedchain_magics.models.codec import encode_parameters as encode_model
@@ -45,7 +45,7 @@ def round_gas(participants: int, workdir: Path) -> dict[str, int]:
     keys = Keystore(workdir / f"gas-{participants}" / "keystore", passphrase="bench")
     deployer = keys.create("deployer")
     ledger.fund(deployer.address)
-    registry = TrainingRegistry.deploy(ledger, deployer)
+    registry = TrainingContract.deploy(ledger, deployer)
     roles = {name: keys.create(name) for name in ("coordinator", "aggregator", "keyholder", "v1")}
     for account in roles.values():
         ledger.fund(account.address)
@@ -165,7 +165,7 @@ def rounds(parties: int, workdir: Path) -> dict[str, float]:
     store = LocalBlobStore(ledger_dir / "blobs")
     deployer = keys.create("deployer")
     ledger.fund(deployer.address)
-    registry = TrainingRegistry.deploy(ledger, deployer)
+    registry = TrainingContract.deploy(ledger, deployer)
     coordinator, validator = keys.create("coordinator"), keys.create("validator")
     aggregator, key_holder = keys.create("aggregator"), keys.create("key-holder")
     for account in (coordinator, validator, aggregator, key_holder):

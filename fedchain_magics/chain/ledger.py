@@ -9,7 +9,6 @@ estimated before it is sent: a call that would revert raises :class:`ContractRev
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,6 @@ class Ledger:
         self._faucet = faucet
         self._lock = threading.RLock()
         self._revert_decoder = RevertDecoder.from_artifacts()
-        self.transaction_listeners: list[Callable[[TransactionResult], None]] = []
 
     # -- construction -------------------------------------------------------------------------
 
@@ -102,7 +100,8 @@ class Ledger:
         return self._backend is not None
 
     @property
-    def ledger_dir(self) -> Path | None:
+    def chain_dir(self) -> Path | None:
+        """The in-process chain's folder (``<workspace>/chain``); None for a node."""
         return self._backend.ledger_dir if self._backend is not None else None
 
     @property
@@ -216,8 +215,6 @@ class Ledger:
             )
         if int(receipt["status"]) != 1:
             raise ContractRevertError("Reverted", {"tx": result.tx_hash}, label)
-        for listener in list(self.transaction_listeners):
-            listener(result)
         return result
 
     def _decoded(self, error: Exception, label: str) -> ContractRevertError:

@@ -245,7 +245,7 @@ def updates_commitment(commitments: Iterable[UpdateCommitment]) -> tuple[int, in
     return count, total % 2**UPDATES_HASH_BITS
 
 
-class TrainingRegistry:
+class TrainingContract:
     """The deployed FederatedTraining contract and its reward token."""
 
     def __init__(self, ledger: Ledger, deployment: Deployment) -> None:
@@ -273,7 +273,7 @@ class TrainingRegistry:
         *,
         supply_cap: int = DEFAULT_SUPPLY_CAP,
         admin_transfer_delay_s: int = DEFAULT_ADMIN_TRANSFER_DELAY_S,
-    ) -> TrainingRegistry:
+    ) -> TrainingContract:
         """Deploy token, reward policy and registry.
 
         The token's whole ``supply_cap`` is minted to ``deployer``, which is the treasury (fund
@@ -313,7 +313,7 @@ class TrainingRegistry:
         os.replace(temporary, path)
 
     @classmethod
-    def load(cls, ledger: Ledger, path: Path) -> TrainingRegistry:
+    def load(cls, ledger: Ledger, path: Path) -> TrainingContract:
         if not path.exists():
             raise DeploymentNotFoundError(
                 f"no fedchain deployment recorded in {path}; create one with "

@@ -10,7 +10,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from ..chain import Keystore, Ledger, TaskParams, TaskState, TrainingRegistry
+from ..chain import Keystore, Ledger, TaskParams, TaskState, TrainingContract
 from ..crypto import generate_scheme
 from ..models import adapter_for
 from ..models.codec import encode_parameters
@@ -47,7 +47,7 @@ class Federation:
         self,
         workspace: Path,
         ledger: Ledger,
-        registry: TrainingRegistry,
+        registry: TrainingContract,
         store: BlobStore,
         keystore: Keystore,
     ) -> None:
@@ -81,11 +81,11 @@ class Federation:
         try:
             keystore = Keystore(root / "keystore", passphrase=passphrase)
             if deployment_path.exists():
-                registry = TrainingRegistry.load(ledger, deployment_path)
+                registry = TrainingContract.load(ledger, deployment_path)
             else:
                 deployer = keystore.load_or_create("deployer")
                 ledger.fund(deployer.address)
-                registry = TrainingRegistry.deploy(ledger, deployer)
+                registry = TrainingContract.deploy(ledger, deployer)
                 registry.save(deployment_path)
         except BaseException:
             ledger.close()  # releases the ledger directory's lock for the next try

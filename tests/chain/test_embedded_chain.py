@@ -59,13 +59,13 @@ def test_a_journal_without_a_chain_is_refused_untouched(tmp_path):
 
 
 def test_event_logs_are_read_incrementally_and_filtered(tmp_path):
-    from fedchain_magics.chain import TaskParams, TrainingRegistry
+    from fedchain_magics.chain import TaskParams, TrainingContract
 
     ledger = Ledger.open_embedded(tmp_path)
     keystore = Keystore(tmp_path / "keys", passphrase="p")
     deployer = keystore.create("deployer")
     ledger.fund(deployer.address)
-    registry = TrainingRegistry.deploy(ledger, deployer)
+    registry = TrainingContract.deploy(ledger, deployer)
     aggregator, key_holder = keystore.create("aggregator"), keystore.create("key-holder")
     roles = (aggregator.address, key_holder.address)  # each role a different account
     params = TaskParams(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, 1, 3, 1, 100, 100, 10)

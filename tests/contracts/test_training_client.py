@@ -1,4 +1,4 @@
-"""The typed Python client of the contracts (``fedchain_magics.chain.TrainingRegistry``) on the
+"""The typed Python client of the contracts (``fedchain_magics.chain.TrainingContract``) on the
 embedded ledger: deployment, escrow, the set an aggregate names, exclusions, cancellations,
 claims by digest, and event logs read by their indexed topics."""
 
@@ -22,7 +22,7 @@ from fedchain_magics.chain import (
     Role,
     RoundPhase,
     TaskParams,
-    TrainingRegistry,
+    TrainingContract,
     update_term,
     updates_commitment,
 )
@@ -45,10 +45,10 @@ class Parties:
 
 
 @pytest.fixture
-def chain(tmp_path: Path) -> Iterator[tuple[TrainingRegistry, Parties]]:
+def chain(tmp_path: Path) -> Iterator[tuple[TrainingContract, Parties]]:
     ledger = Ledger.open_embedded(tmp_path / "ledger")
     parties = Parties(ledger)
-    registry = TrainingRegistry.deploy(ledger, parties.deployer)
+    registry = TrainingContract.deploy(ledger, parties.deployer)
     registry.transfer_tokens(parties.deployer, parties.coordinator.address, 10**6)
     yield registry, parties
     ledger.close()
@@ -72,7 +72,7 @@ def _params(**overrides: Any) -> TaskParams:
     return TaskParams(**values)
 
 
-def _task(registry: TrainingRegistry, parties: Parties, **overrides: Any) -> int:
+def _task(registry: TrainingContract, parties: Parties, **overrides: Any) -> int:
     task_id, _ = registry.create_task(
         parties.coordinator,
         _params(**overrides),
@@ -87,7 +87,7 @@ def _task(registry: TrainingRegistry, parties: Parties, **overrides: Any) -> int
 
 
 def test_deployment_mints_the_cap_to_the_treasury(
-    chain: tuple[TrainingRegistry, Parties],
+    chain: tuple[TrainingContract, Parties],
 ) -> None:
     registry, parties = chain
     supply = registry.ledger.call(registry.token.functions.totalSupply())
@@ -96,7 +96,7 @@ def test_deployment_mints_the_cap_to_the_treasury(
     assert registry.token_balance(parties.coordinator.address) == 10**6
 
 
-def test_a_full_task_through_the_client(chain: tuple[TrainingRegistry, Parties]) -> None:
+def test_a_full_task_through_the_client(chain: tuple[TrainingContract, Parties]) -> None:
     registry, parties = chain
     # create_task approves the pool itself and escrows it.
     task_id = _task(registry, parties)
@@ -166,7 +166,7 @@ def test_a_full_task_through_the_client(chain: tuple[TrainingRegistry, Parties])
     assert registry.token_balance(parties.coordinator.address) == 10**6 - 900
 
 
-def test_roles_rotate_between_rounds(chain: tuple[TrainingRegistry, Parties]) -> None:
+def test_roles_rotate_between_rounds(chain: tuple[TrainingContract, Parties]) -> None:
     registry, parties = chain
     task_id = _task(registry, parties)
     new_aggregator, new_key_holder = Account.create(), Account.create()
@@ -179,7 +179,7 @@ def test_roles_rotate_between_rounds(chain: tuple[TrainingRegistry, Parties]) ->
     assert task.params.public_context_digest == digest("context-2")
 
 
-def test_update_term_matches_the_contract(chain: tuple[TrainingRegistry, Parties]) -> None:
+def test_update_term_matches_the_contract(chain: tuple[TrainingContract, Parties]) -> None:
     registry, parties = chain
     for index, participant in enumerate(parties.participants):
         value = digest(f"term-{index}")
@@ -190,7 +190,7 @@ def test_update_term_matches_the_contract(chain: tuple[TrainingRegistry, Parties
 
 
 def test_event_logs_are_read_by_indexed_topics(
-    chain: tuple[TrainingRegistry, Parties], monkeypatch: pytest.MonkeyPatch
+    chain: tuple[TrainingContract, Parties], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     registry, parties = chain
     first = _task(registry, parties)
