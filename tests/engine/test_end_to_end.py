@@ -54,6 +54,17 @@ def test_three_hospitals_match_a_centralized_model_and_the_ledger_adds_up(
     assert sum(balances.values()) == paid
     assert balances["party-1"] > 0 and balances["validator-1"] == 0
 
+    # Rewards were funded, not printed: the supply is still exactly the capped amount minted to
+    # the treasury at deployment, shared between the treasury, the escrow and the parties.
+    registry = federation.registry
+    token = registry.token.functions
+    supply = federation.ledger.call(token.totalSupply())
+    assert supply == federation.ledger.call(token.cap())
+    treasury = registry.token_balance(federation.keystore.address_of("deployer"))
+    escrow = registry.token_balance(registry.contract.address)
+    assert treasury + escrow + sum(balances.values()) == supply
+    assert escrow == 5 * 90 * TOKEN_UNIT - paid  # what the rounds did not pay out (dust)
+
 
 @pytest.mark.parametrize("scheme", ["bfv", "ckks"])
 def test_the_decrypted_aggregate_equals_plain_fedavg_of_the_same_updates(
