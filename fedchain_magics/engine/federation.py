@@ -167,6 +167,7 @@ class Federation:
             )
         for name in (coordinator, aggregator, key_holder, *validators):
             self.keystore.exists(name)  # refuses an invalid account name before any write
+        top_up = self._treasury_top_up(coordinator, config.reward_per_round * config.rounds)
         scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
         accounts = {
             role: self.account(name)
@@ -194,7 +195,10 @@ class Federation:
             max_samples_per_update=config.max_samples_per_update,
             aggregation_window_blocks=config.aggregation_window_blocks,
         )
-        self._fund_reward_pool(accounts["coordinator"], params.reward_pool)
+        if top_up:
+            self.registry.transfer_tokens(
+                self.account(TREASURY), accounts["coordinator"].address, top_up
+            )
         task_id, result = self.registry.create_task(
             accounts["coordinator"],
             params,
@@ -226,24 +230,31 @@ class Federation:
         self._tasks[task_id] = task
         return task
 
-    def _fund_reward_pool(self, coordinator: LocalAccount, amount: int) -> None:
-        """Make sure the coordinator holds the task's reward pool, which ``createTask`` escrows:
-        the treasury (the account that deployed the token here) tops it up."""
-        held = self.registry.token_balance(coordinator.address)
-        if held >= amount:
-            return
-        treasury = TREASURY if self.keystore.exists(TREASURY) else None
-        available = (
-            self.registry.token_balance(self.keystore.address_of(treasury)) if treasury else 0
+    def _treasury_top_up(self, coordinator: str, amount: int) -> int:
+        """Token units the treasury (the account that deployed the token here) must give
+        ``coordinator`` so it holds the task's reward pool, which ``createTask`` escrows; a
+        one-line error, before anything is written, when neither can."""
+        keystore, registry = self.keystore, self.registry
+        held = (
+            registry.token_balance(keystore.address_of(coordinator))
+            if keystore.exists(coordinator)
+            else 0
         )
-        token = self.token()
-        if treasury is None or available < amount - held:
+        if held >= amount:
+            return 0
+        available = (
+            registry.token_balance(keystore.address_of(TREASURY))
+            if keystore.exists(TREASURY)
+            else 0
+        )
+        if available < amount - held:
+            token = self.token()
             raise InvalidInputError(
                 f"the task's reward pool is {token.text(amount)} but the coordinator holds "
                 f"{token.text(held)} and this workspace's treasury {token.text(available)}; "
                 "give fewer rounds or a smaller reward"
             )
-        self.registry.transfer_tokens(self.account(treasury), coordinator.address, amount - held)
+        return amount - held
 
     def task(self, task_id: int, model: Any | None = None) -> FederatedTask:
         """The handle of an existing task (``model``: a local model of the task's architecture)."""

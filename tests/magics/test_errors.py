@@ -207,6 +207,12 @@ CASES = {
         "fedchain: invalid task configuration: reward_per_round x rounds must fit the token "
         f"({2**256 - 1:,} base units)",
     ),
+    "a reward pool past the treasury": (
+        "fedtask create model --reward 1e24",
+        "fedchain: the task's reward pool is 5,000,000,000,000,000,000,000,000 FCR but the "
+        "coordinator holds 0 FCR and this workspace's treasury 999,999,000 FCR; give fewer "
+        "rounds or a smaller reward",
+    ),
     "a ledger directory that is a file": (
         "fedchain start --dir /proc/self/status",
         "fedchain: `/proc/self/status` is a file; give a folder for the ledger (empty, or a "
