@@ -695,16 +695,22 @@ class TrainingContract:
         """Every ``event_name`` log of the registry since deployment, in chain order, whose
         arguments equal ``argument_filters``.
 
-        Filters on indexed arguments (every event's ``taskId``; ``round`` and digests where
-        the event has them) go to the node as topics, so only matching logs are read; any other
-        filter is applied to those here. Logs are read once per event and topic filter: each
-        call fetches only the blocks mined since the previous one. On a JSON-RPC node the newest
-        ``REORG_DEPTH_BLOCKS`` blocks are re-read every time, in case they were replaced.
+        The task filter (every event indexes ``taskId``) goes to the node as a topic, so another
+        task's logs are never read; any other filter (round, digest, account) is applied here to
+        the task's logs. Logs are read once per event and task: each call fetches only the
+        blocks mined since the previous one, so reading a round costs the same after 5 rounds
+        as after 50 (a topic filter per round would rescan the whole history for each new
+        round). On a JSON-RPC node the newest ``REORG_DEPTH_BLOCKS`` blocks are re-read every
+        time, in case they were replaced.
         """
         event = getattr(self.contract.events, event_name)()
         indexed = {item["name"] for item in event.abi["inputs"] if item["indexed"]}
-        topics = {name: value for name, value in argument_filters.items() if name in indexed}
-        others = {name: value for name, value in argument_filters.items() if name not in indexed}
+        topics = {
+            name: value
+            for name, value in argument_filters.items()
+            if name == "taskId" and name in indexed
+        }
+        others = {name: value for name, value in argument_filters.items() if name not in topics}
         key = (event_name, tuple(sorted(topics.items())))
         with self._log_lock:
             cached = self._log_cache.setdefault(key, _CachedLogs([], 0))
