@@ -251,10 +251,6 @@ class Session:
                 coordinator.cancel_round(number)
         return coordinator.open_round()
 
-    def phase(self, task: FederatedTask) -> tuple[int, RoundPhase]:
-        """The task's current round and its phase (round 0, ``NONE``, before round 1)."""
-        return task.phase()
-
     # -- parties --------------------------------------------------------------------------------
 
     @_words_refusals
