@@ -77,3 +77,22 @@ def test_event_logs_are_read_incrementally_and_filtered(tmp_path):
     assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated")] == [1, 2, 3]
     assert [log["args"]["taskId"] for log in registry.event_logs("TaskCreated", taskId=2)] == [2]
     ledger.close()
+
+
+def test_receipts_come_from_the_chain_index_and_match_eth_testers_own(tmp_path):
+    from eth_tester import PyEVMBackend
+
+    from fedchain_magics.chain import Keystore, Ledger
+
+    ledger = Ledger.open_embedded(tmp_path / "chain")
+    account = Keystore(tmp_path / "keystore", passphrase="p").create("alice")
+    results = [ledger.fund(account.address) for _ in range(3)]
+    backend = ledger._backend
+    for result in results:
+        if result is None:
+            continue
+        tx_hash = bytes.fromhex(result.tx_hash.removeprefix("0x"))
+        indexed = backend.get_transaction_receipt(tx_hash)
+        scanned = PyEVMBackend.get_transaction_receipt(backend, tx_hash)
+        assert indexed == scanned
+    ledger.close()
