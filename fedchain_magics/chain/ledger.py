@@ -25,6 +25,7 @@ from web3.providers.eth_tester import EthereumTesterProvider
 from .artifacts import RevertDecoder
 from .embedded import DurablePyEVMBackend, open_embedded_chain
 from .errors import ChainConnectionError, ContractRevertError, InsufficientFundsError
+from .log_cache import RawLog
 
 GAS_HEADROOM = 1.2
 """Multiplier on the estimated gas, so a slightly changed state between estimate and send fits."""
@@ -117,6 +118,71 @@ class Ledger:
 
     def head_hash(self) -> str:
         return "0x" + bytes(self.web3.eth.get_block("latest")["hash"]).hex()
+
+    def raw_logs(
+        self, address: str, topics: list[bytes | None], first: int, last: int
+    ) -> list[RawLog]:
+        """The logs of ``address`` in blocks ``first`` to ``last`` whose topics match
+        (``None``: any), in chain order; the in-process chain also gives each log's gas."""
+        if self._backend is not None:
+            wanted = bytes.fromhex(address.removeprefix("0x"))
+            terms = [[wanted]] + [[topic] for topic in topics if topic is not None]
+            found = []
+            for block, _, transaction, gas, log_index, log in self._backend.logged_receipts(
+                first, last, terms
+            ):
+                log_topics = tuple(topic.to_bytes(32, "big") for topic in log.topics)
+                if log.address == wanted and all(
+                    want is None or (i < len(log_topics) and log_topics[i] == want)
+                    for i, want in enumerate(topics)
+                ):
+                    found.append(
+                        RawLog(block.number, log_index, "0x" + transaction.hash.hex(),
+                               log_topics, bytes(log.data), gas)
+                    )  # fmt: skip
+            return found
+        entries = self.web3.eth.get_logs(
+            {
+                "address": to_checksum_address(address),
+                "topics": [None if t is None else "0x" + t.hex() for t in topics],
+                "fromBlock": first,
+                "toBlock": last,
+            }
+        )
+        return sorted(
+            (
+                RawLog(
+                    int(entry["blockNumber"]),
+                    int(entry["logIndex"]),
+                    "0x" + bytes(entry["transactionHash"]).hex(),
+                    tuple(bytes(topic) for topic in entry["topics"]),
+                    bytes(entry["data"]),
+                )
+                for entry in entries
+            ),
+            key=lambda log: (log.block_number, log.log_index),
+        )
+
+    def block_hash(self, number: int) -> str | None:
+        """The hash of the chain's block ``number`` now (``None`` past the head)."""
+        if self._backend is not None:
+            try:
+                header = self._backend.chain.get_canonical_block_header_by_number(number)
+            except Exception:  # py-evm raises HeaderNotFound past the head
+                return None
+            return "0x" + header.hash.hex()
+        try:
+            return "0x" + bytes(self.web3.eth.get_block(number)["hash"]).hex()
+        except Exception:  # web3 raises BlockNotFound
+            return None
+
+    def gas_used(self, tx_hash: str) -> int:
+        """The gas a mined transaction used: through the in-process chain's transaction index
+        (no block or receipt serialized), or the node's receipt."""
+        if self._backend is not None:
+            return self._backend.gas_used(bytes.fromhex(tx_hash.removeprefix("0x")))
+        receipt = self.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        return int(receipt["gasUsed"])
 
     def balance_wei(self, address: str) -> int:
         return int(self.web3.eth.get_balance(to_checksum_address(address)))

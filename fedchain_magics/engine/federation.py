@@ -81,11 +81,11 @@ class Federation:
         try:
             keystore = Keystore(root / "keystore", passphrase=passphrase)
             if deployment_path.exists():
-                registry = TrainingContract.load(ledger, deployment_path)
+                registry = TrainingContract.load(ledger, deployment_path, cache_dir=root / "cache")
             else:
                 deployer = keystore.load_or_create("deployer")
                 ledger.fund(deployer.address)
-                registry = TrainingContract.deploy(ledger, deployer)
+                registry = TrainingContract.deploy(ledger, deployer, cache_dir=root / "cache")
                 registry.save(deployment_path)
         except BaseException:
             ledger.close()  # releases the ledger directory's lock for the next try
@@ -320,7 +320,15 @@ class Federation:
         )
 
 
-LEDGER_ENTRIES = ("chain", "keystore", "blobs", "keys", "deployment.json", "verifications.json")
+LEDGER_ENTRIES = (
+    "chain",
+    "keystore",
+    "blobs",
+    "keys",
+    "cache",
+    "deployment.json",
+    "verifications.json",
+)
 """What a workspace holds once used; a folder with none of them and other files is not one."""
 
 

@@ -193,7 +193,7 @@ def _history(
                     samples=commitment.samples,
                     update_digest=commitment.update_digest,
                     block_number=commitment.block_number,
-                    gas_used=registry.gas_used(commitment.tx_hash, commitment.block_number),
+                    gas_used=registry.gas_used(commitment.tx_hash, task_id),
                     reward=reward,
                     claimed=key in claimed,
                 )
