@@ -14,6 +14,7 @@ append to one journal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,15 +25,19 @@ from typing import Any
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import TransactionNotFound
+from eth.vm.spoof import SpoofTransaction
+from eth_abi import decode as abi_decode
 from eth_bloom import BloomFilter
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import (
+    _execute_and_revert_transaction,
     generate_genesis_state_for_keys,
     get_default_account_keys,
     get_default_genesis_params,
     setup_tester_chain,
 )
 from eth_tester.backends.pyevm.serializers import serialize_log, serialize_transaction_receipt
+from eth_tester.exceptions import TransactionFailed
 from eth_tester.utils.filters import check_if_log_matches, is_flat_topic_array
 
 from .errors import LedgerCorruptError
@@ -188,6 +193,27 @@ class DurablePyEVMBackend(PyEVMBackend):
         hashes: tuple[bytes, ...] = super().mine_blocks(num_blocks, **kwargs)
         self.database.flush()
         return hashes
+
+    def call(self, transaction: Any, block_number: Any = "latest") -> Any:
+        """eth-tester's ``call`` (same result, same message on failure), except that the
+        ``TransactionFailed`` of a failed call has the EVM's error as its cause.
+
+        eth-tester words a revert as a string, which loses a custom error's bytes; the served
+        chain (:mod:`fedchain_magics.server`) sends those bytes to its clients to decode.
+        """
+        defaulted = dict(transaction)
+        defaulted.setdefault("gas", self._max_available_gas())
+        unsigned = self._get_normalized_and_unsigned_evm_transaction(defaulted, block_number)
+        spoofed = SpoofTransaction(unsigned, from_=transaction["from"])
+        computation = _execute_and_revert_transaction(self.chain, spoofed, block_number)
+        if computation.is_error:
+            error = computation.error
+            message = str(error)
+            if self.is_eip838_error(error):  # Error(string): eth-tester gives the reason
+                with contextlib.suppress(Exception):
+                    message = abi_decode(["string"], error.args[0][4:])[0]
+            raise TransactionFailed(message) from error
+        return computation.output
 
     def get_transaction_receipt(self, transaction_hash: Any) -> Any:
         """A receipt found through the chain's own transaction index.

@@ -19,18 +19,21 @@ from eth_tester.exceptions import TransactionFailed
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, Web3RPCError
-from web3.providers.eth_tester import EthereumTesterProvider
+from web3.exceptions import ContractLogicError, MethodUnavailable, Web3RPCError
+from web3.types import RPCEndpoint
 
 from .artifacts import RevertDecoder
 from .embedded import DurablePyEVMBackend, open_embedded_chain
 from .errors import ChainConnectionError, ContractRevertError, InsufficientFundsError
 from .log_cache import RawLog
+from .provider import LockedEthereumTesterProvider
 
 GAS_HEADROOM = 1.2
 """Multiplier on the estimated gas, so a slightly changed state between estimate and send fits."""
 
 DEFAULT_FUNDING_WEI = 10**18
+NODE_FAUCET_METHOD = "fedchain_requestFunds"
+"""The faucet a served in-process chain offers (:mod:`fedchain_magics.server.faucet`)."""
 
 
 @dataclass(frozen=True)
@@ -64,25 +67,57 @@ class Ledger:
         self._backend = backend
         self._faucet = faucet
         self._lock = threading.RLock()
+        provider = web3.provider
+        # The in-process chain's one lock: reads that bypass the provider (logs, headers, gas)
+        # take it too, since a server of this ledger may be mining on another thread.
+        self._chain_lock = (
+            provider.lock
+            if isinstance(provider, LockedEthereumTesterProvider)
+            else threading.RLock()
+        )
         self._revert_decoder = RevertDecoder.from_artifacts()
 
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
     def open_embedded(cls, ledger_dir: Path | str) -> Ledger:
-        """Open (or create) the in-process chain persisted in ``ledger_dir``."""
+        """Open (or create) the in-process chain persisted in ``ledger_dir``.
+
+        Every request to it holds one lock (:attr:`embedded_provider`'s), so the kernel can
+        serve it to other notebooks (:class:`fedchain_magics.server.LedgerServer`) meanwhile.
+        """
         tester, backend = open_embedded_chain(Path(ledger_dir))
-        web3 = Web3(EthereumTesterProvider(tester))
+        web3 = Web3(LockedEthereumTesterProvider(tester))
         faucet = Account.from_key(backend.account_keys[0].to_bytes())
         return cls(web3, backend=backend, faucet=faucet)
 
     @classmethod
-    def connect(cls, url: str, *, faucet_key: str | None = None, timeout_s: float = 10.0) -> Ledger:
-        """Connect to a JSON-RPC node (``http://...``); ``faucet_key`` funds new accounts."""
-        web3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout_s}))
+    def connect(
+        cls,
+        url: str,
+        *,
+        faucet_key: str | None = None,
+        timeout_s: float = 10.0,
+        token: str | None = None,
+    ) -> Ledger:
+        """Connect to a JSON-RPC node (``http://...``).
+
+        ``faucet_key`` funds new accounts (a Hardhat node's development key, say); without it,
+        :meth:`fund` asks the node's ``fedchain_requestFunds`` (a served fedchain ledger offers
+        it). ``token``: sent as ``Authorization: Bearer <token>`` (a served ledger may need it).
+        """
+        request_kwargs: dict[str, Any] = {"timeout": timeout_s}
+        if token is not None:
+            request_kwargs["headers"] = {"Authorization": f"Bearer {token}"}
+        web3 = Web3(Web3.HTTPProvider(url, request_kwargs=request_kwargs))
         try:
             web3.eth.chain_id  # noqa: B018 - a cheap request that proves the node answers
         except Exception as error:
+            if getattr(getattr(error, "response", None), "status_code", None) == 401:
+                raise ChainConnectionError(
+                    f"the node at {url} refused this connection (401): it needs its token; "
+                    "pass token=... (its server reads FEDCHAIN_SERVE_TOKEN or --token-file)"
+                ) from None
             raise ChainConnectionError(
                 f"no Ethereum node answered at {url} ({type(error).__name__}); "
                 "start one (e.g. `npx hardhat node`) or drop the URL to use the in-process chain"
@@ -92,13 +127,25 @@ class Ledger:
 
     def close(self) -> None:
         if self._backend is not None:
-            self._backend.close()
+            with self._chain_lock:
+                self._backend.close()
 
     # -- facts about the chain ------------------------------------------------------------------
 
     @property
     def embedded(self) -> bool:
         return self._backend is not None
+
+    @property
+    def embedded_provider(self) -> LockedEthereumTesterProvider:
+        """The in-process chain's provider; its ``lock`` serializes every request to the chain
+        (a server of this ledger calls through it). Refused for a JSON-RPC node."""
+        provider = self.web3.provider
+        if self._backend is None or not isinstance(provider, LockedEthereumTesterProvider):
+            raise ChainConnectionError(
+                f"{self.network_name} is a JSON-RPC node, not the in-process chain"
+            )
+        return provider
 
     @property
     def chain_dir(self) -> Path | None:
@@ -128,18 +175,19 @@ class Ledger:
             wanted = bytes.fromhex(address.removeprefix("0x"))
             terms = [[wanted]] + [[topic] for topic in topics if topic is not None]
             found = []
-            for block, _, transaction, gas, log_index, log in self._backend.logged_receipts(
-                first, last, terms
-            ):
-                log_topics = tuple(topic.to_bytes(32, "big") for topic in log.topics)
-                if log.address == wanted and all(
-                    want is None or (i < len(log_topics) and log_topics[i] == want)
-                    for i, want in enumerate(topics)
+            with self._chain_lock:
+                for block, _, transaction, gas, log_index, log in self._backend.logged_receipts(
+                    first, last, terms
                 ):
-                    found.append(
-                        RawLog(block.number, log_index, "0x" + transaction.hash.hex(),
-                               log_topics, bytes(log.data), gas)
-                    )  # fmt: skip
+                    log_topics = tuple(topic.to_bytes(32, "big") for topic in log.topics)
+                    if log.address == wanted and all(
+                        want is None or (i < len(log_topics) and log_topics[i] == want)
+                        for i, want in enumerate(topics)
+                    ):
+                        found.append(
+                            RawLog(block.number, log_index, "0x" + transaction.hash.hex(),
+                                   log_topics, bytes(log.data), gas)
+                        )  # fmt: skip
             return found
         entries = self.web3.eth.get_logs(
             {
@@ -167,7 +215,8 @@ class Ledger:
         """The hash of the chain's block ``number`` now (``None`` past the head)."""
         if self._backend is not None:
             try:
-                header = self._backend.chain.get_canonical_block_header_by_number(number)
+                with self._chain_lock:
+                    header = self._backend.chain.get_canonical_block_header_by_number(number)
             except Exception:  # py-evm raises HeaderNotFound past the head
                 return None
             return "0x" + header.hash.hex()
@@ -180,7 +229,8 @@ class Ledger:
         """The gas a mined transaction used: through the in-process chain's transaction index
         (no block or receipt serialized), or the node's receipt."""
         if self._backend is not None:
-            return self._backend.gas_used(bytes.fromhex(tx_hash.removeprefix("0x")))
+            with self._chain_lock:
+                return self._backend.gas_used(bytes.fromhex(tx_hash.removeprefix("0x")))
         receipt = self.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
         return int(receipt["gasUsed"])
 
@@ -193,23 +243,52 @@ class Ledger:
             raise ChainConnectionError(
                 "only the in-process chain can be told to mine; a real node makes its own blocks"
             )
-        provider = self.web3.provider
-        provider.ethereum_tester.mine_blocks(count)  # type: ignore[attr-defined]
+        with self._chain_lock:
+            self.embedded_provider.tester.mine_blocks(count)
         return self.block_number()
 
     # -- accounts -----------------------------------------------------------------------------
 
     def fund(self, address: str, amount_wei: int = DEFAULT_FUNDING_WEI) -> TransactionResult | None:
-        """Send gas money to ``address`` from the faucet, if it has less than half of it."""
+        """Send gas money to ``address`` from the faucet, if it has less than half of it.
+
+        Without a faucet key, a node that offers ``fedchain_requestFunds`` (a served fedchain
+        ledger) sends its own fixed drip instead of ``amount_wei``.
+        """
         if self.balance_wei(address) >= amount_wei // 2:
             return None
         if self._faucet is None:
-            raise InsufficientFundsError(
-                f"account {address} has no ether for gas and this ledger has no faucet; "
-                "fund it from your node's wallet or pass faucet_key= when connecting"
-            )
+            return self._fund_from_node(address)
         transaction = {"to": to_checksum_address(address), "value": amount_wei, "gas": 21_000}
         return self._sign_and_send(self._faucet, transaction, "fund")
+
+    def _fund_from_node(self, address: str) -> TransactionResult | None:
+        no_faucet = (
+            f"account {address} has no ether for gas and this ledger has no faucet; "
+            "fund it from your node's wallet or pass faucet_key= when connecting"
+        )
+        if self._backend is not None:
+            raise InsufficientFundsError(no_faucet)
+        try:
+            tx_hash = self.web3.manager.request_blocking(
+                RPCEndpoint(NODE_FAUCET_METHOD), [to_checksum_address(address)]
+            )
+        except MethodUnavailable:
+            raise InsufficientFundsError(no_faucet) from None
+        except Web3RPCError as error:
+            raise InsufficientFundsError(
+                f"the node's faucet refused to fund {address}: {error.message}"
+            ) from None
+        if tx_hash is None:  # the node found it funded already
+            return None
+        receipt = self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        return TransactionResult(
+            function="fund",
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            receipt=receipt,
+        )
 
     # -- transactions ---------------------------------------------------------------------------
 
