@@ -4,6 +4,11 @@ The lock is taken before the journal is read and held until the ledger is closed
 drops it when the process dies (or when the lock's file is garbage collected), so a killed
 kernel never leaves a stale lock behind. The file itself stays; what it holds (pid, host, start
 time of the holder) is only there to word the error the next opener sees.
+
+A holder that serves the ledger over HTTP (:mod:`fedchain_magics.server`) also writes
+``served.json`` (its endpoints and pid) and removes it when it stops; the error then names the
+endpoint to connect to instead. A ``served.json`` left by a killed server is ignored, since its
+pid no longer holds the lock.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import IO, Any
 from .errors import LedgerLockedError
 
 LOCK_FILENAME = "ledger.lock"
+SERVED_FILENAME = "served.json"
 
 
 class LedgerLock:
@@ -102,12 +108,53 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
     )
 
 
+def write_served(ledger_dir: Path, *, url: str, blob_url: str | None) -> None:
+    """Record that this process serves ``ledger_dir`` at ``url`` (atomically replaced)."""
+    content = {
+        "url": url,
+        "blob_url": blob_url,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime()),
+    }
+    path = Path(ledger_dir) / SERVED_FILENAME
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(content, indent=2) + "\n")
+    os.replace(temporary, path)
+
+
+def clear_served(ledger_dir: Path) -> None:
+    """Remove ``served.json`` if this process wrote it."""
+    served = read_served(ledger_dir)
+    if served is not None and served.get("pid") == os.getpid():
+        (Path(ledger_dir) / SERVED_FILENAME).unlink(missing_ok=True)
+
+
+def read_served(ledger_dir: Path) -> dict[str, Any] | None:
+    """What the serving process wrote into ``served.json``, if it is there and readable."""
+    try:
+        served = json.loads((Path(ledger_dir) / SERVED_FILENAME).read_text())
+    except (OSError, ValueError):
+        return None
+    return served if isinstance(served, dict) and isinstance(served.get("url"), str) else None
+
+
 def _locked_error(ledger_dir: Path, holder: dict[str, Any] | None) -> LedgerLockedError:
-    message = (
-        f"the ledger in {ledger_dir} is in use by {describe_holder(holder)}; "
-        "close it there (%fedchain stop, or Ledger.close()) "
-        "or connect to its served endpoint once served ledgers exist"
-    )
+    served = read_served(ledger_dir)
+    if served is not None and holder is not None and served.get("pid") == holder.get("pid"):
+        url = served["url"]
+        message = (
+            f"the ledger in {ledger_dir} is in use by {describe_holder(holder)}, "
+            f"and is served at {url}: connect to it with `%fedchain connect {url}` "
+            f"(or Ledger.connect({url!r}))"
+        )
+    else:
+        message = (
+            f"the ledger in {ledger_dir} is in use by {describe_holder(holder)}; "
+            "close it there (%fedchain stop, or Ledger.close()), or serve it there "
+            "(`python -m fedchain_magics serve DIR`, or LedgerServer) and connect to the "
+            "served endpoint"
+        )
     return LedgerLockedError(
         message,
         ledger_dir=ledger_dir,
