@@ -67,6 +67,7 @@ class Ledger:
         self._backend = backend
         self._faucet = faucet
         self._lock = threading.RLock()
+        self._closed = False
         provider = web3.provider
         # The in-process chain's one lock: reads that bypass the provider (logs, headers, gas)
         # take it too, since a server of this ledger may be mining on another thread.
@@ -129,6 +130,12 @@ class Ledger:
         if self._backend is not None:
             with self._chain_lock:
                 self._backend.close()
+                self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` released the in-process chain (always False for a node)."""
+        return self._closed
 
     # -- facts about the chain ------------------------------------------------------------------
 

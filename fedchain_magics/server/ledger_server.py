@@ -30,7 +30,15 @@ from ..chain.lock import clear_served, write_served
 from ..storage import LocalBlobStore
 from .blobs import DEFAULT_MAX_BLOB_BYTES, BlobReply, BlobRoutes, digest_in, error_reply
 from .faucet import Faucet
-from .rpc import INVALID_REQUEST, MAX_BATCH_LENGTH, RpcDispatcher, RpcError, encode, error_response
+from .rpc import (
+    INVALID_REQUEST,
+    MAX_BATCH_LENGTH,
+    SERVER_ERROR,
+    RpcDispatcher,
+    RpcError,
+    encode,
+    error_response,
+)
 
 MAX_RPC_BYTES = 2**20
 """The largest JSON-RPC request body (1 MiB)."""
@@ -187,9 +195,9 @@ class LedgerServer:
 
     def answer_rpc(self, body: bytes) -> bytes | None:
         with self.chain_lock:  # one request at a time on the chain, and none after stop()
-            if self.stopping:
-                error = RpcError(INVALID_REQUEST, "the server is stopping")
-                return encode(error_response(error))
+            if self.stopping or self.ledger.closed:
+                message = "the server is stopping" if self.stopping else "the ledger was closed"
+                return encode(error_response(RpcError(SERVER_ERROR, message)))
             return self.rpc.handle(body)
 
 
@@ -363,7 +371,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, reply: BlobReply, *, body: bool = True, close: bool = False) -> None:
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
+        if self.command != "HEAD":  # a HEAD answer has no body, and its size is not known here
+            self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if close:

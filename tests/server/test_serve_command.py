@@ -1,5 +1,6 @@
 """``python -m fedchain_magics serve``: a separate process serves the ledger; killed, it loses
-nothing mined; while it runs, whoever opens the directory is told where to connect."""
+nothing mined; while it runs, whoever opens the directory is told where to connect. And a
+server's own lifecycle: stopped, it closes its connections and removes ``served.json``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from eth_account import Account
 
 from fedchain_magics import cli
 from fedchain_magics.chain import Ledger, LedgerLockedError
+from fedchain_magics.chain.lock import read_served
+from fedchain_magics.server import LedgerServer
 from fedchain_magics.storage import HttpBlobStore
 
 
@@ -80,3 +84,21 @@ def test_a_served_ledger_survives_a_kill_and_names_its_endpoint_meanwhile(tmp_pa
         assert ledger.head_hash() == head
     finally:
         ledger.close()
+
+
+def test_a_server_answers_nothing_from_a_closed_ledger_and_cleans_up_on_stop(tmp_path):
+    ledger = Ledger.open_embedded(tmp_path / "chain")
+    server = LedgerServer(ledger).start()
+    url = server.url
+    session = requests.Session()  # one kept-alive connection
+    block_number = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+    assert session.post(url, json=block_number, timeout=10).json()["result"] == "0x0"
+    assert read_served(tmp_path / "chain")["url"] == url
+    ledger.close()  # closed under the server: it refuses rather than touch the chain
+    answer = session.post(url, json=block_number, timeout=10).json()
+    assert answer["error"] == {"code": -32000, "message": "the ledger was closed"}
+    server.stop()
+    server.stop()  # idempotent
+    assert not (tmp_path / "chain" / "served.json").exists()
+    with pytest.raises(requests.ConnectionError):
+        session.post(url, json=block_number, timeout=10)
