@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 from ledger_harness import digest
 
 from fedchain_magics.chain import (
@@ -202,27 +201,32 @@ def test_event_logs_are_read_by_indexed_topics(
                 participant, task_id, round_number, digest(f"{task_id}-{index}"), 1
             )
 
-    requests: list[dict[str, Any]] = []
-    eth = registry.ledger.web3.eth
-    original = eth.get_logs
+    requests: list[tuple[list[Any], int, int]] = []
+    ledger = registry.ledger
+    original = ledger.raw_logs
 
-    def recording_get_logs(filter_params: Any) -> Any:
-        requests.append(dict(filter_params))
-        return original(filter_params)
+    def recording_raw_logs(address: str, topics: list[Any], first: int, last: int) -> Any:
+        requests.append((list(topics), first, last))
+        return original(address, topics, first, last)
 
-    monkeypatch.setattr(eth, "get_logs", recording_get_logs)
+    monkeypatch.setattr(ledger, "raw_logs", recording_raw_logs)
     commitments = registry.update_commitments(second, 1)
     assert [c.update_digest for c in commitments] == [digest("2-0"), digest("2-1")]
-    signature = "0x" + keccak(text="UpdateCommitted(uint256,uint32,bytes32,address,uint64)").hex()
-    (request,) = [r for r in requests if r["topics"][0] == signature]
-    task_topic = "0x" + second.to_bytes(32, "big").hex()
-    assert request["topics"][1] == task_topic  # the task goes to the node as a topic
-    assert all(topic is None for topic in request["topics"][2:])  # the round is filtered here
+    # One query for every kind of the task's events: the task goes to the node as topic 1,
+    # the event kind and the round are filtered here.
+    ((topics, _, last),) = requests
+    assert topics == [None, second.to_bytes(32, "big")]
     # Another round of the same task reads only the blocks mined since (none here): no rescan
-    # of the history for each new round.
+    # of the history for each new round or each event kind.
     requests.clear()
     assert registry.update_commitments(second, 2) == []
-    assert not [r for r in requests if r["topics"][0] == signature]
+    assert registry.event_logs("VoteCast", taskId=second) == []
+    assert requests == []
+    ledger.mine_blocks(1)  # a new block: only it is read
+    registry.update_commitments(second, 1)
+    assert [(first_block, last_block) for _, first_block, last_block in requests] == [
+        (last + 1, ledger.block_number())
+    ]
     # Filters on non-indexed arguments are applied to the topic-filtered logs.
     created = registry.event_logs("TaskCreated", taskId=second)
     assert [log["args"]["taskId"] for log in created] == [second]
