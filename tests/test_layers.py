@@ -40,6 +40,11 @@ def test_the_package_keeps_its_layers():
         ("chain/_violation.py", "from ..engine import Federation\n", "interfaces -> engine"),
         ("widgets/_violation.py", "from ..storage import digest_of\n", "only through the engine"),
         ("engine/_violation.py", "import IPython\n", "know nothing of IPython"),
+        (
+            "server/_violation.py",
+            "from ..crypto import CkksScheme\n",
+            "serves the chain and the blobs",
+        ),
     ],
 )
 def test_a_deliberate_violation_breaks_the_check(tmp_path, module, source, contract):
