@@ -8,6 +8,7 @@ command, 1 for a problem found).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -71,6 +72,9 @@ def serve(arguments: argparse.Namespace) -> int:
             token=token,
             allow_remote=arguments.allow_remote,
         )
+        deployment = chain_dir.parent / "deployment.json"
+        if deployment.exists():  # new workspaces that connect find these contracts
+            server.rpc.deployment = json.loads(deployment.read_text())
         with server:
             print(f"json-rpc {server.url}", flush=True)
             print(f"blobs {server.blob_url}", flush=True)

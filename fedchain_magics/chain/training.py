@@ -343,6 +343,41 @@ class TrainingContract:
             )
         return cls(ledger, deployment, cache_dir=cache_dir)
 
+    @classmethod
+    def at(
+        cls, ledger: Ledger, training: str, *, cache_dir: Path | None = None
+    ) -> TrainingContract:
+        """The deployment whose FederatedTraining contract is at ``training`` (another
+        workspace deployed it): its token and reward policy are read from the contract, the
+        block it was deployed in is found from the code's history (a binary search)."""
+        address = to_checksum_address(training)
+        eth = ledger.web3.eth
+        if not eth.get_code(address):
+            raise DeploymentNotFoundError(
+                f"no contract at {address} on this chain (chain id {ledger.chain_id}); check the "
+                "address the coordinator gave"
+            )
+        contract = eth.contract(address=address, abi=load_artifact("FederatedTraining").abi)
+        try:
+            token = str(ledger.call(contract.functions.token()))
+            policy = str(ledger.call(contract.functions.rewardPolicy()))
+        except Exception:  # not our contract: its calls revert or decode to nothing
+            raise DeploymentNotFoundError(
+                f"the contract at {address} is not a fedchain FederatedTraining contract"
+            ) from None
+        low, high = 0, ledger.block_number()
+        while low < high:  # the first block whose state holds the code
+            middle = (low + high) // 2
+            if eth.get_code(address, block_identifier=middle):
+                high = middle
+            else:
+                low = middle + 1
+        deployment = Deployment(
+            chain_id=ledger.chain_id, token=token, reward_policy=policy, training=address,
+            deployed_at_block=low,
+        )  # fmt: skip
+        return cls(ledger, deployment, cache_dir=cache_dir)
+
     # -- the reward token -------------------------------------------------------------------------
 
     def transfer_tokens(self, sender: LocalAccount, to: str, amount: int) -> TransactionResult:

@@ -3,20 +3,24 @@ accounts of this workspace, the verification record, and the events the engine e
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
 
-from ..chain import Keystore, Ledger, TaskParams, TaskState, TrainingContract
-from ..crypto import generate_scheme
+from ..chain import Deployment, Keystore, Ledger, TaskParams, TaskState, TrainingContract
+from ..crypto import CryptoError, generate_scheme, load_scheme
 from ..models import adapter_for
 from ..models.codec import encode_parameters
-from ..storage import BlobStore, LocalBlobStore
+from ..server import LedgerServer
+from ..storage import BlobStore, LocalBlobStore, StorageError, open_blob_store
 from .errors import InvalidInputError, UnknownTaskError
 from .events import EventBus, LedgerEvent
+from .invitation import Invitation
 from .task import FederatedTask, TaskConfig, manifest_bytes
 from .tokens import TokenInfo
 from .verifications import VerificationRecord
@@ -25,6 +29,20 @@ DEFAULT_WORKSPACE = ".fedchain"
 TREASURY = "deployer"
 """The account that deployed the contracts here; the capped token's whole supply is minted to
 it, and it funds the reward pools of the tasks this workspace creates."""
+
+
+CONNECTION_FILENAME = "connection.json"
+"""Where a workspace records the node and blob store it was opened with (no secrets)."""
+
+
+@dataclass(frozen=True)
+class KeyPublication:
+    """What a key holder hands the coordinator: its address and its public context's digest."""
+
+    name: str
+    address: str
+    public_context_digest: bytes
+    scheme: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,8 @@ class Federation:
         self.verifications = VerificationRecord(workspace)
         self._tasks: dict[int, FederatedTask] = {}
         self._token: TokenInfo | None = None
+        self.server: LedgerServer | None = None
+        self.blob_location: str | None = None
 
     @classmethod
     def open(
@@ -69,17 +89,38 @@ class Federation:
         url: str | None = None,
         faucet_key: str | None = None,
         passphrase: str | None = None,
+        blobs: str | None = None,
+        token: str | None = None,
+        contract: str | None = None,
     ) -> Federation:
-        """Open the federation kept in ``workspace``; deploy the contracts if there are none."""
+        """Open the federation kept in ``workspace``; deploy the contracts if there are none.
+
+        ``url``: a JSON-RPC node or a served ledger (default: the in-process chain in the
+        workspace). ``blobs``: the blob store (a folder, ``http(s)://`` of a served ledger,
+        ``s3://``); default: the one recorded when the workspace was opened with this ``url``,
+        else the workspace's ``blobs/`` folder. ``token``: the served ledger's bearer token.
+        ``contract``: on a node, the FederatedTraining address another workspace deployed (a
+        served ledger tells its own); without one, this workspace deploys the contracts.
+        """
         root = _ledger_directory(Path(workspace))
+        recorded = _recorded_connection(root)
+        if blobs is None and recorded.get("url") == url:
+            blobs = recorded.get("blobs")
+        store = (
+            LocalBlobStore(root / "blobs") if blobs is None else open_blob_store(blobs, token=token)
+        )
         if url is None:
             ledger = Ledger.open_embedded(root / "chain")
             deployment_path = root / "deployment.json"
         else:
-            ledger = Ledger.connect(url, faucet_key=faucet_key)
+            ledger = Ledger.connect(url, faucet_key=faucet_key, token=token)
             deployment_path = root / f"deployment-{ledger.chain_id}.json"
         try:
             keystore = Keystore(root / "keystore", passphrase=passphrase)
+            if not deployment_path.exists() and contract is not None:
+                TrainingContract.at(ledger, contract).save(deployment_path)
+            if not deployment_path.exists() and (served := _served_deployment(ledger)):
+                TrainingContract(ledger, served).save(deployment_path)  # join, don't redeploy
             if deployment_path.exists():
                 registry = TrainingContract.load(ledger, deployment_path, cache_dir=root / "cache")
             else:
@@ -87,13 +128,129 @@ class Federation:
                 ledger.fund(deployer.address)
                 registry = TrainingContract.deploy(ledger, deployer, cache_dir=root / "cache")
                 registry.save(deployment_path)
+            if url is not None or blobs is not None:
+                _record_connection(root, url, blobs)
         except BaseException:
             ledger.close()  # releases the ledger directory's lock for the next try
             raise
-        return cls(root, ledger, registry, LocalBlobStore(root / "blobs"), keystore)
+        federation = cls(root, ledger, registry, store, keystore)
+        federation.blob_location = blobs
+        return federation
 
     def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
         self.ledger.close()
+
+    # -- serving and invitations ----------------------------------------------------------------
+
+    def serve(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        allow_remote: bool = False,
+    ) -> LedgerServer:
+        """Serve this workspace's in-process chain (JSON-RPC) and blob store to other kernels;
+        stopped by :meth:`close`. A second call returns the running server."""
+        if self.server is not None:
+            return self.server
+        if not self.ledger.embedded:
+            raise InvalidInputError(
+                f"this workspace uses the node at {self.ledger.url}; give other kernels that "
+                "URL instead of serving it again"
+            )
+        if not isinstance(self.store, LocalBlobStore):
+            raise InvalidInputError(
+                f"this workspace keeps its blobs at {self.blob_location}; serve a workspace "
+                "whose blobs are local, or give other kernels that store's URL"
+            )
+        self.server = LedgerServer(
+            self.ledger, blob_root=self.store.root, host=host, port=port, token=token,
+            allow_remote=allow_remote,
+        ).start()  # fmt: skip
+        self.server.rpc.deployment = asdict(self.registry.deployment)
+        return self.server
+
+    def invitation(
+        self, task_id: int, *, chain_url: str | None = None, blob_url: str | None = None
+    ) -> Invitation:
+        """The card another kernel joins ``task_id`` with (see :mod:`.invitation`)."""
+        state = self.registry.task(self.task(task_id).task_id)
+        served = self.server
+        chain_url = chain_url or (served.url if served else self.ledger.url)
+        if chain_url is None:
+            raise InvalidInputError(
+                "this ledger runs inside this kernel and is not served: run `%fedchain serve` "
+                "(Federation.serve()) first, so other kernels can reach it"
+            )
+        blob_url = blob_url or (served.blob_url if served else self.blob_location)
+        if blob_url is None or "://" not in blob_url or blob_url.startswith("file://"):
+            raise InvalidInputError(
+                "this workspace's blobs are in a local folder other kernels cannot read: serve "
+                "it (`%fedchain serve`) or open the workspace with a shared blob store URL"
+            )
+        deployment = self.registry.deployment
+        return Invitation(
+            chain_url=chain_url,
+            chain_id=deployment.chain_id,
+            training=to_checksum_address(deployment.training),
+            token=to_checksum_address(deployment.token),
+            reward_policy=to_checksum_address(deployment.reward_policy),
+            deployed_at_block=deployment.deployed_at_block,
+            task_id=state.task_id,
+            blob_url=blob_url,
+            model_spec_digest="0x" + state.params.model_spec_digest.hex(),
+            public_context_digest="0x" + state.params.public_context_digest.hex(),
+        )
+
+    @classmethod
+    def accept(
+        cls,
+        invitation: Invitation | str,
+        workspace: Path | str = DEFAULT_WORKSPACE,
+        *,
+        token: str | None = None,
+        faucet_key: str | None = None,
+        passphrase: str | None = None,
+    ) -> Federation:
+        """Open ``workspace`` on the invitation's chain and blob store, after checking the card
+        against both: the chain id, the contract's code, the task's on-chain digests, and the
+        blobs they name (re-hashed; the public context must hold no secret key)."""
+        card = invitation if isinstance(invitation, Invitation) else Invitation.parse(invitation)
+        root = _ledger_directory(Path(workspace))
+        deployment_path = _check_deployment_record(root, card)
+        ledger = Ledger.connect(card.chain_url, faucet_key=faucet_key, token=token)
+        try:
+            if ledger.chain_id != card.chain_id:
+                raise InvalidInputError(
+                    f"the invitation is for chain {card.chain_id} but {card.chain_url} is chain "
+                    f"{ledger.chain_id}; ask the coordinator for the right endpoint"
+                )
+            deployment = Deployment(
+                chain_id=card.chain_id, token=card.token, reward_policy=card.reward_policy,
+                training=card.training, deployed_at_block=card.deployed_at_block,
+            )  # fmt: skip
+            registry = TrainingContract(ledger, deployment, cache_dir=root / "cache")
+            if not ledger.web3.eth.get_code(card.training):  # type: ignore[arg-type]
+                raise InvalidInputError(
+                    f"no fedchain contract at {card.training} on {card.chain_url}; the "
+                    "invitation belongs to another ledger"
+                )
+            store = open_blob_store(card.blob_url, token=token)
+            _check_invited_task(registry, store, card)
+            keystore = Keystore(root / "keystore", passphrase=passphrase)
+            if not deployment_path.exists():
+                registry.save(deployment_path)
+            _record_connection(root, card.chain_url, card.blob_url)
+        except BaseException:
+            ledger.close()
+            raise
+        federation = cls(root, ledger, registry, store, keystore)
+        federation.blob_location = card.blob_url
+        return federation
 
     def __enter__(self) -> Federation:
         return self
@@ -143,48 +300,80 @@ class Federation:
         aggregator: str = "aggregator",
         key_holder: str = "key-holder",
         validators: tuple[str, ...] | list[str] = ("validator-1",),
+        public_context_digest: bytes | None = None,
     ) -> FederatedTask:
         """Register a training task for ``model`` and return its handle.
 
-        The key holder's encryption keys are generated here; its secret context stays in this
-        workspace (``keys/``), and only the public context goes to the blob store.
+        ``aggregator``, ``key_holder`` and each validator are account names of this workspace
+        or addresses (``0x...``) of other kernels' accounts. With a key holder named here, its
+        encryption keys are generated here and its secret context sealed in ``keys/``. With a
+        key holder elsewhere, give the ``public_context_digest`` it published
+        (:meth:`generate_keys`): the coordinator then never holds the secret key.
         """
         config = config or TaskConfig()
         config.check(validator_count=len(validators))
         adapter = adapter_for(model)  # raises a clear error for an unsupported model
         adapter.get_parameters(model)  # an unfitted estimator is refused before any write
-        repeated = sorted({name for name in validators if list(validators).count(name) > 1})
+        lowered = [name.lower() for name in validators]
+        repeated = sorted({name for name in validators if lowered.count(name.lower()) > 1})
         if repeated:
             raise InvalidInputError(
                 f"validator names repeat: {', '.join(repeated)}; name each once"
             )
         roles = [coordinator, aggregator, key_holder, *validators]
-        shared = sorted({name for name in roles if roles.count(name) > 1} - set(repeated))
+        lowered = [name.lower() for name in roles]
+        shared = sorted({n for n in roles if lowered.count(n.lower()) > 1} - set(repeated))
         if shared:
             raise InvalidInputError(
                 f"{', '.join(shared)} cannot hold two roles of one task; give the coordinator, "
                 "aggregator, key holder and each validator an account of its own"
             )
         for name in (coordinator, aggregator, key_holder, *validators):
-            self.keystore.exists(name)  # refuses an invalid account name before any write
-        top_up = self._treasury_top_up(coordinator, config.reward_per_round * config.rounds)
-        scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
-        accounts = {
-            role: self.account(name)
-            for role, name in (
-                ("coordinator", coordinator),
-                ("aggregator", aggregator),
-                ("key_holder", key_holder),
+            if not name.startswith("0x"):
+                self.keystore.exists(name)  # refuses an invalid account name before any write
+            elif not is_address(name):
+                raise InvalidInputError(
+                    f"`{name}` is not an account address (0x and 40 hex digits); check it"
+                )
+        if coordinator.startswith("0x"):
+            raise InvalidInputError(
+                "the coordinator signs the task's creation: name an account of this workspace"
             )
+        remote_keys = key_holder.startswith("0x")
+        if remote_keys and public_context_digest is None:
+            raise InvalidInputError(
+                f"the key holder {key_holder} is another kernel's: give the public context "
+                "digest it published (`%fedkeys encryption` printed it)"
+            )
+        if not remote_keys and public_context_digest is not None:
+            raise InvalidInputError(
+                "a published public context goes with the key holder's address (0x...), not a "
+                "local name: keys made here are generated with the task"
+            )
+        if remote_keys:
+            scheme = self._published_public_scheme(public_context_digest)  # type: ignore[arg-type]
+            config = replace(config, scheme=scheme.name)
+        top_up = self._treasury_top_up(coordinator, config.reward_per_round * config.rounds)
+        if not remote_keys:
+            scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
+        coordinator_account = self.account(coordinator)
+        accounts = {
+            "coordinator": coordinator_account.address,
+            "aggregator": self._role_address(aggregator),
+            "key_holder": self._role_address(key_holder),
         }
-        validator_accounts = [self.account(name) for name in validators]
-        public_context_digest = self.store.put(scheme.public_context_bytes())
+        validator_accounts = [self._role_address(name) for name in validators]
+        if not remote_keys:
+            public_context_digest = self.store.put(scheme.public_context_bytes())
+            # Sealed before the task exists, keyed by the public context (unique to these keys):
+            # a task on-chain never lacks its key, and no other ledger's key is overwritten.
+            self._keep_secret_context(public_context_digest, scheme.secret_context_bytes())
         manifest = manifest_bytes(adapter.spec(model), scheme.describe(), config)
         manifest_digest = self.store.put(manifest)
         initial_model_digest = self.store.put(encode_parameters(adapter.get_parameters(model)))
         params = TaskParams(
             model_spec_digest=manifest_digest,
-            public_context_digest=public_context_digest,
+            public_context_digest=public_context_digest,  # type: ignore[arg-type]
             initial_model_digest=initial_model_digest,
             min_participants=config.min_participants,
             max_rounds=config.rounds,
@@ -196,39 +385,57 @@ class Federation:
             aggregation_window_blocks=config.aggregation_window_blocks,
         )
         if top_up:
-            self.registry.transfer_tokens(
-                self.account(TREASURY), accounts["coordinator"].address, top_up
-            )
+            self.registry.transfer_tokens(self.account(TREASURY), accounts["coordinator"], top_up)
         task_id, result = self.registry.create_task(
-            accounts["coordinator"],
+            coordinator_account,
             params,
-            aggregator=accounts["aggregator"].address,
-            key_holder=accounts["key_holder"].address,
+            aggregator=accounts["aggregator"],
+            key_holder=accounts["key_holder"],
         )
-        self._keep_secret_context(task_id, scheme.secret_context_bytes())
         self.emit(
             "task_created",
             result.block_number,
             f"task {task_id} created by {coordinator}",
             task_id=task_id,
-            account=accounts["coordinator"].address,
+            account=accounts["coordinator"],
             tx_hash=result.tx_hash,
             gas_used=result.gas_used,
         )
-        for name, account in zip(validators, validator_accounts, strict=True):
-            added = self.registry.add_validator(accounts["coordinator"], task_id, account.address)
+        for name, address in zip(validators, validator_accounts, strict=True):
+            added = self.registry.add_validator(coordinator_account, task_id, address)
             self.emit(
                 "validator_added",
                 added.block_number,
                 f"{name} validates task {task_id}",
                 task_id=task_id,
-                account=account.address,
+                account=address,
                 tx_hash=added.tx_hash,
                 gas_used=added.gas_used,
             )
         task = FederatedTask(self, task_id, model_template=model)
         self._tasks[task_id] = task
         return task
+
+    def _role_address(self, name_or_address: str) -> str:
+        """Another kernel's address as given, or this workspace's account (created, funded)."""
+        if name_or_address.startswith("0x"):
+            return str(to_checksum_address(name_or_address))
+        return str(self.account(name_or_address).address)
+
+    def _published_public_scheme(self, digest: bytes) -> Any:
+        """The key holder's published public context, checked to hold no secret key."""
+        try:
+            scheme = load_scheme(self.store.get(digest))
+        except (StorageError, CryptoError) as error:
+            raise InvalidInputError(
+                f"the key holder's public context 0x{digest.hex()} cannot be used: {error}"
+            ) from None
+        if scheme.has_secret_key:
+            raise InvalidInputError(
+                "the context the key holder published holds its secret key: every update "
+                "could be decrypted by anyone; ask the key holder to publish its public context"
+            )
+        return scheme
 
     def _treasury_top_up(self, coordinator: str, amount: int) -> int:
         """Token units the treasury (the account that deployed the token here) must give
@@ -274,9 +481,18 @@ class Federation:
     def tasks(self) -> list[TaskState]:
         return [self.registry.task(task_id) for task_id in self.task_ids()]
 
-    def _secret_context_path(self, task_id: int) -> Path:
-        """Keyed by chain, contract and task: a workspace used with several ledgers never
-        mixes (or overwrites) their keys."""
+    def _sealed_key_path(self, public_context_digest: bytes) -> Path:
+        """A secret context is keyed by its public context's digest (unique to those keys):
+        two development chains can share a chain id, a deployer and so contract addresses, and
+        a workspace used with both must never mix or overwrite their keys."""
+        deployment = self.registry.deployment
+        return (
+            self.workspace / "keys" / f"chain-{deployment.chain_id}-{deployment.training.lower()}"
+            f"-context-{public_context_digest.hex()}.sealed"
+        )
+
+    def _task_keyed_path(self, task_id: int) -> Path:
+        """Where the previous release kept a sealed secret context (by chain, contract, task)."""
         deployment = self.registry.deployment
         return (
             self.workspace
@@ -288,20 +504,37 @@ class Federation:
         """Where workspaces of the in-process chain kept it in clear before sealing."""
         return self.workspace / "keys" / f"task-{task_id}.secret-context"
 
+    def generate_keys(
+        self, name: str = "key-holder", *, scheme: str = "bfv", max_parties: int = 10
+    ) -> KeyPublication:
+        """Be a key holder: make encryption keys in this workspace, put the public context in
+        the blob store, keep the secret context sealed here (never overwritten), and return
+        what the coordinator needs to create a task with them."""
+        self.keystore.exists(name)  # refuses an invalid account name before any write
+        generated = generate_scheme(scheme, max_parties=max_parties)
+        account = self.account(name)
+        digest = self.store.put(generated.public_context_bytes())
+        self._keep_secret_context(digest, generated.secret_context_bytes())
+        return KeyPublication(name, account.address, digest, generated.name)
+
     def secret_context(self, task_id: int) -> bytes | None:
         """The key holder's secret context of a task, if this workspace holds it."""
-        path = self._secret_context_path(task_id)
-        if path.exists():
-            return self.keystore.unseal(path.read_bytes())
+        sealed = self._sealed_key_path(self.registry.task(task_id).params.public_context_digest)
+        if sealed.exists():
+            return self.keystore.unseal(sealed.read_bytes())
+        earlier = self._task_keyed_path(task_id)
+        if earlier.exists():
+            return self.keystore.unseal(earlier.read_bytes())
         legacy = self._legacy_secret_context_path(task_id)
         if self.ledger.embedded and legacy.exists():
             return legacy.read_bytes()
         return None
 
-    def _keep_secret_context(self, task_id: int, secret_context: bytes) -> None:
-        path = self._secret_context_path(task_id)
+    def _keep_secret_context(self, public_context_digest: bytes, secret_context: bytes) -> None:
+        path = self._sealed_key_path(public_context_digest)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_new_private(path, self.keystore.seal(secret_context))
+        if not path.exists():  # the same keys again (a retried creation): already kept
+            _write_new_private(path, self.keystore.seal(secret_context))
 
     # -- balances and events --------------------------------------------------------------------
 
@@ -370,3 +603,82 @@ def _write_new_private(path: Path, content: bytes) -> None:
         os.link(temporary, path)  # fails if the key exists: never overwrite a secret
     finally:
         temporary.unlink()
+
+
+def _recorded_connection(root: Path) -> dict[str, Any]:
+    path = root / CONNECTION_FILENAME
+    try:
+        recorded = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _record_connection(root: Path, url: str | None, blobs: str | None) -> None:
+    """Remember the node and blob store (never a token) so a reopen finds the same ones."""
+    path = root / CONNECTION_FILENAME
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps({"url": url, "blobs": blobs}, indent=2) + "\n")
+    os.replace(temporary, path)
+
+
+def _check_deployment_record(root: Path, card: Invitation) -> Path:
+    """Where the invited deployment is recorded; refuses a workspace that already records
+    another deployment on that chain (one workspace, one deployment per chain)."""
+    path = root / f"deployment-{card.chain_id}.json"
+    if path.exists():
+        recorded = json.loads(path.read_text())
+        if str(recorded.get("training", "")).lower() != card.training.lower():
+            raise InvalidInputError(
+                f"`{root}` already takes part in the deployment at {recorded.get('training')} "
+                f"on chain {card.chain_id}; accept this invitation in a new folder (--dir)"
+            )
+    return path
+
+
+def _check_invited_task(registry: TrainingContract, store: BlobStore, card: Invitation) -> None:
+    """The task's on-chain digests are the card's, and the blobs they name are in the store."""
+    if not 1 <= card.task_id <= registry.task_count():
+        raise InvalidInputError(
+            f"the contract at {card.training} has no task {card.task_id}; ask the coordinator "
+            "for a new invitation"
+        )
+    params = registry.task(card.task_id).params
+    if (params.model_spec_digest, params.public_context_digest) != (
+        card.model_spec,
+        card.public_context,
+    ):
+        raise InvalidInputError(
+            f"task {card.task_id}'s digests on-chain differ from the invitation's: the card was "
+            "altered or is for another task; ask the coordinator for it again"
+        )
+    try:
+        store.get(card.model_spec)
+        public = load_scheme(store.get(card.public_context))
+    except (StorageError, CryptoError) as error:
+        raise InvalidInputError(
+            f"the invitation's blobs cannot be used: {error}".rstrip(".")
+        ) from None
+    if public.has_secret_key:
+        raise InvalidInputError(
+            f"task {card.task_id}'s public context holds a secret key: anyone could decrypt "
+            "every update; do not join, and tell the coordinator"
+        )
+
+
+def _served_deployment(ledger: Ledger) -> Deployment | None:
+    """The contracts a served fedchain ledger already runs (``fedchain_deployment``), if any;
+    None from a node that is not one (Hardhat, a real network)."""
+    if ledger.embedded:
+        return None
+    try:
+        answer = ledger.web3.provider.make_request("fedchain_deployment", [])  # type: ignore[arg-type]
+    except Exception:  # a node without the method may answer with an HTTP error
+        return None
+    result = answer.get("result") if isinstance(answer, dict) else None
+    if not isinstance(result, dict):
+        return None
+    try:
+        return Deployment(**result)
+    except TypeError:
+        return None

@@ -42,6 +42,7 @@ from .errors import (
     suggestion,
 )
 from .federation import DEFAULT_WORKSPACE, Federation
+from .invitation import Invitation
 from .ledger_view import UnclaimedReward, read_snapshot
 from .roles import AggregateResult, LocalUpdate, ModelResult, Submission, VoteResult
 from .simulation import SimulationResult, simulate
@@ -107,6 +108,9 @@ class Session:
         *,
         url: str | None = None,
         faucet_key: str | None = None,
+        blobs: str | None = None,
+        token: str | None = None,
+        contract: str | None = None,
     ) -> Federation:
         """Open (or restore) the federation in ``workspace``; a no-op if it is already open.
 
@@ -118,12 +122,35 @@ class Session:
             return previous
         if previous is not None and _same_dir(previous.workspace, workspace):
             self.close()  # never hold one ledger directory open twice
-        federation = Federation.open(workspace, url=url, faucet_key=faucet_key)
+        federation = Federation.open(
+            workspace, url=url, faucet_key=faucet_key, blobs=blobs, token=token, contract=contract
+        )
+        self._adopt(federation, workspace)
+        return federation
+
+    def accept(
+        self,
+        card: str,
+        workspace: Path | str = DEFAULT_WORKSPACE,
+        *,
+        token: str | None = None,
+        faucet_key: str | None = None,
+    ) -> tuple[Federation, int]:
+        """Open ``workspace`` on an invitation's ledger and blob store (checked against the
+        card); returns the federation and the invited task's id."""
+        invitation = Invitation.parse(card)
+        if self.federation is not None and _same_dir(self.federation.workspace, workspace):
+            self.close()  # never hold one ledger directory open twice
+        federation = Federation.accept(invitation, workspace, token=token, faucet_key=faucet_key)
+        self._adopt(federation, workspace)
+        return federation, invitation.task_id
+
+    def _adopt(self, federation: Federation, workspace: Path | str) -> None:
+        """Make ``federation`` this session's, closing the previous one."""
         self.close()
         if self._workspace is None or not _same_dir(self._workspace, workspace):
             self._forget()
         self.federation, self._workspace = federation, federation.workspace
-        return federation
 
     def holds(self, workspace: Path | str, *, url: str | None = None) -> bool:
         """Whether the open federation is the one ``open(workspace, url=url)`` would give."""
@@ -200,17 +227,24 @@ class Session:
         config: TaskConfig | None = None,
         *,
         validators: Iterable[str] = ("validator-1",),
+        aggregator: str = AGGREGATOR,
+        key_holder: str = KEY_HOLDER,
+        public_context_digest: bytes | None = None,
     ) -> FederatedTask:
         """Register a task for ``model``; its parties join, then ``open_next_round`` opens
-        round 1 (only parties registered before a round opens take part in it)."""
+        round 1 (only parties registered before a round opens take part in it).
+
+        The aggregator, key holder and validators may be other kernels' addresses (``0x...``);
+        a key holder elsewhere comes with the public context digest it published."""
         federation = self.require_federation()
         return federation.create_task(
             model,
             config,
             coordinator=COORDINATOR,
-            aggregator=AGGREGATOR,
-            key_holder=KEY_HOLDER,
+            aggregator=aggregator,
+            key_holder=key_holder,
             validators=list(validators),
+            public_context_digest=public_context_digest,
         )
 
     def use_model(self, task_id: int, model: Any) -> FederatedTask:
@@ -278,6 +312,37 @@ class Session:
         self.parties[(task_id, name)] = data
         return result
 
+    def roles_held(self) -> dict[int, list[str]]:
+        """Per task, the roles whose keys this workspace holds (``coordinator``, ``aggregator``,
+        ``key holder`` with or without its secret context, ``validator NAME``,
+        ``participant NAME``)."""
+        federation = self.require_federation()
+        registry = federation.registry
+        names = federation.names_by_address()
+        held: dict[int, list[str]] = {}
+        for task_id in federation.task_ids():
+            state = registry.task(task_id)
+            roles = []
+            for role, address in (
+                ("coordinator", state.coordinator),
+                ("aggregator", state.aggregator),
+                ("key holder", state.key_holder),
+            ):
+                if address.lower() in names:
+                    if role == "key holder" and federation.secret_context(task_id) is None:
+                        role = "key holder (without its secret context)"
+                    roles.append(role)
+            for address, name in names.items():
+                if name == "deployer":
+                    continue
+                if registry.is_validator(task_id, address):
+                    roles.append(f"validator {name}")
+                elif registry.is_participant(task_id, address):
+                    roles.append(f"participant {name}")
+            if roles:
+                held[task_id] = roles
+        return held
+
     def participants(self, task_id: int) -> list[str]:
         """The participants of a task that joined in this session."""
         return sorted(name for (task, name) in self.parties if task == task_id)
@@ -325,21 +390,30 @@ class Session:
     # -- the round's other roles ----------------------------------------------------------------
 
     @_words_refusals
-    def aggregate(self, task_id: int) -> tuple[AggregateResult | None, ModelResult]:
-        """Aggregator then key holder: sum, verify, decrypt, commit the new model.
+    def aggregate(self, task_id: int) -> tuple[AggregateResult | None, ModelResult | None]:
+        """Aggregator then key holder: sum, verify, decrypt, commit the new model, each stage
+        this workspace holds the keys for.
 
         A round whose sum is already committed goes straight to the key holder (the
-        aggregate result is None then).
+        aggregate result is None then); a workspace without the key holder's secret context
+        stops after the sum (the model result is None: the key holder's kernel decrypts).
         """
         task = self.task(task_id)
-        self._require_key(task, AGGREGATOR)
-        self._require_key(task, KEY_HOLDER)
-        if self.require_federation().secret_context(task_id) is None:
-            raise MissingKeyError(task_id, KEY_HOLDER)
+        aggregator = self._holds_key(task, AGGREGATOR)
+        key_holder = (
+            self._holds_key(task, KEY_HOLDER)
+            and self.require_federation().secret_context(task_id) is not None
+        )
+        if not (aggregator or key_holder):
+            raise MissingKeyError(task_id, "aggregator or key holder")
         _, phase = task.phase()
         aggregate = None
         if phase != RoundPhase.AGGREGATED:
+            if not aggregator:
+                raise MissingKeyError(task_id, AGGREGATOR)
             aggregate = task.aggregator(AGGREGATOR).aggregate()
+        if not key_holder:
+            return aggregate, None  # the key holder's kernel decrypts (another workspace)
         return aggregate, task.key_holder(KEY_HOLDER).decrypt_and_commit()
 
     @_words_refusals

@@ -92,6 +92,9 @@ class RpcDispatcher:
         with provider.lock:
             self.chain_id = int(self._tester.backend.chain.chain_id)
             self._funded_account = str(self._tester.get_accounts()[0])
+        self.deployment: dict[str, Any] | None = None
+        """The fedchain contracts' addresses on this chain, told to clients that ask
+        (``fedchain_deployment``), so a new workspace finds them instead of deploying anew."""
         self._methods: dict[str, Callable[[list[Any]], Any]] = {
             "web3_clientVersion": self._client_version,
             "net_version": lambda params: str(self.chain_id),
@@ -119,6 +122,7 @@ class RpcDispatcher:
             "eth_getTransactionReceipt": self._transaction_receipt,
             "eth_getLogs": self._logs,
             "fedchain_requestFunds": self._request_funds,
+            "fedchain_deployment": lambda params: self.deployment,
         }
 
     @property

@@ -94,18 +94,21 @@ def test_a_directory_that_is_not_a_ledger_is_refused(tmp_path):
         Federation.open("/proc/self/fedchain")
 
 
-def test_the_secret_context_is_sealed_and_keyed_by_chain_contract_and_task(task):
+def test_the_secret_context_is_sealed_and_keyed_by_its_public_context(task):
     federation = task.federation
     [key_file] = (federation.workspace / "keys").iterdir()
     deployment = federation.registry.deployment
+    public_context = task.state().params.public_context_digest
     assert key_file.name == (
-        f"chain-{deployment.chain_id}-{deployment.training.lower()}-task-{task.task_id}.sealed"
+        f"chain-{deployment.chain_id}-{deployment.training.lower()}"
+        f"-context-{public_context.hex()}.sealed"
     )
     assert key_file.stat().st_mode & 0o077 == 0
     secret = federation.secret_context(task.task_id)
     assert secret and secret not in key_file.read_bytes()
-    with pytest.raises(FileExistsError):  # a key is never overwritten
-        federation._keep_secret_context(task.task_id, b"another key")
+    before = key_file.read_bytes()
+    federation._keep_secret_context(public_context, b"another key")  # never overwritten
+    assert key_file.read_bytes() == before
     assert federation.secret_context(task.task_id) == secret
 
 
