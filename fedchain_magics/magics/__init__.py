@@ -13,6 +13,7 @@ from typing import Any
 from ..engine.session import Session
 from ._base import MagicsFamily, MagicsState
 from .chain import ChainMagics
+from .keys import KeyMagics
 from .parties import PartyMagics
 from .rounds import RoundMagics
 from .simulation import SimulationMagics
@@ -21,6 +22,7 @@ from .views import ViewMagics
 
 FAMILIES: tuple[type[MagicsFamily], ...] = (
     ChainMagics,
+    KeyMagics,
     TaskMagics,
     PartyMagics,
     RoundMagics,

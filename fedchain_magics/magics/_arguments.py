@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -116,3 +117,27 @@ def token_units(text: str, option: str = "--reward") -> int:
 def _one_of(handlers: Mapping[str, Any]) -> str:
     commands = list(handlers)
     return ", ".join(commands[:-1]) + f" or {commands[-1]}" if len(commands) > 1 else commands[0]
+
+
+def digest_argument(text: str, option: str) -> bytes:
+    """A 32-byte digest written as 0x and 64 hex digits."""
+    try:
+        digest = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise UsageError(f"fedchain: {option} takes a digest, 0x and 64 hex digits, not `{text}`")
+    return digest
+
+
+def env_value(variable: str | None) -> str | None:
+    """A secret (a token, a key) from an environment variable, never typed into a cell."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise UsageError(
+            f"fedchain: the environment variable {variable} is not set; set it before starting "
+            "the kernel, or leave the option out"
+        )
+    return value

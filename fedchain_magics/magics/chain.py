@@ -16,7 +16,9 @@ from ._base import MagicsFamily
 from ._errors import reports_errors
 
 USAGE = """fedchain start [--dir .fedchain]
-  %%fedchain connect URL [--dir .fedchain] [--faucet-key-env VAR]
+  %%fedchain serve [--port 0] [--host 127.0.0.1 --allow-remote] [--token-env VAR]
+  %%fedchain connect URL [--dir .fedchain] [--blobs URL] [--contract 0xADDR] [--token-env VAR]
+                         [--faucet-key-env VAR]
   %%fedchain status
   %%fedchain verify
   %%fedchain stop
@@ -28,7 +30,7 @@ class ChainMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
-    @argument("command", nargs="?", help="start, connect, status, verify or stop")
+    @argument("command", nargs="?", help="start, serve, connect, status, verify or stop")
     @argument("url", nargs="*", metavar="URL", help="connect: a JSON-RPC node, http://...")
     @argument(
         "--dir",
@@ -43,6 +45,34 @@ class ChainMagics(MagicsFamily):
         metavar="VAR",
         help="connect: the environment variable holding the private key that pays new "
         "accounts' gas",
+    )
+    @argument(
+        "--blobs",
+        default=None,
+        metavar="URL",
+        help="connect: the shared blob store (a served ledger's http://.../blobs/, s3://...)",
+    )
+    @argument(
+        "--token-env",
+        default=None,
+        metavar="VAR",
+        help="serve, connect: the environment variable holding the served ledger's token",
+    )
+    @argument(
+        "--contract",
+        default=None,
+        metavar="0xADDR",
+        help="connect: a node's FederatedTraining contract that another workspace deployed "
+        "(its %%fedchain status shows it); a served ledger tells its own",
+    )
+    @argument("--port", default=None, type=int, metavar="PORT", help="serve: the port (0: any)")
+    @argument("--host", default=None, metavar="HOST", help="serve: the address to bind")
+    @argument(
+        "--allow-remote",
+        action="store_const",
+        const=True,
+        default=None,
+        help="serve: bind an address other than loopback (needs --token-env)",
     )
     @argument(
         "--traceback",
@@ -66,11 +96,16 @@ class ChainMagics(MagicsFamily):
 
     def _start(self, arguments: argparse.Namespace) -> None:
         expect("fedchain start", arguments.url, [])
-        refuse("fedchain start", arguments, ["faucet_key_env"])
+        refuse(
+            "fedchain start",
+            arguments,
+            ["faucet_key_env", "blobs", "token_env", "port", "host", "allow_remote", "contract"],
+        )
         self._open(arguments.dir or DEFAULT_WORKSPACE, url=None, faucet_key=None)
 
     def _connect(self, arguments: argparse.Namespace) -> None:
         (url,) = expect("fedchain connect", arguments.url, ["URL"])
+        refuse("fedchain connect", arguments, ["port", "host", "allow_remote"])
         faucet_key = None
         if arguments.faucet_key_env is not None:
             faucet_key = os.environ.get(arguments.faucet_key_env)
@@ -79,12 +114,47 @@ class ChainMagics(MagicsFamily):
                     f"fedchain: the environment variable {arguments.faucet_key_env} is not set; "
                     "put the faucet's private key in it, or leave out --faucet-key-env"
                 )
-        self._open(arguments.dir or DEFAULT_WORKSPACE, url=url, faucet_key=faucet_key)
+        self._open(
+            arguments.dir or DEFAULT_WORKSPACE,
+            url=url,
+            faucet_key=faucet_key,
+            blobs=arguments.blobs,
+            token=_token(arguments.token_env),
+            contract=arguments.contract,
+        )
 
-    def _open(self, directory: str, *, url: str | None, faucet_key: str | None) -> None:
+    def _serve(self, arguments: argparse.Namespace) -> None:
+        expect("fedchain serve", arguments.url, [])
+        refuse("fedchain serve", arguments, ["dir", "faucet_key_env", "blobs", "contract"])
+        federation = self.session.require_federation()
+        server = federation.serve(
+            host=arguments.host or "127.0.0.1",
+            port=arguments.port or 0,
+            token=_token(arguments.token_env),
+            allow_remote=bool(arguments.allow_remote),
+        )
+        print(f"json-rpc: {server.url}")
+        print(f"blobs:    {server.blob_url}")
+        print(
+            f"other kernels: %fedchain connect {server.url} --blobs {server.blob_url}, or "
+            "%fedjoin --invite CARD (the card from %fedtask invite TASK)"
+        )
+
+    def _open(
+        self,
+        directory: str,
+        *,
+        url: str | None,
+        faucet_key: str | None,
+        blobs: str | None = None,
+        token: str | None = None,
+        contract: str | None = None,
+    ) -> None:
         if not self.session.holds(directory, url=url):
             self.state.close_views()  # they follow the ledger that is about to close
-        federation = self.session.open(directory, url=url, faucet_key=faucet_key)
+        federation = self.session.open(
+            directory, url=url, faucet_key=faucet_key, blobs=blobs, token=token, contract=contract
+        )
         ledger = federation.ledger
         tasks = len(federation.task_ids())
         where = f"in {federation.workspace.resolve()}" if ledger.embedded else f"at {ledger.url}"
@@ -98,7 +168,20 @@ class ChainMagics(MagicsFamily):
 
     def _status(self, arguments: argparse.Namespace) -> None:
         expect("fedchain status", arguments.url, [])
-        refuse("fedchain status", arguments, ["dir", "faucet_key_env"])
+        refuse(
+            "fedchain status",
+            arguments,
+            [
+                "dir",
+                "faucet_key_env",
+                "blobs",
+                "token_env",
+                "port",
+                "host",
+                "allow_remote",
+                "contract",
+            ],
+        )
         federation = self.session.federation
         if federation is None:
             print("no chain is running; start one with %fedchain start")
@@ -108,13 +191,31 @@ class ChainMagics(MagicsFamily):
         print(f"network:   {ledger.network_name}, chain id {ledger.chain_id}")
         print(f"block:     {ledger.block_number()} ({ledger.head_hash()[:18]}...)")
         print(f"directory: {federation.workspace.resolve()}")
+        print(f"contract:  {federation.registry.deployment.training}")
         print(f"accounts:  {', '.join(accounts) or 'none yet'}")
         print(f"tasks:     {len(self.session.task_ids())} (see %fedtask list)")
+        for task_id, roles in self.session.roles_held().items():
+            print(f"task {task_id}:    this workspace is {', '.join(roles)}")
+        if federation.server is not None:
+            print(f"serving:   {federation.server.url} (blobs {federation.server.blob_url})")
         print(f"errors:    {'full tracebacks' if self.state.show_tracebacks else 'one line'}")
 
     def _verify(self, arguments: argparse.Namespace) -> None:
         expect("fedchain verify", arguments.url, [])
-        refuse("fedchain verify", arguments, ["dir", "faucet_key_env"])
+        refuse(
+            "fedchain verify",
+            arguments,
+            [
+                "dir",
+                "faucet_key_env",
+                "blobs",
+                "token_env",
+                "port",
+                "host",
+                "allow_remote",
+                "contract",
+            ],
+        )
         federation = self.session.require_federation()
         if not federation.ledger.embedded:
             print(f"the ledger at {federation.ledger.url} is a node's: it keeps its own history")
@@ -130,7 +231,20 @@ class ChainMagics(MagicsFamily):
 
     def _stop(self, arguments: argparse.Namespace) -> None:
         expect("fedchain stop", arguments.url, [])
-        refuse("fedchain stop", arguments, ["dir", "faucet_key_env"])
+        refuse(
+            "fedchain stop",
+            arguments,
+            [
+                "dir",
+                "faucet_key_env",
+                "blobs",
+                "token_env",
+                "port",
+                "host",
+                "allow_remote",
+                "contract",
+            ],
+        )
         federation = self.session.federation
         if federation is None:
             print("no chain is running; nothing to stop")
@@ -144,8 +258,22 @@ class ChainMagics(MagicsFamily):
 
     COMMANDS = {
         "start": _start,
+        "serve": _serve,
         "connect": _connect,
         "status": _status,
         "verify": _verify,
         "stop": _stop,
     }
+
+
+def _token(variable: str | None) -> str | None:
+    """The served ledger's token from an environment variable (never typed into a cell)."""
+    if variable is None:
+        return None
+    token = os.environ.get(variable)
+    if not token:
+        raise UsageError(
+            f"fedchain: the environment variable {variable} is not set; put the served "
+            "ledger's token in it, or leave out --token-env"
+        )
+    return token

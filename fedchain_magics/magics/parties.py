@@ -6,7 +6,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
-from ._arguments import optional_data_ref, parse, task_id
+from ..engine.federation import DEFAULT_WORKSPACE
+from ._arguments import env_value, optional_data_ref, parse, task_id
 from ._base import MagicsFamily, hex_digest
 from ._errors import reports_errors
 
@@ -17,8 +18,37 @@ TASK_HELP = "the task number (see %%fedtask list)"
 class PartyMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
-    @kwds(usage="fedjoin TASK --as NAME --data X_VAR,y_VAR [--validator]")
-    @argument("task", metavar="TASK", help=TASK_HELP)
+    @kwds(
+        usage="fedjoin TASK --as NAME --data X_VAR,y_VAR [--validator]\n"
+        "  %%fedjoin --invite CARD --as NAME --data X_VAR,y_VAR [--dir .fedchain] "
+        "[--token-env VAR] [--faucet-key-env VAR]"
+    )
+    @argument("task", nargs="?", default=None, metavar="TASK", help=TASK_HELP)
+    @argument(
+        "--invite",
+        default=None,
+        metavar="CARD",
+        help="the invitation line from the coordinator's %%fedtask invite: opens this kernel's "
+        "own workspace on that task's ledger and blob store, after checking the card",
+    )
+    @argument(
+        "--dir",
+        default=None,
+        metavar="DIR",
+        help="--invite: this party's workspace (default .fedchain); it holds only its own keys",
+    )
+    @argument(
+        "--token-env",
+        default=None,
+        metavar="VAR",
+        help="--invite: the environment variable holding the served ledger's token",
+    )
+    @argument(
+        "--faucet-key-env",
+        default=None,
+        metavar="VAR",
+        help="--invite: the environment variable holding a key that pays gas (a node's)",
+    )
     @argument(
         "--as",
         dest="name",
@@ -44,8 +74,33 @@ class PartyMagics(MagicsFamily):
         """Join a task as a participant, with training data held in notebook variables; or,
         with --validator, record the data a validator of the task evaluates new models on."""
         arguments = parse(self.fedjoin, line)
-        number, name = task_id(arguments.task), arguments.name
+        name = arguments.name
         data = optional_data_ref(arguments.data)
+        if arguments.invite is None:
+            for option in ("dir", "token_env", "faucet_key_env"):
+                if getattr(arguments, option) is not None:
+                    flag = "--" + option.replace("_", "-")
+                    raise UsageError(f"fedchain: {flag} goes with --invite CARD")
+            if arguments.task is None:
+                raise UsageError(
+                    "fedchain: give the TASK to join (see %fedtask list), or --invite CARD"
+                )
+            number = task_id(arguments.task)
+        else:
+            federation, number = self.session.accept(
+                arguments.invite,
+                arguments.dir or DEFAULT_WORKSPACE,
+                token=env_value(arguments.token_env),
+                faucet_key=env_value(arguments.faucet_key_env),
+            )
+            if arguments.task is not None and task_id(arguments.task) != number:
+                raise UsageError(
+                    f"fedchain: the invitation is to task {number}, not {arguments.task}"
+                )
+            print(
+                f"joined the ledger at {federation.ledger.url} (chain {federation.ledger.chain_id})"
+                f" in {federation.workspace.resolve()}; the invitation checked out"
+            )
         if data is None and not arguments.validator:
             raise UsageError(
                 "fedchain: a participant joins with its training data; add --data X_VAR,y_VAR "

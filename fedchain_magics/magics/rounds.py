@@ -23,8 +23,9 @@ class RoundMagics(MagicsFamily):
     def fedaggregate(self, line: str) -> None:
         """Aggregator: sum the round's encrypted updates (streaming, with the public context
         only) and commit the sum's digest. Key holder: check that sum against the committed
-        updates, decrypt it and commit the new global model. Runs in the kernel whose ledger
-        directory created the task (it holds both keys)."""
+        updates, decrypt it and commit the new global model. Each kernel runs the stages whose
+        keys its workspace holds (both, in the workspace that created the task with its own
+        key holder)."""
         arguments = parse(self.fedaggregate, line)
         number = task_id(arguments.task)
         aggregate, model = self.session.aggregate(number)
@@ -35,6 +36,12 @@ class RoundMagics(MagicsFamily):
                 f"{aggregate.round}: {hex_digest(aggregate.aggregate_digest)} "
                 f"(gas {transaction.gas_used:,}, block {transaction.block_number})"
             )
+        if model is None:
+            print(
+                f"next: the key holder's kernel runs %fedaggregate {number} (it alone can "
+                "decrypt the sum)"
+            )
+            return
         transaction = model.transaction
         print(
             f"key holder verified the sum, decrypted it and committed the new model "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
@@ -12,7 +13,16 @@ from ..engine import TaskConfig, read_snapshot
 from ..engine.errors import phase_step, step, word
 from ..engine.ledger_view import TaskSnapshot
 from ..widgets import ledger_table
-from ._arguments import expect, names, parse, refuse, route, task_id, token_units
+from ._arguments import (
+    digest_argument,
+    expect,
+    names,
+    parse,
+    refuse,
+    route,
+    task_id,
+    token_units,
+)
 from ._base import MagicsFamily
 from ._errors import MAGIC_STEPS, reports_errors
 
@@ -28,10 +38,15 @@ CREATE_OPTIONS = (
     "epochs",
     "submission_window",
     "validation_window",
+    "aggregator",
+    "key_holder",
+    "public_context",
 )
 USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]
                     [--reward 100] [--validators validator-1] [--quorum 1] [--scheme bfv|ckks]
                     [--epochs 1] [--submission-window 1000] [--validation-window 1000]
+                    [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
+  %%fedtask invite TASK
   %%fedtask list
   %%fedtask show TASK
   %%fedtask next TASK
@@ -43,7 +58,7 @@ class TaskMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
-    @argument("command", nargs="?", help="create, list, show, next or use")
+    @argument("command", nargs="?", help="create, invite, list, show, next or use")
     @argument("values", nargs="*", metavar="MODEL_VAR|TASK", help="what the sub-command acts on")
     @argument("--name", default=None, help="create: a name for the task")
     @argument(
@@ -100,6 +115,24 @@ class TaskMagics(MagicsFamily):
         metavar="BLOCKS",
         help=f"create: blocks a round takes votes (default {DEFAULTS.validation_window_blocks})",
     )
+    @argument(
+        "--aggregator",
+        default=None,
+        metavar="NAME|0xADDR",
+        help="create: the aggregator's account here, or another kernel's address",
+    )
+    @argument(
+        "--key-holder",
+        default=None,
+        metavar="0xADDR",
+        help="create: the key holder's address in another kernel (with --public-context)",
+    )
+    @argument(
+        "--public-context",
+        default=None,
+        metavar="0xDIGEST",
+        help="create: the public context digest the key holder published (%%fedkeys encryption)",
+    )
     @reports_errors
     def fedtask(self, line: str) -> Any:
         """Create a training task for a model held in a notebook variable and open round 1;
@@ -116,7 +149,22 @@ class TaskMagics(MagicsFamily):
         config = _config(arguments)
         validators = names(arguments.validators or "validator-1", "--validators")
         model = self.session.model(model_name)
-        task = self.session.create_task(model, config, validators=validators)
+        if (arguments.key_holder is None) != (arguments.public_context is None):
+            raise UsageError(
+                "fedchain: --key-holder and --public-context go together (both printed by the "
+                "key holder's %fedkeys encryption)"
+            )
+        public_context = None
+        if arguments.public_context is not None:
+            public_context = digest_argument(arguments.public_context, "--public-context")
+        task = self.session.create_task(
+            model,
+            config,
+            validators=validators,
+            aggregator=arguments.aggregator or "aggregator",
+            key_holder=arguments.key_holder or "key-holder",
+            public_context_digest=public_context,
+        )
         token = task.federation.token()
         label = f" '{config.name}'" if config.name else ""
         print(
@@ -130,6 +178,13 @@ class TaskMagics(MagicsFamily):
             f"next: %fedjoin {task.task_id} --as NAME --data X_VAR,y_VAR for each party (round 1 "
             "opens when the first one trains; later joiners take part from round 2)"
         )
+
+    def _invite(self, arguments: argparse.Namespace) -> None:
+        (text,) = expect("fedtask invite", arguments.values, ["TASK"])
+        invitation = self.session.require_federation().invitation(task_id(text))
+        print(f"invitation to {invitation}")
+        print(invitation.card())
+        print("the invited party runs: %fedjoin --invite CARD --as NAME --data X_VAR,y_VAR")
 
     def _list(self, arguments: argparse.Namespace) -> None:
         expect("fedtask list", arguments.values, [])
@@ -162,7 +217,14 @@ class TaskMagics(MagicsFamily):
         self.session.use_model(number, model)
         print(f"this kernel uses `{model_name}` as task {number}'s model")
 
-    COMMANDS = {"create": _create, "list": _list, "show": _show, "next": _next, "use": _use}
+    COMMANDS = {
+        "create": _create,
+        "invite": _invite,
+        "list": _list,
+        "show": _show,
+        "next": _next,
+        "use": _use,
+    }
 
 
 def _config(arguments: argparse.Namespace) -> TaskConfig:

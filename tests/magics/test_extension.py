@@ -19,6 +19,7 @@ from fedchain_magics.sidebar import COMM_TARGET
 
 LINE_MAGICS = {
     "fedchain",
+    "fedkeys",
     "fedtask",
     "fedjoin",
     "fedsubmit",

@@ -7,13 +7,15 @@ import pytest
 USAGE = {
     "%fedchain": [
         "%fedchain start [--dir .fedchain]",
-        "%fedchain connect URL [--dir .fedchain] [--faucet-key-env VAR]",
+        "%fedchain serve [--port 0] [--host 127.0.0.1 --allow-remote] [--token-env VAR]",
+        "%fedchain connect URL [--dir .fedchain] [--blobs URL] [--contract 0xADDR]",
         "%fedchain status",
         "%fedchain stop",
         "--traceback <{on,off}>",
     ],
     "%fedtask": [
         "%fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]",
+        "%fedtask invite TASK",
         "%fedtask list",
         "%fedtask show TASK",
         "%fedtask next TASK",
@@ -23,9 +25,14 @@ USAGE = {
     ],
     "%fedjoin": [
         "%fedjoin TASK --as NAME --data X_VAR,y_VAR [--validator]",
+        "%fedjoin --invite CARD --as NAME --data X_VAR,y_VAR [--dir .fedchain]",
         "--as NAME",
         "--data <X_VAR,y_VAR>",
         "--validator",
+    ],
+    "%fedkeys": [
+        "%fedkeys account NAME",
+        "%fedkeys encryption [--as key-holder] [--scheme bfv|ckks] [--max-parties 10]",
     ],
     "%%fedtrain": ["%%fedtrain TASK --as NAME [--model VAR]", "--model VAR", "global_model"],
     "%fedsubmit": ["%fedsubmit TASK --as NAME", "--as NAME"],
