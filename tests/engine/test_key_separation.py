@@ -1,0 +1,133 @@
+"""Several workspaces, one task over a served ledger: each holds only its own keys.
+
+The coordinator's workspace serves its in-process chain and blobs; the key holder makes its
+keys in its own workspace; a participant joins by invitation. Only the key holder's workspace
+ever holds a secret context, and a round completes across them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from engine_helpers import logistic_regression
+
+from fedchain_magics import Federation, TaskConfig
+from fedchain_magics.chain import Ledger, RoundPhase
+from fedchain_magics.engine.errors import InvalidInputError
+from fedchain_magics.engine.invitation import Invitation
+from fedchain_magics.engine.session import Session
+from fedchain_magics.server import LedgerServer
+
+pytestmark = pytest.mark.slow
+
+
+def _secret_files(root):
+    return sorted(p.name for p in root.rglob("*.sealed"))
+
+
+def test_keys_stay_with_their_owner_and_a_round_completes_across_workspaces(
+    tmp_path, breast_cancer
+):
+    split = breast_cancer
+    coordinator = Session()
+    coordinator.namespace.update(model=logistic_regression(split))
+    served = coordinator.open(tmp_path / "coordinator").serve()
+    url, blobs = served.url, served.blob_url
+
+    key_holder = Session()
+    key_holder.open(tmp_path / "key-holder", url=url, blobs=blobs)
+    published = key_holder.require_federation().generate_keys("key-holder", scheme="bfv")
+
+    validator = Session()
+    validator_federation = validator.open(tmp_path / "validator", url=url, blobs=blobs)
+    validator_address = validator_federation.account("validator-1").address
+
+    task = coordinator.create_task(
+        coordinator.namespace["model"],
+        TaskConfig(min_participants=1, rounds=1, submission_window_blocks=3),
+        validators=[validator_address],
+        key_holder=published.address,
+        public_context_digest=published.public_context_digest,
+    )
+    card = coordinator.require_federation().invitation(task.task_id).card()
+
+    # An altered card is refused before anything is joined.
+    altered = dataclasses.replace(Invitation.parse(card), model_spec_digest="0x" + "ab" * 32).card()
+    with pytest.raises(InvalidInputError, match="digests on-chain differ"):
+        Session().accept(altered, tmp_path / "mallory")
+
+    participant = Session()
+    participant.namespace.update(X=split.X_train[:120], y=split.y_train[:120])
+    _, number = participant.accept(card, tmp_path / "hospital")
+    assert number == task.task_id
+    participant.join(number, "hospital-a", participant_data())
+    participant.use_model(number, logistic_regression(split))
+
+    coordinator.open_next_round(number)
+    trained = (
+        participant.task(number)
+        .participant("hospital-a")
+        .train(split.X_train[:120], split.y_train[:120])
+    )
+    participant.task(number).participant("hospital-a").submit(trained)
+    coordinator.require_federation().ledger.mine_blocks(3)
+    summed, model = coordinator.aggregate(number)  # the aggregator alone: no secret here
+    assert summed is not None and model is None
+    _, model = key_holder.aggregate(number)
+    assert model is not None
+    validator.namespace.update(Xv=split.X_test, yv=split.y_test)
+    validator.use_model(number, logistic_regression(split))
+    validator.join(number, "validator-1", participant_data("Xv", "yv"), validator=True)
+    validator.validate(number, "validator-1")
+    assert coordinator.task(number).round_state(1).phase == RoundPhase.ACCEPTED
+
+    assert _secret_files(tmp_path / "key-holder") == [
+        f"chain-{served_chain(coordinator)}-context-{published.public_context_digest.hex()}.sealed"
+    ]
+    for other in ("coordinator", "hospital", "validator"):
+        assert _secret_files(tmp_path / other) == []
+    assert key_holder.roles_held()[number] == ["key holder"]
+    assert coordinator.roles_held()[number] == ["coordinator", "aggregator"]
+    for session in (participant, validator, key_holder, coordinator):
+        session.close()
+
+
+def participant_data(X: str = "X", y: str = "y"):
+    from fedchain_magics.engine.session import DataRef
+
+    return DataRef(X, y)
+
+
+def served_chain(session: Session) -> str:
+    deployment = session.require_federation().registry.deployment
+    return f"{deployment.chain_id}-{deployment.training.lower()}"
+
+
+def test_a_garbage_card_is_one_line():
+    for text in ("", "hello", "fedchain-invite:!!!", "fedchain-invite:eyJ2IjoxfQ"):
+        with pytest.raises(InvalidInputError) as error:
+            Invitation.parse(text)
+        assert "\n" not in str(error.value)
+
+
+def test_a_workspace_used_with_two_ledgers_keeps_both_secret_contexts(tmp_path, breast_cancer):
+    """Regression: a workspace used with a node and then with the in-process chain overwrote
+    keys/task-1.secret-context; secrets are keyed by chain, contract and task."""
+    split = breast_cancer
+    workspace = tmp_path / "shared"
+    node = Ledger.open_embedded(tmp_path / "node")  # a bare node: this workspace deploys on it
+    with LedgerServer(node) as served:
+        with Federation.open(workspace, url=served.url) as first:
+            first.create_task(logistic_regression(split), TaskConfig(rounds=1))
+            node_secret = first.secret_context(1)
+        with Federation.open(workspace) as second:
+            second.create_task(logistic_regression(split), TaskConfig(rounds=1))
+            embedded_secret = second.secret_context(1)
+        with Federation.open(workspace, url=served.url) as again:
+            assert again.secret_context(1) == node_secret
+    node.close()
+    with Federation.open(workspace) as again:
+        assert again.secret_context(1) == embedded_secret
+    assert node_secret != embedded_secret
+    assert len(_secret_files(workspace)) == 2
