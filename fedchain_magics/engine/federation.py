@@ -24,6 +24,7 @@ from .invitation import Invitation
 from .task import FederatedTask, TaskConfig, manifest_bytes
 from .tokens import TokenInfo
 from .verifications import VerificationRecord
+from .watch import HeadWatcher
 
 DEFAULT_WORKSPACE = ".fedchain"
 TREASURY = "deployer"
@@ -80,6 +81,8 @@ class Federation:
         self._token: TokenInfo | None = None
         self.server: LedgerServer | None = None
         self.blob_location: str | None = None
+        self.head = HeadWatcher(ledger.block_number)
+        """Listen for the head moving, whoever moved it (this kernel or another)."""
 
     @classmethod
     def open(
@@ -138,6 +141,7 @@ class Federation:
         return federation
 
     def close(self) -> None:
+        self.head.close()
         if self.server is not None:
             self.server.stop()
             self.server = None

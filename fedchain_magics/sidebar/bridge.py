@@ -90,6 +90,7 @@ class LedgerBridge:
         self._unsubscribe: Callable[[], None] | None = None
         self._events: deque[JsonDict] = deque(maxlen=MAX_EVENTS)
         self._sent_block_number: int | None = None
+        self._last_event_s = float("-inf")
         self._throttle = throttle
         self._next_read_s = -math.inf
         self._pending: list[JsonDict] = []
@@ -164,8 +165,27 @@ class LedgerBridge:
             self._sent_block_number = None
             self._pending = []
             if federation is not None:
-                self._unsubscribe = federation.events.subscribe(self._on_event)
+                unsubscribe = federation.events.subscribe(self._on_event)
+                stop_watching = federation.head.listen(self._on_head)
+
+                def stop_following() -> None:
+                    unsubscribe()
+                    stop_watching()
+
+                self._unsubscribe = stop_following
         return True
+
+    def _on_head(self, block_number: int) -> None:
+        """The head moved (another kernel's step, say): refresh an open sidebar."""
+        try:
+            federation = self._federation
+            interval_s = federation.head.interval_s if federation is not None else 0.0
+            if time.monotonic() - self._last_event_s < 2 * interval_s:
+                return  # this kernel is acting: its own events refresh the sidebar
+            if self.comms and block_number != self._sent_block_number:
+                self.broadcast(self.snapshot())
+        except Exception:
+            _log.exception("the FedChain sidebar could not follow the ledger's head")
 
     def after_cell(self, result: object = None) -> None:
         """IPython's ``post_run_cell`` hook: follow a new federation, refresh a moved ledger."""
@@ -192,6 +212,7 @@ class LedgerBridge:
     def _on_event(self, event: LedgerEvent) -> None:
         try:
             record = event_json(event)
+            self._last_event_s = time.monotonic()
             with self._lock:
                 self._events.append(record)
                 if not self._comms:

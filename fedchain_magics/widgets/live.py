@@ -9,10 +9,12 @@
   notebook shows one copy; where widgets do not render (offline HTML export, no widget state),
   the style is absent and the twin shows.
 
-Updates are driven by the engine's events, never by polling: the subscriber re-reads the chain
-on the thread that emitted the event (the engine calls subscribers synchronously), at most once
-per ``min_interval_s``; an update skipped inside that interval is rendered by ``flush()``, by the
+Updates are driven by the engine's events: the subscriber re-reads the chain on the thread that
+emitted the event (the engine calls subscribers synchronously), at most once per
+``min_interval_s``; an update skipped inside that interval is rendered by ``flush()``, by the
 next event, after the running cell ends (an IPython ``post_run_cell`` hook), or by ``close()``.
+What other kernels do on a shared ledger emits no event here: the federation's head watcher
+(:mod:`fedchain_magics.engine.watch`) re-renders the view when the head moves.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class _LiveView(ABC):
         self._html = self._render_safely()
         self._last_render_s = time.monotonic()
         self._unsubscribe = federation.events.subscribe(self._on_event)
+        self._stop_watching = federation.head.listen(self._on_head)
 
     # -- what subclasses provide ---------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class _LiveView(ABC):
                 self._refresh(final=True)
             self._closed = True
             self._unsubscribe()
+            self._stop_watching()
             self._unhook_cell_end()
 
     def _ipython_display_(self) -> None:
@@ -123,6 +127,16 @@ class _LiveView(ABC):
                 return
             self._pending = True
             if time.monotonic() - self._last_render_s >= self._min_interval_s:
+                self._refresh()
+
+    def _on_head(self, block_number: int) -> None:
+        """Another kernel (or this one) moved the shared ledger: show what it did."""
+        with self._lock:
+            if self._closed:
+                return
+            self._pending = True
+            wait_s = max(self._min_interval_s, self._federation.head.interval_s)
+            if time.monotonic() - self._last_render_s >= wait_s:  # else events render it
                 self._refresh()
 
     def _refresh(self, *, final: bool = False) -> None:
