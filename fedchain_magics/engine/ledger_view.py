@@ -158,14 +158,23 @@ def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSumm
 
 
 def aggregate_verified(
-    federation: Federation, aggregate_digest: bytes | None, rejected: set[bytes]
+    federation: Federation,
+    aggregate_digest: bytes | None,
+    rejected: set[bytes],
+    model_committed: bool = False,
 ) -> bool | None:
-    """The one rule: rejected on-chain -> False; else the recorded outcome; else None."""
+    """The one rule, from facts every kernel can read: rejected on-chain -> False; else the
+    outcome recorded here (a recomputed sum); else True once the key holder committed a model
+    for it (it decrypts only a sum that matched the committed updates, and rejects on-chain
+    otherwise); else None (not checked yet)."""
     if aggregate_digest is None:
         return None
     if aggregate_digest in rejected:
         return False
-    return federation.verifications.outcome(aggregate_digest)
+    outcome = federation.verifications.outcome(aggregate_digest)
+    if outcome is None and model_committed:
+        return True
+    return outcome
 
 
 def _history(
@@ -199,9 +208,17 @@ def _history(
                 )
             )
         digest = round_state.aggregate_digest
-        verified = aggregate_verified(federation, digest, rejected)
-        if verify and verified is None and digest is not None and task is not None:
-            verified = task.verify_round(number).matches
+        if (
+            verify
+            and digest is not None
+            and digest not in rejected
+            and task is not None
+            and federation.verifications.outcome(digest) is None
+        ):
+            task.verify_round(number)  # recomputes the sum here and records the outcome
+        verified = aggregate_verified(
+            federation, digest, rejected, round_state.model_digest is not None
+        )
         summaries.append(
             RoundSummary(
                 task_id=task_id,
