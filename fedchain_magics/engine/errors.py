@@ -79,7 +79,10 @@ PYTHON_STEPS: dict[str, str] = {
     "name_validators": "name validators with session.create_task(..., validators=[...])",
     "pass_validation_data": "pass data=DataRef(X, y), or record it with "
     "session.join({task}, '{name}', DataRef(X, y), validator=True)",
-    "run_where_created": "run this step in the workspace that created the task",
+    "run_where_created": "run this step in the workspace that holds that role's key (the one "
+    "that created the task, or the role's own)",
+    "wait_longer": "wait again (task.wait_for({round}, '{phase}')), or check that the kernel "
+    "whose turn it is runs its step",
     "name_validators_once": "name each validator once",
     "own_account": "give each role and each party an account of its own",
     "fix_task_settings": "fix the task's settings (see TaskConfig)",
@@ -255,6 +258,16 @@ class NoValidationDataError(FederationError):
 
 class RoundNotReadyError(FederationError):
     """A step was asked for before the round reached it (or after it passed)."""
+
+
+class WaitTimeoutError(RoundNotReadyError):
+    def __init__(self, task_id: int, round_number: int, phase: str, now: str, timeout_s: float):
+        self.task_id, self.round, self.phase = task_id, round_number, phase
+        super().__init__(
+            f"round {round_number} of task {task_id} did not reach {phase} within "
+            f"{timeout_s:g} s (it is {now})",
+            step("wait_longer", task=task_id, round=round_number, phase=phase),
+        )
 
 
 def phase_step(task_id: int, phase: RoundPhase) -> NextStep:

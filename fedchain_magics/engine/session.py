@@ -17,12 +17,13 @@ their next step as data, which an interface (the IPython magics) words in its ow
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Container, Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..chain import ContractRevertError, RoundPhase, TransactionResult
+from ..chain import ContractRevertError, RoundPhase, RoundState, TransactionResult
 from ..models import adapter_for
 from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
 from .errors import (
@@ -216,6 +217,18 @@ class Session:
 
     def task(self, task_id: int) -> FederatedTask:
         return self.require_federation().task(task_id)
+
+    def wait_for(
+        self, task_id: int, round_number: int, phase: str, *, timeout_s: float = 600
+    ) -> RoundState:
+        """Wait until the task exists (another kernel creates it) and its round ``round_number``
+        reaches ``phase`` (see :meth:`FederatedTask.wait_for`)."""
+        federation = self.require_federation()
+        deadline = time.monotonic() + timeout_s
+        while task_id > federation.registry.task_count() and time.monotonic() < deadline:
+            time.sleep(1)
+        task = self.task(task_id)  # an unknown task error once the time is up
+        return task.wait_for(round_number, phase, timeout_s=max(deadline - time.monotonic(), 0))
 
     def task_ids(self) -> list[int]:
         return self.require_federation().task_ids()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from .errors import (
     NoLocalModelError,
     RoundNotReadyError,
     RoundPhaseError,
+    WaitTimeoutError,
 )
 from .roles import Aggregator, Coordinator, KeyHolder, Participant, Validator
 from .tokens import TOKEN_UNIT
@@ -229,6 +231,39 @@ class FederatedTask:
         """The current round and its phase (round 0, ``NONE``, before round 1)."""
         number = self.current_round()
         return number, self.round_state(number).phase if number else RoundPhase.NONE
+
+    def wait_for(
+        self,
+        round_number: int,
+        phase: RoundPhase | str,
+        *,
+        timeout_s: float = 600,
+        poll_s: float = 1,
+    ) -> RoundState:
+        """Block until round ``round_number`` reaches ``phase`` or goes past it (a finished
+        round is past every phase; a later round is past this one): what another kernel's
+        step looks like from here. Raises :class:`WaitTimeoutError` after ``timeout_s``."""
+        if isinstance(phase, RoundPhase):
+            wanted = phase
+        else:
+            names = [item.label for item in RoundPhase if item != RoundPhase.NONE]
+            if str(phase).lower() not in names:
+                raise InvalidInputError(
+                    f"a round's phase is one of {', '.join(names)}, not `{phase}`"
+                )
+            wanted = RoundPhase[str(phase).upper()]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            number, now = self.phase()
+            if number > round_number or (
+                number == round_number and (now.finished or now >= wanted)
+            ):
+                return self.round_state(round_number)
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    self.task_id, round_number, wanted.label, now.label, timeout_s
+                )
+            time.sleep(poll_s)
 
     def require_phase(
         self, phase: RoundPhase, refused: str, round_number: int | None = None

@@ -58,7 +58,10 @@ MAGIC_STEPS: dict[str, str] = {
     "vote_as_named_validator": "vote as a validator named in %fedtask create --validators",
     "pass_validation_data": "pass --data X_VAR,y_VAR, or record it with %fedjoin {task} "
     "--as {name} --validator --data X_VAR,y_VAR",
-    "run_where_created": "run this step in the kernel whose ledger directory created the task",
+    "run_where_created": "run this step in the kernel whose workspace holds that role's key (the "
+    "one that created the task, or the role's own)",
+    "wait_longer": "run %fedtask wait {task} {round} {phase} again, or check that the kernel "
+    "whose turn it is runs its step",
     "aggregate_where_created": "run %fedaggregate {task} in the kernel whose ledger "
     "directory created the task",
     "next_round_where_created": "run %fedtask next {task} in the kernel whose ledger "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
@@ -81,7 +82,7 @@ class ChainMagics(MagicsFamily):
         help="on: show full Python tracebacks instead of one-line errors",
     )
     @reports_errors
-    def fedchain(self, line: str) -> None:
+    def fedchain(self, line: str) -> Any:
         """Start (or restore) the in-process chain, or connect to a node; status; verify the
         ledger (journal and committed blobs); stop."""
         arguments = parse(self.fedchain, line)
@@ -92,7 +93,7 @@ class ChainMagics(MagicsFamily):
                 print(f"fedchain errors now show {shown}")
                 return
         handler = route("fedchain", arguments.command, self.COMMANDS)
-        handler(self, arguments)
+        return handler(self, arguments)
 
     def _start(self, arguments: argparse.Namespace) -> None:
         expect("fedchain start", arguments.url, [])
@@ -123,7 +124,7 @@ class ChainMagics(MagicsFamily):
             contract=arguments.contract,
         )
 
-    def _serve(self, arguments: argparse.Namespace) -> None:
+    def _serve(self, arguments: argparse.Namespace) -> Any:
         expect("fedchain serve", arguments.url, [])
         refuse("fedchain serve", arguments, ["dir", "faucet_key_env", "blobs", "contract"])
         federation = self.session.require_federation()
@@ -139,6 +140,7 @@ class ChainMagics(MagicsFamily):
             f"other kernels: %fedchain connect {server.url} --blobs {server.blob_url}, or "
             "%fedjoin --invite CARD (the card from %fedtask invite TASK)"
         )
+        return server  # `server = %fedchain serve` keeps .url and .blob_url
 
     def _open(
         self,

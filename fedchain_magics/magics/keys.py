@@ -4,6 +4,7 @@ kernels (an account's address to hand to a coordinator; a key holder's keys)."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
@@ -33,21 +34,22 @@ class KeyMagics(MagicsFamily):
         help="encryption: most updates one sum must hold (default 10)",
     )
     @reports_errors
-    def fedkeys(self, line: str) -> None:
+    def fedkeys(self, line: str) -> Any:
         """Make (or show) an account of this workspace, whose address another kernel's
         coordinator names as a validator or aggregator; or, as a key holder, make encryption
         keys here and publish only the public context."""
         arguments = parse(self.fedkeys, line)
         handler = route("fedkeys", arguments.command, self.COMMANDS)
-        handler(self, arguments)
+        return handler(self, arguments)
 
-    def _account(self, arguments: argparse.Namespace) -> None:
+    def _account(self, arguments: argparse.Namespace) -> str:
         (name,) = expect("fedkeys account", arguments.values, ["NAME"])
         refuse("fedkeys account", arguments, ["name", "scheme", "max_parties"])
         account = self.session.require_federation().account(name)
         print(f"{name}: {account.address} (its key stays in this workspace's keystore)")
+        return str(account.address)
 
-    def _encryption(self, arguments: argparse.Namespace) -> None:
+    def _encryption(self, arguments: argparse.Namespace) -> Any:
         expect("fedkeys encryption", arguments.values, [])
         federation = self.session.require_federation()
         published = federation.generate_keys(
@@ -64,5 +66,6 @@ class KeyMagics(MagicsFamily):
             "give the coordinator: %fedtask create MODEL_VAR --key-holder "
             f"{published.address} --public-context 0x{published.public_context_digest.hex()}"
         )
+        return published
 
     COMMANDS = {"account": _account, "encryption": _encryption}

@@ -47,6 +47,7 @@ USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 
                     [--epochs 1] [--submission-window 1000] [--validation-window 1000]
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
   %%fedtask invite TASK
+  %%fedtask wait TASK ROUND PHASE [--timeout 600]
   %%fedtask list
   %%fedtask show TASK
   %%fedtask next TASK
@@ -58,7 +59,7 @@ class TaskMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
-    @argument("command", nargs="?", help="create, invite, list, show, next or use")
+    @argument("command", nargs="?", help="create, invite, wait, list, show, next or use")
     @argument("values", nargs="*", metavar="MODEL_VAR|TASK", help="what the sub-command acts on")
     @argument("--name", default=None, help="create: a name for the task")
     @argument(
@@ -133,6 +134,13 @@ class TaskMagics(MagicsFamily):
         metavar="0xDIGEST",
         help="create: the public context digest the key holder published (%%fedkeys encryption)",
     )
+    @argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait: give up after this long (default 600)",
+    )
     @reports_errors
     def fedtask(self, line: str) -> Any:
         """Create a training task for a model held in a notebook variable and open round 1;
@@ -142,6 +150,8 @@ class TaskMagics(MagicsFamily):
         handler = route("fedtask", arguments.command, self.COMMANDS)
         if handler is not TaskMagics._create:
             refuse(f"fedtask {arguments.command}", arguments, CREATE_OPTIONS)
+        if handler is not TaskMagics._wait:
+            refuse(f"fedtask {arguments.command}", arguments, ["timeout"])
         return handler(self, arguments)
 
     def _create(self, arguments: argparse.Namespace) -> None:
@@ -179,12 +189,26 @@ class TaskMagics(MagicsFamily):
             "opens when the first one trains; later joiners take part from round 2)"
         )
 
-    def _invite(self, arguments: argparse.Namespace) -> None:
+    def _invite(self, arguments: argparse.Namespace) -> str:
         (text,) = expect("fedtask invite", arguments.values, ["TASK"])
         invitation = self.session.require_federation().invitation(task_id(text))
         print(f"invitation to {invitation}")
         print(invitation.card())
         print("the invited party runs: %fedjoin --invite CARD --as NAME --data X_VAR,y_VAR")
+        return invitation.card()
+
+    def _wait(self, arguments: argparse.Namespace) -> None:
+        text, round_text, phase = expect(
+            "fedtask wait", arguments.values, ["TASK", "ROUND", "PHASE"]
+        )
+        number = task_id(text)
+        if not round_text.isdigit() or int(round_text) < 1:
+            raise UsageError(f"fedchain: ROUND is a round number such as 1, not `{round_text}`")
+        timeout_s = 600.0 if arguments.timeout is None else arguments.timeout
+        if not timeout_s > 0:
+            raise UsageError("fedchain: --timeout takes a positive number of seconds")
+        state = self.session.wait_for(number, int(round_text), phase, timeout_s=timeout_s)
+        print(f"round {state.round} of task {number} is {state.phase.label}")
 
     def _list(self, arguments: argparse.Namespace) -> None:
         expect("fedtask list", arguments.values, [])
@@ -220,6 +244,7 @@ class TaskMagics(MagicsFamily):
     COMMANDS = {
         "create": _create,
         "invite": _invite,
+        "wait": _wait,
         "list": _list,
         "show": _show,
         "next": _next,

@@ -119,7 +119,7 @@ CASES = {
     ),
     "no sub-command": (
         "fedtask",
-        "fedchain: %fedtask needs a sub-command: create, invite, list, show, next or use",
+        "fedchain: %fedtask needs a sub-command: create, invite, wait, list, show, next or use",
     ),
     "an option of another sub-command": (
         "fedtask list --rounds 3",

@@ -16,6 +16,7 @@ USAGE = {
     "%fedtask": [
         "%fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]",
         "%fedtask invite TASK",
+        "%fedtask wait TASK ROUND PHASE [--timeout 600]",
         "%fedtask list",
         "%fedtask show TASK",
         "%fedtask next TASK",
