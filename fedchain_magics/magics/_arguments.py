@@ -130,14 +130,19 @@ def digest_argument(text: str, option: str) -> bytes:
     return digest
 
 
-def env_value(variable: str | None) -> str | None:
-    """A secret (a token, a key) from an environment variable, never typed into a cell."""
+TOKEN = "the served ledger's token"
+FAUCET_KEY = "the faucet's private key"
+
+
+def env_value(variable: str | None, what: str, option: str) -> str | None:
+    """A secret (a token, a key) from the environment variable named by ``option``, never typed
+    into a cell; ``what`` says what belongs in it."""
     if variable is None:
         return None
     value = os.environ.get(variable)
     if not value:
         raise UsageError(
-            f"fedchain: the environment variable {variable} is not set; set it before starting "
-            "the kernel, or leave the option out"
+            f"fedchain: the environment variable {variable} is not set; put {what} in it, or "
+            f"leave out {option}"
         )
     return value

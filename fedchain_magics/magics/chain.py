@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
-from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine.federation import DEFAULT_WORKSPACE
 from ..engine.verify import verify_workspace
-from ._arguments import expect, parse, refuse, route
+from ._arguments import FAUCET_KEY, TOKEN, env_value, expect, parse, refuse, route
 from ._base import MagicsFamily
 from ._errors import reports_errors
+
+ONLY_TO_OPEN_OR_SERVE = (
+    "dir", "faucet_key_env", "blobs", "token_env", "port", "host", "allow_remote", "contract"
+)  # fmt: skip
+"""Options of start, connect and serve, which the other sub-commands refuse."""
 
 USAGE = """fedchain start [--dir .fedchain]
   %%fedchain serve [--port 0] [--host 127.0.0.1 --allow-remote] [--token-env VAR]
@@ -100,27 +103,20 @@ class ChainMagics(MagicsFamily):
         refuse(
             "fedchain start",
             arguments,
-            ["faucet_key_env", "blobs", "token_env", "port", "host", "allow_remote", "contract"],
+            [option for option in ONLY_TO_OPEN_OR_SERVE if option != "dir"],
         )
         self._open(arguments.dir or DEFAULT_WORKSPACE, url=None, faucet_key=None)
 
     def _connect(self, arguments: argparse.Namespace) -> None:
         (url,) = expect("fedchain connect", arguments.url, ["URL"])
         refuse("fedchain connect", arguments, ["port", "host", "allow_remote"])
-        faucet_key = None
-        if arguments.faucet_key_env is not None:
-            faucet_key = os.environ.get(arguments.faucet_key_env)
-            if not faucet_key:
-                raise UsageError(
-                    f"fedchain: the environment variable {arguments.faucet_key_env} is not set; "
-                    "put the faucet's private key in it, or leave out --faucet-key-env"
-                )
+        faucet_key = env_value(arguments.faucet_key_env, FAUCET_KEY, "--faucet-key-env")
         self._open(
             arguments.dir or DEFAULT_WORKSPACE,
             url=url,
             faucet_key=faucet_key,
             blobs=arguments.blobs,
-            token=_token(arguments.token_env),
+            token=env_value(arguments.token_env, TOKEN, "--token-env"),
             contract=arguments.contract,
         )
 
@@ -131,7 +127,7 @@ class ChainMagics(MagicsFamily):
         server = federation.serve(
             host=arguments.host or "127.0.0.1",
             port=arguments.port or 0,
-            token=_token(arguments.token_env),
+            token=env_value(arguments.token_env, TOKEN, "--token-env"),
             allow_remote=bool(arguments.allow_remote),
         )
         print(f"json-rpc: {server.url}")
@@ -173,16 +169,7 @@ class ChainMagics(MagicsFamily):
         refuse(
             "fedchain status",
             arguments,
-            [
-                "dir",
-                "faucet_key_env",
-                "blobs",
-                "token_env",
-                "port",
-                "host",
-                "allow_remote",
-                "contract",
-            ],
+            ONLY_TO_OPEN_OR_SERVE,
         )
         federation = self.session.federation
         if federation is None:
@@ -207,16 +194,7 @@ class ChainMagics(MagicsFamily):
         refuse(
             "fedchain verify",
             arguments,
-            [
-                "dir",
-                "faucet_key_env",
-                "blobs",
-                "token_env",
-                "port",
-                "host",
-                "allow_remote",
-                "contract",
-            ],
+            ONLY_TO_OPEN_OR_SERVE,
         )
         federation = self.session.require_federation()
         if not federation.ledger.embedded:
@@ -236,16 +214,7 @@ class ChainMagics(MagicsFamily):
         refuse(
             "fedchain stop",
             arguments,
-            [
-                "dir",
-                "faucet_key_env",
-                "blobs",
-                "token_env",
-                "port",
-                "host",
-                "allow_remote",
-                "contract",
-            ],
+            ONLY_TO_OPEN_OR_SERVE,
         )
         federation = self.session.federation
         if federation is None:
@@ -266,16 +235,3 @@ class ChainMagics(MagicsFamily):
         "verify": _verify,
         "stop": _stop,
     }
-
-
-def _token(variable: str | None) -> str | None:
-    """The served ledger's token from an environment variable (never typed into a cell)."""
-    if variable is None:
-        return None
-    token = os.environ.get(variable)
-    if not token:
-        raise UsageError(
-            f"fedchain: the environment variable {variable} is not set; put the served "
-            "ledger's token in it, or leave out --token-env"
-        )
-    return token

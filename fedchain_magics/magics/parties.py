@@ -7,7 +7,7 @@ from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine.federation import DEFAULT_WORKSPACE
-from ._arguments import env_value, optional_data_ref, parse, task_id
+from ._arguments import FAUCET_KEY, TOKEN, env_value, optional_data_ref, parse, task_id
 from ._base import MagicsFamily, hex_digest
 from ._errors import reports_errors
 
@@ -90,8 +90,8 @@ class PartyMagics(MagicsFamily):
             federation, number = self.session.accept(
                 arguments.invite,
                 arguments.dir or DEFAULT_WORKSPACE,
-                token=env_value(arguments.token_env),
-                faucet_key=env_value(arguments.faucet_key_env),
+                token=env_value(arguments.token_env, TOKEN, "--token-env"),
+                faucet_key=env_value(arguments.faucet_key_env, FAUCET_KEY, "--faucet-key-env"),
             )
             if arguments.task is not None and task_id(arguments.task) != number:
                 raise UsageError(
