@@ -48,6 +48,7 @@ contract FederatedTraining is IFederatedTraining {
     mapping(uint256 taskId => mapping(address account => Member)) private _members;
     mapping(uint256 taskId => mapping(uint32 round => mapping(address validator => bool))) private _votes;
     mapping(uint256 taskId => mapping(uint32 round => uint256 amount)) private _rewardPaid;
+    mapping(uint256 taskId => mapping(address account => Admission)) private _admissions;
 
     /**
      * @notice Deploys the registry. It mints nothing: every task escrows its rewards in `token_`.
@@ -149,21 +150,106 @@ contract FederatedTraining is IFederatedTraining {
     }
 
     /**
-     * @notice Joins the task as a participant. Anyone holding no role in the task, once.
+     * @notice Joins the task as a participant. Anyone holding no role in the task, once; in an
+     * admission-controlled task, only an account the coordinator admitted ({TrainingNotAdmitted}).
      * @dev A participant commits from the round after the current one: joining while a round
-     * collects does not let the newcomer into it. Emits {ParticipantJoined}.
+     * collects does not let the newcomer into it. Its updates declare at most its admission's
+     * sample cap, or the task's `maxSamplesPerUpdate`. Emits {ParticipantJoined}.
      * @param taskId The task.
      */
     function join(uint256 taskId) external {
         Task storage task = _existingTask(taskId);
         Member storage member = _members[taskId][msg.sender];
         _checkNoRole(member, taskId, msg.sender);
+        uint32 maxSamples = task.params.maxSamplesPerUpdate;
+        if (task.params.admissionControlled) {
+            Admission storage admission = _admissions[taskId][msg.sender];
+            if (!admission.admitted) {
+                revert TrainingNotAdmitted(taskId, msg.sender);
+            }
+            uint32 sampleCap = admission.sampleCap;
+            if (sampleCap != 0) {
+                maxSamples = sampleCap;
+            }
+        }
         uint32 firstRound = task.currentRound + 1;
         member.role = Role.Participant;
         member.firstRound = firstRound;
-        member.maxSamplesPerUpdate = task.params.maxSamplesPerUpdate;
+        member.maxSamplesPerUpdate = maxSamples;
         uint32 participantCount = ++task.participantCount;
         emit ParticipantJoined(taskId, msg.sender, participantCount, firstRound);
+    }
+
+    /**
+     * @notice Admits `accounts` to an admission-controlled task, each with at most `sampleCap`
+     * samples an update (0: the task's `maxSamplesPerUpdate`). Coordinator only.
+     * @dev Admitting an account again replaces its cap; a participant that already joined keeps
+     * its membership and commits under the new cap from its next commit, and one whose admission
+     * was revoked takes part again. An account holding another role is refused with
+     * {TrainingRoleConflict}. The cost is constant per admitted account (one slot each).
+     * Emits {ParticipantAdmitted} for each account.
+     * @param taskId The task, created with `admissionControlled`.
+     * @param accounts The accounts to admit.
+     * @param sampleCap The most samples each of their updates may declare; at most `maxSamplesPerUpdate`.
+     */
+    function admit(uint256 taskId, address[] calldata accounts, uint32 sampleCap) external {
+        Task storage task = _existingTask(taskId);
+        _checkCoordinator(task, taskId);
+        if (!task.params.admissionControlled) {
+            revert TrainingNotAdmissionControlled(taskId);
+        }
+        uint32 taskMax = task.params.maxSamplesPerUpdate;
+        if (sampleCap > taskMax) {
+            revert TrainingInvalidSampleCap(taskId, sampleCap, taskMax);
+        }
+        uint32 effectiveCap = sampleCap == 0 ? taskMax : sampleCap;
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            address account = accounts[i];
+            if (account == address(0)) {
+                revert TrainingInvalidAccount(account);
+            }
+            Member storage member = _members[taskId][account];
+            Role role = member.role;
+            if (role == Role.Participant) {
+                if (member.maxSamplesPerUpdate == 0) {
+                    ++task.participantCount; // a revoked participant takes part again
+                }
+                member.maxSamplesPerUpdate = effectiveCap;
+            } else if (role != Role.None) {
+                revert TrainingRoleConflict(taskId, account, role);
+            }
+            _admissions[taskId][account] = Admission({admitted: true, sampleCap: sampleCap});
+            emit ParticipantAdmitted(taskId, account, effectiveCap);
+        }
+    }
+
+    /**
+     * @notice Revokes `account`'s admission to an admission-controlled task. Coordinator only.
+     * @dev The account may no longer join; if it joined, it commits no further update (an update it
+     * committed stays in its round) and stops counting toward later rounds' participants. A round
+     * already open still counts it, so that round collects until its window closes unless the
+     * account committed. Emits {AdmissionRevoked}.
+     * @param taskId The task, created with `admissionControlled`.
+     * @param account An admitted account.
+     */
+    function revokeAdmission(uint256 taskId, address account) external {
+        Task storage task = _existingTask(taskId);
+        _checkCoordinator(task, taskId);
+        if (!task.params.admissionControlled) {
+            revert TrainingNotAdmissionControlled(taskId);
+        }
+        Admission storage admission = _admissions[taskId][account];
+        if (!admission.admitted) {
+            revert TrainingNotAdmitted(taskId, account);
+        }
+        delete _admissions[taskId][account];
+        Member storage member = _members[taskId][account];
+        bool wasParticipant = member.role == Role.Participant;
+        if (wasParticipant) {
+            member.maxSamplesPerUpdate = 0;
+            --task.participantCount;
+        }
+        emit AdmissionRevoked(taskId, account, wasParticipant);
     }
 
     /**
@@ -709,6 +795,26 @@ contract FederatedTraining is IFederatedTraining {
     }
 
     /**
+     * @notice `account`'s admission to the task: whether it is admitted, and the most samples its
+     * updates may declare (its cap, or the task's `maxSamplesPerUpdate`; 0 when not admitted).
+     * In an open task every account counts as admitted under the task's bound.
+     * @param taskId The task.
+     * @param account Any account.
+     */
+    function admission(uint256 taskId, address account) external view returns (bool admitted, uint32 sampleCap) {
+        Task storage task = _existingTask(taskId);
+        uint32 taskMax = task.params.maxSamplesPerUpdate;
+        if (!task.params.admissionControlled) {
+            return (true, taskMax);
+        }
+        Admission storage a = _admissions[taskId][account];
+        if (!a.admitted) {
+            return (false, 0);
+        }
+        return (true, a.sampleCap == 0 ? taskMax : a.sampleCap);
+    }
+
+    /**
      * @notice Whether `account` joined the task.
      * @param taskId The task.
      * @param account The account.
@@ -834,8 +940,20 @@ contract FederatedTraining is IFederatedTraining {
         }
         uint32 maxSamples = member.maxSamplesPerUpdate;
         if (samples > maxSamples) {
-            revert TrainingTooManySamples(taskId, round, samples, maxSamples);
+            _revertTooManySamples(taskId, round, samples, maxSamples);
         }
+    }
+
+    /// @dev Why `samples` is over the committer's bound: a revoked admission (bound 0), its
+    /// admission's cap, or the task's `maxSamplesPerUpdate`. Read only on this failure path.
+    function _revertTooManySamples(uint256 taskId, uint32 round, uint64 samples, uint32 maxSamples) private view {
+        if (maxSamples == 0) {
+            revert TrainingNotAdmitted(taskId, msg.sender);
+        }
+        if (maxSamples < _tasks[taskId].params.maxSamplesPerUpdate) {
+            revert TrainingSamplesOverCap(taskId, round, samples, maxSamples);
+        }
+        revert TrainingTooManySamples(taskId, round, samples, maxSamples);
     }
 
     /// @dev Collection is closed once the submission deadline passed, or every participant of the

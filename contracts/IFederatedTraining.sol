@@ -29,6 +29,7 @@ interface IFederatedTraining {
         uint256 rewardPerRound; // reward token base units escrowed per round, paid for accepted rounds
         uint32 maxSamplesPerUpdate; // most samples one update may declare (>= 1)
         uint64 aggregationWindowBlocks; // blocks the aggregator, then the key holder, has to act (1 .. MAX_WINDOW_BLOCKS)
+        bool admissionControlled; // only accounts the coordinator admitted may join (see `admit`)
     }
 
     /**
@@ -111,6 +112,15 @@ interface IFederatedTraining {
         bytes32 modelDigest;
     }
 
+    /**
+     * @notice An account the coordinator admitted to an admission-controlled task, in one slot.
+     * `sampleCap` bounds the samples its updates may declare (0: the task's `maxSamplesPerUpdate`).
+     */
+    struct Admission {
+        bool admitted;
+        uint32 sampleCap;
+    }
+
     /// @notice One committed update, stored under its digest (one fresh storage slot per commit).
     struct Contribution {
         address participant;
@@ -153,6 +163,14 @@ interface IFederatedTraining {
     event ParticipantJoined(
         uint256 indexed taskId, address indexed participant, uint32 participantCount, uint32 firstRound
     );
+
+    /// @notice The coordinator admitted `account` to the task; its updates declare at most
+    /// `sampleCap` samples (the task's `maxSamplesPerUpdate` when admitted with no cap).
+    event ParticipantAdmitted(uint256 indexed taskId, address indexed account, uint32 sampleCap);
+
+    /// @notice The coordinator revoked `account`'s admission: it may not join, nor commit from now on
+    /// (an update it already committed stays in its round).
+    event AdmissionRevoked(uint256 indexed taskId, address indexed account, bool wasParticipant);
 
     /// @notice The coordinator handed the aggregator role from `previous` to `next`.
     event AggregatorChanged(uint256 indexed taskId, address indexed previous, address indexed next);
@@ -355,6 +373,16 @@ interface IFederatedTraining {
     error TrainingEscrowAlreadyReclaimed(uint256 taskId);
     /// @dev The current round `round` has not finished (accepted, rejected or cancelled) yet.
     error TrainingRoundStillOpen(uint256 taskId, uint32 round);
+    /// @dev The task is open to anyone: there is no admission to grant or revoke.
+    error TrainingNotAdmissionControlled(uint256 taskId);
+    /// @dev The task is admission-controlled and `account` is not admitted (never, or revoked).
+    error TrainingNotAdmitted(uint256 taskId, address account);
+    /// @dev An admitted account cannot be the zero address.
+    error TrainingInvalidAccount(address account);
+    /// @dev An admission's `sampleCap` is above the task's `maxSamplesPerUpdate`.
+    error TrainingInvalidSampleCap(uint256 taskId, uint32 sampleCap, uint32 maxSamplesPerUpdate);
+    /// @dev An update declared `samples` samples, more than the `sampleCap` its participant was admitted with.
+    error TrainingSamplesOverCap(uint256 taskId, uint32 round, uint64 samples, uint32 sampleCap);
     /// @dev The task has `validatorCount` validators, fewer than its `quorum`.
     error TrainingNotEnoughValidators(uint256 taskId, uint32 validatorCount, uint32 quorum);
 }

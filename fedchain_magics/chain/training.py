@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -95,8 +95,8 @@ class ExclusionReason(IntEnum):
 class TaskParams:
     """A task's rules, as the contract stores them. Units are in the names.
 
-    The last two fields are newer than the others and have defaults, so positional construction
-    with the first nine keeps working.
+    The last three fields are newer than the others and have defaults, so positional
+    construction with the first nine keeps working.
     """
 
     model_spec_digest: bytes
@@ -113,6 +113,8 @@ class TaskParams:
     aggregation_window_blocks: int = DEFAULT_AGGREGATION_WINDOW_BLOCKS
     """Blocks the aggregator (after collection closes), then the key holder (after the
     aggregate), has to act before anyone may cancel the round."""
+    admission_controlled: bool = False
+    """Only accounts the coordinator admitted (``admit``) may join."""
 
     @property
     def reward_pool(self) -> int:
@@ -132,6 +134,7 @@ class TaskParams:
             self.reward_per_round,
             self.max_samples_per_update,
             self.aggregation_window_blocks,
+            self.admission_controlled,
         )
 
 
@@ -425,6 +428,34 @@ class TrainingContract:
 
     def join(self, participant: LocalAccount, task_id: int) -> TransactionResult:
         return self.ledger.transact(participant, self.contract.functions.join(task_id))
+
+    def admit(
+        self,
+        coordinator: LocalAccount,
+        task_id: int,
+        accounts: Sequence[str],
+        sample_cap: int = 0,
+    ) -> TransactionResult:
+        """Admit ``accounts`` to an admission-controlled task, each update declaring at most
+        ``sample_cap`` samples (0: the task's ``max_samples_per_update``). One transaction."""
+        function = self.contract.functions.admit(
+            task_id, [to_checksum_address(account) for account in accounts], sample_cap
+        )
+        return self.ledger.transact(coordinator, function)
+
+    def revoke_admission(
+        self, coordinator: LocalAccount, task_id: int, account: str
+    ) -> TransactionResult:
+        """Revoke ``account``'s admission: it may not join, nor commit any further update."""
+        function = self.contract.functions.revokeAdmission(task_id, to_checksum_address(account))
+        return self.ledger.transact(coordinator, function)
+
+    def admission(self, task_id: int, account: str) -> tuple[bool, int]:
+        """(admitted, most samples an update of ``account`` may declare); in an open task every
+        account is admitted under the task's bound."""
+        function = self.contract.functions.admission(task_id, to_checksum_address(account))
+        admitted, cap = self.ledger.call(function)
+        return bool(admitted), int(cap)
 
     def set_aggregator(
         self, coordinator: LocalAccount, task_id: int, new_aggregator: str

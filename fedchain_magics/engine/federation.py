@@ -387,6 +387,7 @@ class Federation:
             reward_per_round=config.reward_per_round,
             max_samples_per_update=config.max_samples_per_update,
             aggregation_window_blocks=config.aggregation_window_blocks,
+            admission_controlled=config.admission == "invited",
         )
         if top_up:
             self.registry.transfer_tokens(self.account(TREASURY), accounts["coordinator"], top_up)

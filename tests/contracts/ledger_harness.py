@@ -250,6 +250,7 @@ class Ledger:
             "rewardPerRound": 1_000 * TOKEN_UNIT,
             "maxSamplesPerUpdate": 1_000_000,
             "aggregationWindowBlocks": 15,
+            "admissionControlled": False,
         }
         unknown = set(overrides) - set(params)
         assert not unknown, f"unknown task parameters {unknown}"

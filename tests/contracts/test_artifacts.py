@@ -16,7 +16,9 @@ from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_name
 DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200}
 
-TASK_PARAMS = "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256,uint32,uint64)"
+TASK_PARAMS = (
+    "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256,uint32,uint64,bool)"
+)
 TASK = (
     f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,uint32,uint32,bool,bool,"
     "bytes32)"
@@ -32,6 +34,9 @@ TRAINING_FUNCTIONS = {
     f"createTask({TASK_PARAMS},address,address)->(uint256)",
     "addValidator(uint256,address)->()",
     "join(uint256)->()",
+    "admit(uint256,address[],uint32)->()",
+    "revokeAdmission(uint256,address)->()",
+    "admission(uint256,address)->(bool,uint32)",
     "setAggregator(uint256,address)->()",
     "setKeyHolder(uint256,address,bytes32)->()",
     "openRound(uint256)->(uint32)",
@@ -71,6 +76,8 @@ TRAINING_EVENTS = {
     "EscrowReclaimed(uint256 indexed,address indexed,uint256)",
     "ValidatorAdded(uint256 indexed,address indexed,uint32,uint32)",
     "ParticipantJoined(uint256 indexed,address indexed,uint32,uint32)",
+    "ParticipantAdmitted(uint256 indexed,address indexed,uint32)",
+    "AdmissionRevoked(uint256 indexed,address indexed,bool)",
     "AggregatorChanged(uint256 indexed,address indexed,address indexed)",
     "KeyHolderChanged(uint256 indexed,address indexed,address indexed,bytes32)",
     "RoundOpened(uint256 indexed,uint32 indexed,uint64,uint64,uint32,uint32)",
@@ -173,10 +180,11 @@ def test_training_abi_surface() -> None:
         "currentModelDigest",
     ]
     params = next(item for item in abi if item.get("name") == "createTask")["inputs"][0]
-    assert [field["name"] for field in params["components"]][-3:] == [
+    assert [field["name"] for field in params["components"]][-4:] == [
         "rewardPerRound",
         "maxSamplesPerUpdate",
         "aggregationWindowBlocks",
+        "admissionControlled",
     ]
 
 
