@@ -92,6 +92,11 @@ PYTHON_STEPS: dict[str, str] = {
     "pass_matching_data": "pass matching data",
     "pass_non_empty_data": "pass non-empty data",
     "details": "repeat it with tracebacks on for details",
+    "ask_admission": "send the address {address} to task {task}'s coordinator, who admits it "
+    "with coordinator.admit(['{address}'])",
+    "declare_within_cap": "train on at most {cap} samples, or ask task {task}'s coordinator to "
+    "admit {who} again with a higher cap (coordinator.admit(['{who}'], sample_cap=N))",
+    "create_invited_task": 'create a task with TaskConfig(admission="invited") to admit parties',
 }
 
 
@@ -361,6 +366,17 @@ class AggregateMismatchError(FederationError):
         )
 
 
+class NotAdmittedError(FederationError):
+    """A party tried to join an admission-controlled task its coordinator has not admitted it to."""
+
+    def __init__(self, task_id: int, name: str, address: str) -> None:
+        self.task_id, self.name, self.address = task_id, name, address
+        super().__init__(
+            f"{name} is not admitted to task {task_id}: its coordinator admits parties by address",
+            step("ask_admission", task=task_id, address=address, who=name),
+        )
+
+
 # -- the contracts' refusals ---------------------------------------------------------------------
 
 
@@ -391,6 +407,26 @@ REFUSALS: dict[str, _Refusal] = {
         "that update was already committed to task {task} (by {committer}); encrypt a fresh "
         "update of your own",
         "train",
+    ),
+    "TrainingNotAdmitted": _Refusal(
+        "{who} is not admitted to task {task} (the task admits only the accounts its "
+        "coordinator names; an admission can be revoked)",
+        "ask_admission",
+    ),
+    "TrainingSamplesOverCap": _Refusal(
+        "{who} was admitted to task {task} for at most {cap} samples an update, not {samples}",
+        "declare_within_cap",
+    ),
+    "TrainingNotAdmissionControlled": _Refusal(
+        "task {task} is open to anyone: it has no admissions to grant or revoke",
+        "create_invited_task",
+    ),
+    "TrainingInvalidSampleCap": _Refusal(
+        "a sample cap of {cap} is above task {task}'s bound of {max_samples} samples an update",
+        "fix_task_settings",
+    ),
+    "TrainingInvalidAccount": _Refusal(
+        "the zero address cannot be admitted to a task", "fix_task_settings"
     ),
     "TrainingTooManySamples": _Refusal(
         "round {round} of task {task} takes at most {max_samples} samples an update, not {samples}",
@@ -545,6 +581,7 @@ def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any
     return {
         "who": who,
         "name": who,
+        "address": str(account) if account else "of this account",
         "task": args.get("taskId"),
         "round": args.get("round"),
         "current": args.get("currentRound"),
@@ -563,6 +600,7 @@ def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any
         "committer": name_of(str(committer)) if committer else None,
         "samples": args.get("samples"),
         "max_samples": args.get("maxSamplesPerUpdate"),
+        "cap": args.get("sampleCap"),
         "needed": args.get("needed"),
         "balance": args.get("balance"),
     }

@@ -18,6 +18,8 @@ EventKind = Literal[
     "task_created",
     "validator_added",
     "participant_joined",
+    "participant_admitted",
+    "admission_revoked",
     "round_opened",
     "update_committed",
     "update_excluded",

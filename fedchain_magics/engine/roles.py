@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
 
 from ..chain import (
     ContractRevertError,
@@ -32,6 +33,7 @@ from .errors import (
     AggregateMismatchError,
     InvalidInputError,
     MissingKeyError,
+    NotAdmittedError,
     StaleUpdateError,
     TooFewUpdatesError,
 )
@@ -197,6 +199,64 @@ class Coordinator(_Role):
         self._emit("round_cancelled", result, f"round {number} cancelled ({why})", number)
         return result
 
+    def admit(self, accounts: Sequence[str], sample_cap: int | None = None) -> TransactionResult:
+        """Admit parties to an admission-controlled task, by local account name or 0x address,
+        each update declaring at most ``sample_cap`` samples (``None``: the task's bound).
+        Admitting a party again sets its new cap. One transaction for all of them."""
+        if not self.task.state().params.admission_controlled:
+            raise InvalidInputError(
+                f"task {self.task.task_id} is open to anyone, so there is no one to admit; "
+                'create the task with admission="invited" (%fedtask create --admission invited)'
+            )
+        names = [str(account).strip() for account in accounts]
+        if not names or not all(names):
+            raise InvalidInputError("name at least one account or 0x address to admit")
+        bound = self.task.config.max_samples_per_update
+        cap = 0 if sample_cap is None else sample_cap
+        if sample_cap is not None and (
+            isinstance(sample_cap, bool) or not isinstance(sample_cap, int) or not 1 <= cap <= bound
+        ):
+            raise InvalidInputError(
+                f"the sample cap must be a whole number from 1 to {bound:,} (the task's "
+                f"max_samples_per_update), not {sample_cap!r}"
+            )
+        addresses = [self._party_address(name) for name in names]
+        result = self.registry.admit(self.account, self.task.task_id, addresses, cap)
+        capped = "" if sample_cap is None else f" (at most {cap:,} samples an update)"
+        self._emit("participant_admitted", result, f"{', '.join(names)} admitted{capped}", None)
+        return result
+
+    def revoke_admission(self, account: str) -> TransactionResult:
+        """Revoke a party's admission: it may not join, nor submit from now on (an update it
+        already committed stays in its round)."""
+        address = self._party_address(account, create=False)
+        if not self.registry.admission(self.task.task_id, address)[0]:
+            raise InvalidInputError(
+                f"{account} is not admitted to task {self.task.task_id}, so there is no "
+                "admission to revoke; see the task's parties with its ledger view"
+            )
+        result = self.registry.revoke_admission(self.account, self.task.task_id, address)
+        self._emit("admission_revoked", result, f"{account}'s admission revoked", None)
+        return result
+
+    def _party_address(self, name_or_address: str, *, create: bool = True) -> str:
+        """Another kernel's 0x address as given, or the address of this workspace's account
+        (made now if ``create``: a party of this workspace admitted before it joins)."""
+        if name_or_address.startswith("0x"):
+            if not is_address(name_or_address):
+                raise InvalidInputError(
+                    f"`{name_or_address}` is not an account address (0x and 40 hex digits); "
+                    "check it"
+                )
+            return str(to_checksum_address(name_or_address))
+        keystore = self.federation.keystore
+        if not keystore.exists(name_or_address) and not create:  # refuses an invalid name
+            raise InvalidInputError(
+                f"this workspace holds no account {name_or_address!r}; name a party by its 0x "
+                "address"
+            )
+        return self.federation._role_address(name_or_address)
+
     def reclaim_escrow(self) -> int:
         """Once the task ended, take back the reward pool no round paid out; returns units."""
         amount, result = self.registry.reclaim_escrow(self.account, self.task.task_id)
@@ -209,6 +269,10 @@ class Participant(_Role):
         """Join the task (a no-op if this account already has)."""
         if self.registry.is_participant(self.task.task_id, self.address):
             return None
+        if self.task.config.admission == "invited":
+            admitted, _ = self.registry.admission(self.task.task_id, self.address)
+            if not admitted:
+                raise NotAdmittedError(self.task.task_id, self.name, self.address)
         result = self.registry.join(self.account, self.task.task_id)
         self._emit("participant_joined", result, f"{self.name} joined", None)
         return result
@@ -258,6 +322,23 @@ class Participant(_Role):
             local_metric=metric,
         )
 
+    def _check_admitted(self, samples: int) -> None:
+        """Refuse before encrypting what the contract would refuse: a revoked admission, or more
+        samples than this party's admission allows."""
+        bound = self.registry.member(self.task.task_id, self.address).max_samples_per_update
+        task = self.task.task_id
+        if bound == 0:
+            raise InvalidInputError(
+                f"{self.name}'s admission to task {task} was revoked, so it submits no update; "
+                "ask the task's coordinator to admit it again"
+            )
+        if samples > bound:
+            raise InvalidInputError(
+                f"{self.name} was admitted to task {task} for at most {bound:,} samples an "
+                f"update, not {samples:,}; train on at most {bound:,} samples, or ask the "
+                "task's coordinator to admit it again with a higher cap"
+            )
+
     def submit(self, update: LocalUpdate) -> Submission:
         """Encrypt the weighted update, store the ciphertext, commit its digest on-chain.
 
@@ -268,6 +349,8 @@ class Participant(_Role):
                 f"this update is for task {update.task_id}, not {self.task.task_id}"
             )
         _check_samples(update.samples, self.task.config.max_samples_per_update)
+        if self.task.config.admission == "invited":
+            self._check_admitted(update.samples)
         number = self.task.open_round_number()
         if (
             update.round != number

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Container, Iterable, MutableMapping
+from collections.abc import Callable, Container, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -267,6 +267,21 @@ class Session:
         return task
 
     @_words_refusals
+    def admit(
+        self, task_id: int, accounts: Sequence[str], sample_cap: int | None = None
+    ) -> TransactionResult:
+        """The coordinator admits parties (local names or 0x addresses) to an
+        admission-controlled task, each with an optional cap on the samples an update declares."""
+        task = self.task(task_id)
+        self._require_key(task, COORDINATOR)
+        return task.coordinator(COORDINATOR).admit(accounts, sample_cap)
+
+    def revoke_admission(self, task_id: int, account: str) -> TransactionResult:
+        """The coordinator revokes a party's admission: it may neither join nor submit again."""
+        task = self.task(task_id)
+        self._require_key(task, COORDINATOR)
+        return task.coordinator(COORDINATOR).revoke_admission(account)
+
     def open_next_round(self, task_id: int) -> int:
         """The coordinator opens the next round, first closing the current one if it stalled.
 

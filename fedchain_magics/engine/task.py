@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .federation import Federation
 
 SCHEMES = ("bfv", "ckks")
+ADMISSIONS = ("open", "invited")
 UINT32_MAX = 2**32 - 1
 UINT256_MAX = 2**256 - 1
 MANIFEST_VERSION = 1
@@ -66,9 +67,16 @@ class TaskConfig:
     max_metric_drop: float = 0.05
     """Validators reject a model more than this much worse than the current one on their data."""
     name: str | None = None
+    admission: str = "open"
+    """"open" (anyone may join) or "invited" (only accounts the coordinator admits on-chain,
+    each with an optional cap on the samples its updates declare)."""
 
     def check(self, validator_count: int) -> None:
         problems = []
+        if self.admission not in ADMISSIONS:
+            problems.append(
+                f"admission must be one of {', '.join(ADMISSIONS)}, not {self.admission!r}"
+            )
         if self.rounds < 1:
             problems.append("rounds must be at least 1")
         if self.min_participants < 1:

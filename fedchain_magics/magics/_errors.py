@@ -75,6 +75,12 @@ MAGIC_STEPS: dict[str, str] = {
     "pass_matching_data": "pass matching data",
     "pass_non_empty_data": "pass non-empty data",
     "details": "run %fedchain --traceback on and repeat the step for details",
+    "ask_admission": "send the address {address} to task {task}'s coordinator, who runs "
+    "%fedtask admit {task} {address}",
+    "declare_within_cap": "train on at most {cap} samples, or ask task {task}'s coordinator to "
+    "run %fedtask admit {task} {who} --cap N with a higher cap",
+    "create_invited_task": "create a task with %fedtask create ... --admission invited to admit "
+    "parties",
 }
 
 Method = TypeVar("Method", bound=Callable[..., Any])

@@ -41,11 +41,15 @@ CREATE_OPTIONS = (
     "aggregator",
     "key_holder",
     "public_context",
+    "admission",
 )
 USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]
                     [--reward 100] [--validators validator-1] [--quorum 1] [--scheme bfv|ckks]
                     [--epochs 1] [--submission-window 1000] [--validation-window 1000]
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
+                    [--admission open|invited]
+  %%fedtask admit TASK NAME|0xADDR[,...] [--cap SAMPLES]
+  %%fedtask revoke TASK NAME|0xADDR
   %%fedtask invite TASK
   %%fedtask wait TASK ROUND PHASE [--timeout 600]
   %%fedtask list
@@ -59,7 +63,11 @@ class TaskMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
-    @argument("command", nargs="?", help="create, invite, wait, list, show, next or use")
+    @argument(
+        "command",
+        nargs="?",
+        help="create, admit, revoke, invite, wait, list, show, next or use",
+    )
     @argument("values", nargs="*", metavar="MODEL_VAR|TASK", help="what the sub-command acts on")
     @argument("--name", default=None, help="create: a name for the task")
     @argument(
@@ -135,6 +143,20 @@ class TaskMagics(MagicsFamily):
         help="create: the public context digest the key holder published (%%fedkeys encryption)",
     )
     @argument(
+        "--admission",
+        choices=("open", "invited"),
+        default=None,
+        help="create: who may join: anyone (open, the default) or only the accounts the "
+        "coordinator admits (invited)",
+    )
+    @argument(
+        "--cap",
+        type=int,
+        default=None,
+        metavar="SAMPLES",
+        help="admit: the most samples each admitted party's update may declare",
+    )
+    @argument(
         "--timeout",
         type=float,
         default=None,
@@ -152,6 +174,8 @@ class TaskMagics(MagicsFamily):
             refuse(f"fedtask {arguments.command}", arguments, CREATE_OPTIONS)
         if handler is not TaskMagics._wait:
             refuse(f"fedtask {arguments.command}", arguments, ["timeout"])
+        if handler is not TaskMagics._admit:
+            refuse(f"fedtask {arguments.command}", arguments, ["cap"])
         return handler(self, arguments)
 
     def _create(self, arguments: argparse.Namespace) -> None:
@@ -187,6 +211,33 @@ class TaskMagics(MagicsFamily):
             f"{token.text(config.reward_per_round * config.rounds)} escrowed for its rewards; "
             f"next: %fedjoin {task.task_id} --as NAME --data X_VAR,y_VAR for each party (round 1 "
             "opens when the first one trains; later joiners take part from round 2)"
+        )
+        if config.admission == "invited":
+            print(
+                f"only admitted parties may join: admit them with %fedtask admit {task.task_id} "
+                "NAME|0xADDR[,...] [--cap SAMPLES]"
+            )
+
+    def _admit(self, arguments: argparse.Namespace) -> None:
+        text, accounts_text = expect("fedtask admit", arguments.values, ["TASK", "ACCOUNTS"])
+        number = task_id(text)
+        accounts = names(accounts_text, "ACCOUNTS")
+        if arguments.cap is not None and arguments.cap < 1:
+            raise UsageError(
+                f"fedchain: --cap takes a number of samples of at least 1, not {arguments.cap}"
+            )
+        self.session.admit(number, accounts, arguments.cap)
+        capped = "" if arguments.cap is None else f", at most {arguments.cap:,} samples an update"
+        print(f"admitted to task {number}: {', '.join(accounts)}{capped}")
+        print(f"next: each admitted party runs %fedjoin {number} --as NAME --data X_VAR,y_VAR")
+
+    def _revoke(self, arguments: argparse.Namespace) -> None:
+        text, account = expect("fedtask revoke", arguments.values, ["TASK", "ACCOUNT"])
+        number = task_id(text)
+        self.session.revoke_admission(number, account)
+        print(
+            f"{account}'s admission to task {number} is revoked: it can neither join nor submit "
+            f"(readmit it with %fedtask admit {number} {account})"
         )
 
     def _invite(self, arguments: argparse.Namespace) -> str:
@@ -243,6 +294,8 @@ class TaskMagics(MagicsFamily):
 
     COMMANDS = {
         "create": _create,
+        "admit": _admit,
+        "revoke": _revoke,
         "invite": _invite,
         "wait": _wait,
         "list": _list,
@@ -262,6 +315,7 @@ def _config(arguments: argparse.Namespace) -> TaskConfig:
         "local_epochs": arguments.epochs,
         "submission_window_blocks": arguments.submission_window,
         "validation_window_blocks": arguments.validation_window,
+        "admission": arguments.admission,
     }
     if arguments.reward is not None:
         chosen["reward_per_round"] = token_units(arguments.reward)

@@ -119,7 +119,8 @@ CASES = {
     ),
     "no sub-command": (
         "fedtask",
-        "fedchain: %fedtask needs a sub-command: create, invite, wait, list, show, next or use",
+        "fedchain: %fedtask needs a sub-command: create, admit, revoke, invite, wait, list, show, "
+        "next or use",
     ),
     "an option of another sub-command": (
         "fedtask list --rounds 3",

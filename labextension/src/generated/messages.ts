@@ -143,6 +143,8 @@ export interface ILedgerEvent {
     | 'task_created'
     | 'validator_added'
     | 'participant_joined'
+    | 'participant_admitted'
+    | 'admission_revoked'
     | 'round_opened'
     | 'update_committed'
     | 'update_excluded'
@@ -203,6 +205,8 @@ export const EVENT_KINDS = [
   'task_created',
   'validator_added',
   'participant_joined',
+  'participant_admitted',
+  'admission_revoked',
   'round_opened',
   'update_committed',
   'update_excluded',

@@ -17,6 +17,10 @@ export function eventKindLabel(
       return trans.__('validator added');
     case 'participant_joined':
       return trans.__('participant joined');
+    case 'participant_admitted':
+      return trans.__('participant admitted');
+    case 'admission_revoked':
+      return trans.__('admission revoked');
     case 'round_opened':
       return trans.__('round opened');
     case 'update_committed':
