@@ -3,6 +3,7 @@
 The key holder::
 
     scheme = BfvFixedPointScheme.generate(max_parties=100)   # or CkksScheme.generate()
+    # generate(..., parameter_count=model_size): a small model gets a smaller ring
     public = scheme.public_context_bytes()                  # publish; its sha256 names the context
     secret = scheme.secret_context_bytes()                  # keep private
 

@@ -9,6 +9,11 @@ Capacity: SEAL refuses to encode values of ``2**(data_bits - 2 - scale_bits)`` o
 (``data_bits``: the primes but the last; 2**18 = 262144 for the defaults), and a sum past
 that would decrypt wrongly. As for BFV, ``encrypt()`` refuses any |x| above
 ``capacity / max_parties`` and a running sum refuses more than ``max_parties`` parties.
+
+The ring follows the model's size (``generate(parameter_count=...)``; see ``ring_for``): a
+model of at most 2048 parameters gets N=4096 with the same primes [60, 49] and scale (one
+ciphertext of about 66 KB instead of 131 KB), so the same capacity and precision (the error of
+a 10-party sum measured 1e-8 at N=4096, 2e-8 at N=8192); larger models keep N=8192.
 """
 
 from __future__ import annotations
@@ -22,10 +27,17 @@ import tenseal as ts
 from ._container import ContextRecord
 from ._tenseal import PUBLIC_ONLY, check_context_matches, load_tenseal_context, one_line
 from .errors import InvalidContextError
-from .scheme import EncryptionScheme
+from .scheme import EncryptionScheme, checked_parameter_count
 
 #: NVFlare's CKKS setting (poly 8192, coefficient primes [60, 40, 40], scale 2**40), for benchmarks.
 NVFLARE_COEFF_MOD_BIT_SIZES = (60, 40, 40)
+#: Today's ring, for large models and when the model's size is not given: N=8192 (4096 slots),
+#: q = [60, 49] = 109 of the 218 bits 128-bit security allows at N=8192.
+DEFAULT_POLY_MODULUS_DEGREE = 8192
+DEFAULT_COEFF_MOD_BIT_SIZES = (60, 49)
+#: The small ring, for a model whose parameters fit in one of its ciphertexts: N=4096 (2048
+#: slots) with the same q = [60, 49] = 109 bits, exactly the 128-bit maximum at N=4096.
+SMALL_POLY_MODULUS_DEGREE = 4096
 
 
 class CkksScheme(EncryptionScheme):
@@ -72,12 +84,22 @@ class CkksScheme(EncryptionScheme):
     def generate(
         cls,
         *,
-        poly_modulus_degree: int = 8192,
-        coeff_mod_bit_sizes: Sequence[int] = (60, 49),
+        poly_modulus_degree: int | None = None,
+        coeff_mod_bit_sizes: Sequence[int] | None = None,
         scale_bits: int = 40,
         max_parties: int = 100,
+        parameter_count: int | None = None,
     ) -> CkksScheme:
-        """Make fresh keys (secret key included). Defaults: 128-bit security, 32 bytes/param."""
+        """Make fresh keys (secret key included). Defaults: 128-bit security, 32 bytes/param.
+
+        ``parameter_count`` (the model's size) picks the ring with ``ring_for`` when neither
+        ``poly_modulus_degree`` nor ``coeff_mod_bit_sizes`` is given; None keeps N=8192.
+        """
+        parameter_count = checked_parameter_count(parameter_count)
+        if poly_modulus_degree is None and coeff_mod_bit_sizes is None:
+            poly_modulus_degree, coeff_mod_bit_sizes = cls.ring_for(parameter_count)
+        poly_modulus_degree = poly_modulus_degree or DEFAULT_POLY_MODULUS_DEGREE
+        coeff_mod_bit_sizes = coeff_mod_bit_sizes or DEFAULT_COEFF_MOD_BIT_SIZES
         try:
             context = ts.context(
                 ts.SCHEME_TYPE.CKKS,
@@ -98,6 +120,15 @@ class CkksScheme(EncryptionScheme):
             scale_bits=scale_bits,
             max_parties=max_parties,
         )
+
+    @staticmethod
+    def ring_for(parameter_count: int | None) -> tuple[int, tuple[int, ...]]:
+        """The ring ``(poly_modulus_degree, coeff_mod_bit_sizes)`` for a model of
+        ``parameter_count`` parameters: N=4096 when they fit in one of its ciphertexts (2048
+        slots), else (or when the size is unknown) N=8192; q=[60, 49] in both."""
+        if parameter_count is not None and parameter_count <= SMALL_POLY_MODULUS_DEGREE // 2:
+            return SMALL_POLY_MODULUS_DEGREE, DEFAULT_COEFF_MOD_BIT_SIZES
+        return DEFAULT_POLY_MODULUS_DEGREE, DEFAULT_COEFF_MOD_BIT_SIZES
 
     @classmethod
     def _from_record(cls, record: ContextRecord) -> CkksScheme:

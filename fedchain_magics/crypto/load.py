@@ -18,14 +18,27 @@ _SCHEMES: dict[str, type[BfvFixedPointScheme] | type[CkksScheme]] = {
 _SHORT_NAMES = {"bfv": BfvFixedPointScheme.name}
 
 
-def generate_scheme(name: str, **parameters: Any) -> EncryptionScheme:
+def generate_scheme(
+    name: str,
+    *,
+    max_parties: int = 100,
+    parameter_count: int | None = None,
+    **parameters: Any,
+) -> EncryptionScheme:
     """Make fresh keys for the scheme called ``name``: "bfv-fixed-point" (or "bfv", the
-    default choice) or "ckks"; ``parameters`` go to that class's ``generate()``."""
+    default choice) or "ckks", for sums of up to ``max_parties`` updates.
+
+    ``parameter_count`` is the model's size: a small model gets a smaller ring, so smaller
+    ciphertexts at the same 128-bit security (see ``BfvFixedPointScheme.ring_for``); None
+    keeps the ring sized for large models. The ring is recorded in the context, so every
+    party loads the same one. Other ``parameters`` go to that class's ``generate()``."""
     scheme_class = _SCHEMES.get(_SHORT_NAMES.get(name, name))
     if scheme_class is None:
         known = ", ".join(repr(known) for known in [*_SCHEMES, *_SHORT_NAMES])
         raise InvalidContextError(f"unknown encryption scheme {name!r}; use one of {known}")
-    return scheme_class.generate(**parameters)
+    return scheme_class.generate(
+        max_parties=max_parties, parameter_count=parameter_count, **parameters
+    )
 
 
 def load_scheme(context_bytes: bytes) -> EncryptionScheme:

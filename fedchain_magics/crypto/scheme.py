@@ -40,6 +40,12 @@ from .errors import (
 
 #: SEAL's default security level, which TenSEAL enforces when it builds a context.
 SECURITY_BITS = 128
+#: The most coefficient-modulus bits a ring of each degree may hold at 128-bit security (the
+#: HomomorphicEncryption.org standard, as SEAL's ``CoeffModulus.MaxBitCount(N, tc128)``):
+#: every ring a scheme picks must fit, or TenSEAL refuses to build the context.
+MAX_COEFF_MODULUS_BITS = {1024: 27, 2048: 54, 4096: 109, 8192: 218, 16384: 438, 32768: 881}
+#: SEAL's largest coefficient prime.
+MAX_PRIME_BITS = 60
 
 
 class EncryptionScheme(ABC):
@@ -147,6 +153,7 @@ class EncryptionScheme(ABC):
             "slots_per_ciphertext": self.slots_per_ciphertext,
             "capacity": self.capacity,
             "max_abs_value_per_party": self.max_abs_value_per_party(),
+            "coeff_modulus_bits": sum(self._parameters()["coeff_mod_bit_sizes"]),
             "security_bits": SECURITY_BITS,
         }
 
@@ -305,6 +312,20 @@ class RunningSum:
             scheme.name, scheme.context_sha256, self._vector_length, len(chunks), self._count
         )
         return pack_blob(header, chunks)
+
+
+def checked_parameter_count(parameter_count: object) -> int | None:
+    """``parameter_count`` as an int, None for "size unknown"; refuses anything else."""
+    if parameter_count is None:
+        return None
+    if isinstance(parameter_count, int | np.integer) and not isinstance(parameter_count, bool):
+        count = int(parameter_count)
+        if count >= 1:
+            return count
+    raise InvalidContextError(
+        f"parameter_count must be the model's parameter count (a positive integer) or None, "
+        f"got {parameter_count!r}; pass e.g. adapter.get_parameters(model).size"
+    )
 
 
 def _as_update(values: npt.ArrayLike) -> np.ndarray:
