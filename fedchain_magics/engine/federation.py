@@ -359,7 +359,11 @@ class Federation:
             config = replace(config, scheme=scheme.name)
         top_up = self._treasury_top_up(coordinator, config.reward_per_round * config.rounds)
         if not remote_keys:
-            scheme = generate_scheme(config.scheme, max_parties=config.max_parties)
+            scheme = generate_scheme(
+                config.scheme,
+                max_parties=config.max_parties,
+                parameter_count=adapter.get_parameters(model).size,  # small models: small ring
+            )
         coordinator_account = self.account(coordinator)
         accounts = {
             "coordinator": coordinator_account.address,
@@ -510,13 +514,21 @@ class Federation:
         return self.workspace / "keys" / f"task-{task_id}.secret-context"
 
     def generate_keys(
-        self, name: str = "key-holder", *, scheme: str = "bfv", max_parties: int = 10
+        self,
+        name: str = "key-holder",
+        *,
+        scheme: str = "bfv",
+        max_parties: int = 10,
+        parameter_count: int | None = None,
     ) -> KeyPublication:
         """Be a key holder: make encryption keys in this workspace, put the public context in
         the blob store, keep the secret context sealed here (never overwritten), and return
-        what the coordinator needs to create a task with them."""
+        what the coordinator needs to create a task with them. ``parameter_count``, the
+        model's size if known, lets a small model's updates use smaller ciphertexts."""
         self.keystore.exists(name)  # refuses an invalid account name before any write
-        generated = generate_scheme(scheme, max_parties=max_parties)
+        generated = generate_scheme(
+            scheme, max_parties=max_parties, parameter_count=parameter_count
+        )
         account = self.account(name)
         digest = self.store.put(generated.public_context_bytes())
         self._keep_secret_context(digest, generated.secret_context_bytes())

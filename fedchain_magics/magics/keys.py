@@ -14,7 +14,7 @@ from ._base import MagicsFamily, hex_digest
 from ._errors import reports_errors
 
 USAGE = """fedkeys account NAME
-  %%fedkeys encryption [--as key-holder] [--scheme bfv|ckks] [--max-parties 10]"""
+  %%fedkeys encryption [--as key-holder] [--scheme bfv|ckks] [--max-parties 10] [--parameters N]"""
 
 
 @magics_class
@@ -33,6 +33,14 @@ class KeyMagics(MagicsFamily):
         metavar="N",
         help="encryption: most updates one sum must hold (default 10)",
     )
+    @argument(
+        "--parameters",
+        type=int,
+        default=None,
+        metavar="N",
+        help="encryption: the model's parameter count, for smaller ciphertexts if it is small "
+        "(default: sized for large models)",
+    )
     @reports_errors
     def fedkeys(self, line: str) -> Any:
         """Make (or show) an account of this workspace, whose address another kernel's
@@ -44,7 +52,7 @@ class KeyMagics(MagicsFamily):
 
     def _account(self, arguments: argparse.Namespace) -> str:
         (name,) = expect("fedkeys account", arguments.values, ["NAME"])
-        refuse("fedkeys account", arguments, ["name", "scheme", "max_parties"])
+        refuse("fedkeys account", arguments, ["name", "scheme", "max_parties", "parameters"])
         account = self.session.require_federation().account(name)
         print(f"{name}: {account.address} (its key stays in this workspace's keystore)")
         return str(account.address)
@@ -56,6 +64,7 @@ class KeyMagics(MagicsFamily):
             arguments.name or "key-holder",
             scheme=arguments.scheme or "bfv",
             max_parties=arguments.max_parties or 10,
+            parameter_count=arguments.parameters,
         )
         print(
             f"{published.name} ({published.address}) holds new {published.scheme} keys; the "
