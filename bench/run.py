@@ -6,7 +6,8 @@ same machine: compare ratios, not absolute seconds (the machines are shared and 
 - gas: a round of the real contracts on the in-process EVM with 10 and with 200 participants
   (digests random, no encryption: gas does not depend on what is committed);
 - encryption: bytes/param at 100k parameters and seconds per million parameters, for the default
-  scheme (BFV fixed point), CKKS [60,49] and NVFlare's CKKS setting ([60,40,40], 2^40);
+  scheme (BFV fixed point), CKKS [60,49] and NVFlare's CKKS setting ([60,40,40], 2^40); bytes of
+  one encrypted update of a 42-parameter model (the small ring a task picks for it);
 - rounds: one 10-party round of a ~100k-parameter model through the engine (train, encrypt,
   commit, aggregate, verify, decrypt, vote) vs the same training with plain FedAvg, with and
   without the same ledger transactions;
@@ -27,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from crypto_bench import SETTINGS, measure
+from crypto_bench import SETTINGS, measure, small_model_bytes
 from ledger_view_bench import measure as measure_ledger_view
 
 from fedchain_magics import Federation, TaskConfig
@@ -243,6 +244,7 @@ def main() -> None:
         figures["nvflare_ckks_bytes_per_param"] = sizes[nvflare]["bytes_per_param"]
         figures["he_scheme"] = "bfv-fixed-point"
         figures["he_bytes_per_param"] = figures["bfv_bytes_per_param"]
+        figures["he_bytes_small_model"] = small_model_bytes()
         figures["he_bytes_vs_nvflare"] = (
             sizes[bfv]["bytes_per_param"] / sizes[nvflare]["bytes_per_param"]
         )
