@@ -272,7 +272,8 @@ class Ledger:
     def _fund_from_node(self, address: str) -> TransactionResult | None:
         no_faucet = (
             f"account {address} has no ether for gas and this ledger has no faucet; "
-            "fund it from your node's wallet or pass faucet_key= when connecting"
+            "fund it from your node's wallet, or connect with a funded key as faucet "
+            "(%fedchain connect URL --faucet-key-env VAR, or Federation.open(..., faucet_key=))"
         )
         if self._backend is not None:
             raise InsufficientFundsError(no_faucet)

@@ -24,6 +24,7 @@ from ..chain import ChainError, ContractRevertError, RoundPhase
 from ..crypto import CryptoError
 from ..data import DataError
 from ..models import ModelError
+from ..models import ModelNotInitializedError as ModelNotInitializedError  # for interfaces
 from ..storage import StorageError
 
 
@@ -331,6 +332,18 @@ class NoUpdateError(FederationError):
         super().__init__(
             f"{name} has no trained update for task {task_id}",
             step("train", task=task_id, name=name),
+        )
+
+
+class AlreadySubmittedError(RoundNotReadyError):
+    """The party already committed its update to the open round: one update a round."""
+
+    def __init__(self, task_id: int, name: str, round_number: int) -> None:
+        self.task_id, self.name, self.round = task_id, name, round_number
+        super().__init__(
+            f"{name} already submitted its update to round {round_number} of task {task_id} "
+            "(one update a round)",
+            step("wait_next_round", task=task_id),
         )
 
 

@@ -86,7 +86,7 @@ class ModelResult:
     transaction: TransactionResult
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class VoteResult:
     task_id: int
     round: int
@@ -98,6 +98,14 @@ class VoteResult:
     within_bound: bool = True
     """Whether the model moved no more than the committed updates could move it (a wrapped
     fixed-point sum moves it further): see ``FederatedTask.model_within_bound``."""
+
+    def __repr__(self) -> str:
+        return (
+            f"VoteResult(task={self.task_id}, round={self.round}, accept={self.accept}, "
+            f"metric={self.metric:.4f}, previous_metric={self.previous_metric:.4f}, "
+            f"aggregate_verified={self.aggregate_verified}, within_bound={self.within_bound}, "
+            f"gas={self.transaction.gas_used:,})"
+        )
 
 
 def _store_and_commit(

@@ -16,6 +16,7 @@ their next step as data, which an interface (the IPython magics) words in its ow
 
 from __future__ import annotations
 
+import copy
 import functools
 import time
 from collections.abc import Callable, Container, Iterable, MutableMapping, Sequence
@@ -23,10 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from ..chain import ContractRevertError, RoundPhase, RoundState, TransactionResult
-from ..models import adapter_for
+from ..models import adapter_for, initialize_shape
 from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
 from .errors import (
+    AlreadySubmittedError,
     DataMismatchError,
     InvalidInputError,
     MissingKeyError,
@@ -203,13 +207,21 @@ class Session:
             raise DataMismatchError(ref.X, ref.y, rows, labels)
         return X, y
 
-    def model(self, name: str) -> Any:
-        """The model held in ``name``, checked to be supported and to have parameters."""
+    def model(
+        self, name: str, *, n_features: int | None = None, classes: Sequence[Any] | None = None
+    ) -> Any:
+        """The model held in ``name``, checked to be supported and to have parameters.
+
+        With ``n_features`` (and a classifier's ``classes``), an unfitted model is initialized
+        from that shape: the result is an initialized copy, the variable is left as it was.
+        """
         value = self.variable(name)
         try:
             adapter = adapter_for(value)
         except UnsupportedModelError:
             raise NotAModelError(name, value, SUPPORTED_MODELS) from None
+        if n_features is not None:
+            return initialize_shape(copy.deepcopy(value), n_features=n_features, classes=classes)
         adapter.get_parameters(value)  # an unfitted estimator is refused here, before any write
         return value
 
@@ -326,7 +338,7 @@ class Session:
         """
         task = self.task(task_id)
         if data is not None:
-            self.data(data)
+            self._check_fits_model(task, name, *self.data(data))
         if validator:
             if not task.is_validator(name):
                 raise NotValidatorError(task_id, name, self.validators(task_id))
@@ -339,6 +351,27 @@ class Session:
         result = task.participant(name).join()
         self.parties[(task_id, name)] = data
         return result
+
+    def _check_fits_model(self, task: FederatedTask, name: str, X: Any, y: Any) -> None:
+        """Refuse, before joining, data the task's model cannot train on: another number of
+        features, or labels the model was not created with (they would change its shape)."""
+        spec = task.manifest.get("model", {})
+        features, classes = spec.get("n_features"), spec.get("classes")
+        columns = getattr(X, "shape", (None, None))
+        if features is not None and len(columns) == 2 and columns[1] != features:
+            raise InvalidInputError(
+                f"{name}'s data has {columns[1]} features but task {task.task_id}'s model takes "
+                f"{features}; pass data with the task's features"
+            )
+        if classes is not None:
+            unknown = sorted({_plain(label) for label in np.unique(np.asarray(y))} - set(classes))
+            if unknown:
+                raise InvalidInputError(
+                    f"{name}'s labels {unknown} are not among task {task.task_id}'s classes "
+                    f"{classes}: its model was created without them; create a task whose model "
+                    "knows every label (%fedtask create MODEL_VAR --features N --classes "
+                    "A,B,...; in Python models.initialize_shape)"
+                )
 
     def roles_held(self) -> dict[int, list[str]]:
         """Per task, the roles whose keys this workspace holds (``coordinator``, ``aggregator``,
@@ -391,8 +424,15 @@ class Session:
             # A new task's round 1 opens when its first party starts training, so the parties
             # that joined before take part (later joiners take part from round 2).
             task.coordinator(COORDINATOR).open_round()
-        task.open_round_number()
+        self._refuse_second_update(task, name, task.open_round_number())
         return task.global_model()
+
+    def _refuse_second_update(self, task: FederatedTask, name: str, round_number: int) -> None:
+        """A party that already committed to the open round trains and submits no more."""
+        federation = self.require_federation()
+        address = federation.keystore.address_of(name)
+        if federation.registry.member(task.task_id, address).last_committed_round == round_number:
+            raise AlreadySubmittedError(task.task_id, name, round_number)
 
     def capture_update(self, task_id: int, name: str, trained_model: Any) -> LocalUpdate:
         """Keep ``trained_model`` as ``name``'s update (weighted by its number of samples)."""
@@ -407,9 +447,10 @@ class Session:
         """Encrypt and commit ``name``'s captured update."""
         task = self.task(task_id)
         self._party(task_id, name)
-        task.open_round_number()
+        round_number = task.open_round_number()
         update = self.updates.get((task_id, name))
         if update is None:
+            self._refuse_second_update(task, name, round_number)
             raise NoUpdateError(task_id, name)
         submission = task.participant(name).submit(update)
         del self.updates[(task_id, name)]
@@ -530,3 +571,8 @@ def _length(value: Any, name: str) -> int:
 
 def _same_dir(first: Path, second: Path | str) -> bool:
     return Path(first).resolve() == Path(second).resolve()
+
+
+def _plain(label: Any) -> Any:
+    """A numpy label as the plain value a manifest's JSON holds."""
+    return label.item() if isinstance(label, np.generic) else label

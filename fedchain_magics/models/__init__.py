@@ -2,6 +2,7 @@
 
 >>> from fedchain_magics.models import adapter_for, initialize
 >>> initialize(model, X_sample, y_sample, classes=[0, 1])   # scikit-learn only
+>>> initialize_shape(model, n_features=13, classes=[0, 1, 2])  # the same from the shape alone
 >>> adapter = adapter_for(model)
 >>> vector = adapter.get_parameters(model)                  # 1-D float64
 >>> adapter.set_parameters(model, vector)                   # in place
@@ -12,7 +13,7 @@ when a model of theirs is handed in.
 """
 
 from .base import ModelAdapter, ParameterSlot
-from .dispatch import adapter_for, initialize
+from .dispatch import adapter_for, initialize, initialize_shape
 from .errors import (
     ModelError,
     ModelNotInitializedError,
@@ -31,4 +32,5 @@ __all__ = [
     "UnsupportedModelError",
     "adapter_for",
     "initialize",
+    "initialize_shape",
 ]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .base import ModelAdapter
-from .errors import UnsupportedModelError
+from .errors import ModelError, UnsupportedModelError
 from .torch_module import TorchModuleAdapter, is_torch_module
 
 
@@ -43,3 +46,32 @@ def initialize(model: Any, X: Any, y: Any, *, classes: Any = None) -> Any:
     with one forward pass.
     """
     return adapter_for(model).initialize(model, X, y, classes=classes)
+
+
+def initialize_shape(model: Any, *, n_features: int, classes: Sequence[Any] | None = None) -> Any:
+    """Give an unfitted model its parameters from its shape alone: ``n_features`` inputs and,
+    for a classifier, every label the federation uses. No data is needed: the model is
+    initialized on all-zero rows, one per class, so its weights start at zero (biases may
+    not). A model that already has parameters is checked against that shape and left alone.
+    """
+    if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
+        raise ModelError(f"n_features must be a whole number of at least 1, not {n_features!r}")
+    fitted_features = getattr(model, "n_features_in_", None)
+    if fitted_features is not None and int(fitted_features) != n_features:
+        raise ModelError(
+            f"{type(model).__name__} is already fitted on {fitted_features} features, not "
+            f"{n_features}; start from a fresh (unfitted) model to change its shape"
+        )
+    labels = None if classes is None else list(classes)
+    if labels is not None and len(set(labels)) < 2:
+        raise ModelError(f"a classifier needs at least two classes, not {labels}")
+    rows = max(len(labels), 2) if labels is not None else 2
+    X = np.zeros((rows, n_features))
+    y = np.resize(np.asarray(labels), rows) if labels is not None else np.zeros(rows)
+    fresh = fitted_features is None
+    initialize(model, X, y, classes=labels)
+    if fresh and isinstance(getattr(model, "intercept_", None), np.ndarray):
+        # A linear model's zero rows moved only its intercepts (SGD's by up to ~10): start
+        # the federation from the all-zero model instead, the usual start of linear FL.
+        model.intercept_ = np.zeros_like(model.intercept_)
+    return model
