@@ -103,6 +103,17 @@ def names(text: str, option: str) -> list[str]:
     return values
 
 
+def labels(text: str) -> list[Any]:
+    """``"0,1,2"`` as ``[0, 1, 2]``; labels that are not all whole numbers stay strings."""
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    if len(values) < 2:
+        raise UsageError(f"fedchain: --classes takes at least two labels, e.g. 0,1,2, not `{text}`")
+    try:
+        return [int(value) for value in values]
+    except ValueError:
+        return values
+
+
 def token_units(text: str, option: str = "--reward") -> int:
     """A token amount such as ``100`` or ``2.5`` in base units (18 decimals)."""
     try:

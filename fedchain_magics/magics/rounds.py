@@ -6,6 +6,7 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine import RoundPhase
+from ..engine.roles import VoteResult
 from ._arguments import optional_data_ref, parse, task_id
 from ._base import MagicsFamily, hex_digest
 from ._errors import reports_errors
@@ -64,9 +65,11 @@ class RoundMagics(MagicsFamily):
         help="the validator's data (default: what %%fedjoin TASK --as NAME --validator recorded)",
     )
     @reports_errors
-    def fedvalidate(self, line: str) -> None:
+    def fedvalidate(self, line: str) -> VoteResult:
         """Verify the round's aggregate, evaluate the new global model on the validator's data
-        and vote to accept or reject it on the ledger."""
+        and vote to accept or reject it on the ledger. Returns the vote (`vote =
+        %fedvalidate ...`: `vote.metric`, `vote.previous_metric`, `vote.accept`,
+        `vote.aggregate_verified`, `vote.transaction`)."""
         arguments = parse(self.fedvalidate, line)
         number, name = task_id(arguments.task), arguments.name
         vote = self.session.validate(number, name, optional_data_ref(arguments.data))
@@ -84,3 +87,4 @@ class RoundMagics(MagicsFamily):
             print(f"round {vote.round} rejected; next: %fedtask next {number}")
         else:
             print(f"round {vote.round} waits for more votes; next: %fedvalidate {number} --as NAME")
+        return vote

@@ -10,12 +10,13 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine import TaskConfig, read_snapshot
-from ..engine.errors import phase_step, step, word
+from ..engine.errors import ModelNotInitializedError, phase_step, step, word
 from ..engine.ledger_view import TaskSnapshot
 from ..widgets import ledger_table
 from ._arguments import (
     digest_argument,
     expect,
+    labels,
     names,
     parse,
     refuse,
@@ -42,12 +43,17 @@ CREATE_OPTIONS = (
     "key_holder",
     "public_context",
     "admission",
+    "classes",
+    "features",
+    "min_metric",
+    "max_metric_drop",
 )
 USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]
                     [--reward 100] [--validators validator-1] [--quorum 1] [--scheme bfv|ckks]
                     [--epochs 1] [--submission-window 1000] [--validation-window 1000]
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
-                    [--admission open|invited]
+                    [--admission open|invited] [--classes 0,1,2 --features 13]
+                    [--min-metric 0.0] [--max-metric-drop 0.05]
   %%fedtask admit TASK NAME|0xADDR[,...] [--cap SAMPLES]
   %%fedtask revoke TASK NAME|0xADDR
   %%fedtask invite TASK
@@ -150,6 +156,36 @@ class TaskMagics(MagicsFamily):
         "coordinator admits (invited)",
     )
     @argument(
+        "--classes",
+        default=None,
+        metavar="LABELS",
+        help="create: every label the federation uses (comma-separated), to initialize an "
+        "unfitted classifier (with --features)",
+    )
+    @argument(
+        "--features",
+        type=int,
+        default=None,
+        metavar="N",
+        help="create: the number of input features, to initialize an unfitted model",
+    )
+    @argument(
+        "--min-metric",
+        type=float,
+        default=None,
+        metavar="M",
+        help="create: validators reject a model scoring below this (default "
+        f"{DEFAULTS.min_metric})",
+    )
+    @argument(
+        "--max-metric-drop",
+        type=float,
+        default=None,
+        metavar="D",
+        help="create: validators reject a model this much worse than the current one (default "
+        f"{DEFAULTS.max_metric_drop})",
+    )
+    @argument(
         "--cap",
         type=int,
         default=None,
@@ -182,7 +218,7 @@ class TaskMagics(MagicsFamily):
         (model_name,) = expect("fedtask create", arguments.values, ["MODEL_VAR"])
         config = _config(arguments)
         validators = names(arguments.validators or "validator-1", "--validators")
-        model = self.session.model(model_name)
+        model = self._model_to_federate(model_name, arguments)
         if (arguments.key_holder is None) != (arguments.public_context is None):
             raise UsageError(
                 "fedchain: --key-holder and --public-context go together (both printed by the "
@@ -199,6 +235,8 @@ class TaskMagics(MagicsFamily):
             key_holder=arguments.key_holder or "key-holder",
             public_context_digest=public_context,
         )
+        if arguments.features is not None:
+            self.session.namespace[model_name] = model  # now initialized, as the task's
         token = task.federation.token()
         label = f" '{config.name}'" if config.name else ""
         print(
@@ -239,6 +277,25 @@ class TaskMagics(MagicsFamily):
             f"{account}'s admission to task {number} is revoked: it can neither join nor submit "
             f"(readmit it with %fedtask admit {number} {account})"
         )
+
+    def _model_to_federate(self, model_name: str, arguments: argparse.Namespace) -> Any:
+        """The notebook's model, initialized in place from --classes/--features if given."""
+        if arguments.classes is not None and arguments.features is None:
+            raise UsageError(
+                "fedchain: --classes goes with --features N (the number of input features)"
+            )
+        if arguments.features is not None:
+            classes = None if arguments.classes is None else labels(arguments.classes)
+            # A copy: the notebook's variable changes only once the task exists.
+            return self.session.model(model_name, n_features=arguments.features, classes=classes)
+        try:
+            return self.session.model(model_name)
+        except ModelNotInitializedError:
+            raise UsageError(
+                f"fedchain: `{model_name}` has no parameters yet (it was never fitted); give "
+                f"its shape: %fedtask create {model_name} --features N --classes A,B,... "
+                "(every label the federation uses; --classes only for a classifier)"
+            ) from None
 
     def _invite(self, arguments: argparse.Namespace) -> str:
         (text,) = expect("fedtask invite", arguments.values, ["TASK"])
@@ -292,6 +349,37 @@ class TaskMagics(MagicsFamily):
         self.session.use_model(number, model)
         print(f"this kernel uses `{model_name}` as task {number}'s model")
 
+    @line_magic
+    @magic_arguments()
+    @kwds(usage="fedmodel TASK [VAR]")
+    @argument("task", metavar="TASK", help="the task number (see %%fedtask list)")
+    @argument(
+        "variable",
+        nargs="?",
+        default="federated_model",
+        metavar="VAR",
+        help="the notebook variable to bind (default federated_model)",
+    )
+    @reports_errors
+    def fedmodel(self, line: str) -> None:
+        """Bind the task's current global model (the last accepted round's, or the initial one)
+        to a notebook variable: a model of the task's kind, ready to predict or score."""
+        arguments = parse(self.fedmodel, line)
+        number, variable = task_id(arguments.task), arguments.variable
+        if not variable.isidentifier():
+            raise UsageError(f"fedchain: VAR is a Python variable name, not `{variable}`")
+        task = self.session.task(number)
+        model = task.global_model()
+        state = task.state()
+        when = (
+            f"after round {state.last_accepted_round} ({state.accepted_rounds} of "
+            f"{state.params.max_rounds} rounds accepted)"
+            if state.last_accepted_round
+            else "before any accepted round (the initial model)"
+        )
+        self.session.namespace[variable] = model
+        print(f"{variable} = task {number}'s global model {when}: {type(model).__name__}")
+
     COMMANDS = {
         "create": _create,
         "admit": _admit,
@@ -316,6 +404,8 @@ def _config(arguments: argparse.Namespace) -> TaskConfig:
         "submission_window_blocks": arguments.submission_window,
         "validation_window_blocks": arguments.validation_window,
         "admission": arguments.admission,
+        "min_metric": arguments.min_metric,
+        "max_metric_drop": arguments.max_metric_drop,
     }
     if arguments.reward is not None:
         chosen["reward_per_round"] = token_units(arguments.reward)

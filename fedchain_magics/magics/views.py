@@ -21,7 +21,12 @@ class ViewMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage="fedrewards [TASK] [--claim --as NAME | --claim-all]")
-    @argument("task", nargs="?", metavar="TASK", help="only this task (default: every task)")
+    @argument(
+        "task",
+        nargs="?",
+        metavar="TASK",
+        help="only this task's contributors and rewards (default: every account)",
+    )
     @argument("--claim", action="store_true", help="claim NAME's unclaimed rewards (with --as)")
     @argument("--as", dest="name", default=None, metavar="NAME", help="who claims, with --claim")
     @argument(
@@ -31,8 +36,9 @@ class ViewMagics(MagicsFamily):
     )
     @reports_errors
     def fedrewards(self, line: str) -> Any:
-        """Show every account's reward-token balance (a table: keep it with
-        `table = %fedrewards`, then `table.to_dataframe()`); optionally claim rewards first."""
+        """Show every account's reward-token balance, or with TASK only that task's
+        contributors' (a table: keep it with `table = %fedrewards`, then
+        `table.to_dataframe()`); optionally claim rewards first."""
         arguments = parse(self.fedrewards, line)
         _check_claim_options(arguments)
         number = None if arguments.task is None else task_id(arguments.task)
@@ -40,7 +46,7 @@ class ViewMagics(MagicsFamily):
         if number is not None:
             self.session.task(number)
         _claim_and_report(self.session, arguments, number, federation.token())
-        return balance_table(federation)
+        return balance_table(federation, number)
 
     @line_magic
     @magic_arguments()

@@ -106,6 +106,9 @@ def _round_header(summary: Mapping[str, Any]) -> str:
         f"({summary['accept_votes']} accept, {summary['reject_votes']} reject)",
         f"aggregate {verification_mark(summary['aggregate_verified'])}",
     ]
+    metric = summary.get("validator_metric")
+    if metric is not None:
+        parts.insert(5, f"validators' metric {metric:.3f}")
     content = ' <span style="opacity: 0.45">|</span> '.join(parts)
     return (
         f'<tr><td colspan="{len(_LEDGER_HEADERS)}" style="{_CELL}background: {TINT}; '

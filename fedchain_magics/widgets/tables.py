@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 
 from ..engine import LedgerSnapshot, read_snapshot
+from ..engine.federation import AccountBalance
 from . import _html
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ ROUND_COLUMNS = (
     "accept_votes",
     "reject_votes",
     "validator_quorum",
+    "validator_metric",
     "aggregate_verified",
     "aggregate_digest",
     "model_digest",
@@ -136,6 +138,7 @@ def ledger_table(
                     "accept_votes": summary.accept_votes,
                     "reject_votes": summary.reject_votes,
                     "validator_quorum": summary.validator_quorum,
+                    "validator_metric": _mean_metric(summary.votes),
                     "aggregate_verified": verified,
                     "aggregate_digest": _hex(summary.aggregate_digest),
                     "model_digest": _hex(summary.model_digest),
@@ -169,9 +172,28 @@ def ledger_table(
     return LedgerTable(rows, rounds, caption=caption, symbol=token.symbol)
 
 
-def balance_table(source: Federation | LedgerSnapshot) -> BalanceTable:
-    """Reward-token balances of every account this workspace knows, largest first."""
-    snapshot = _snapshot(source, None, only_balances=True)
+def balance_table(source: Federation | LedgerSnapshot, task_id: int | None = None) -> BalanceTable:
+    """Reward-token balances of every account this workspace knows, largest first; with
+    ``task_id``, only the accounts that contributed to that task."""
+    if task_id is None:
+        snapshot = _snapshot(source, None, only_balances=True)
+    else:
+        snapshot = _snapshot(source, task_id)
+        contributors = {
+            record.participant.lower(): record.name
+            for task in snapshot.tasks
+            for summary in task.rounds
+            for record in summary.contributions
+        }
+        balances = [row for row in snapshot.balances if row.address.lower() in contributors]
+        known = {row.address.lower() for row in balances}
+        if not isinstance(source, LedgerSnapshot):  # other kernels' parties: read them too
+            balances += [
+                AccountBalance(name, address, source.registry.token_balance(address))
+                for address, name in contributors.items()
+                if address not in known
+            ]
+        snapshot = replace(snapshot, balances=balances)
     token = snapshot.token
     rows = [
         {
@@ -184,7 +206,8 @@ def balance_table(source: Federation | LedgerSnapshot) -> BalanceTable:
             snapshot.balances, key=lambda account: (-account.balance, account.name or "")
         )
     ]
-    caption = f"Reward balances ({token.symbol}) · block {snapshot.network.block_number:,}"
+    scope = "" if task_id is None else f" · task {task_id}'s contributors"
+    caption = f"Reward balances ({token.symbol}){scope} · block {snapshot.network.block_number:,}"
     return BalanceTable(rows, caption=caption, symbol=token.symbol)
 
 
@@ -214,3 +237,9 @@ def _all_tasks_text(count: int) -> str:
 
 def _hex(digest: bytes | None) -> str | None:
     return None if digest is None else "0x" + digest.hex()
+
+
+def _mean_metric(votes: list[dict[str, Any]]) -> float | None:
+    """The validators' mean metric of a round's model (None before any vote)."""
+    metrics = [float(vote["metric"]) for vote in votes]
+    return sum(metrics) / len(metrics) if metrics else None

@@ -85,9 +85,22 @@ CASES = {
     ),
     "an unfitted model": (
         "fedtask create unfitted",
-        "fedchain: LogisticRegression has no parameters yet (it has not been fitted): call "
-        "fedchain_magics.models.initialize(model, X_sample, y_sample, classes=...) or fit it "
-        "once before using it as a federated model",
+        "fedchain: `unfitted` has no parameters yet (it was never fitted); give its shape: "
+        "%fedtask create unfitted --features N --classes A,B,... (every label the federation "
+        "uses; --classes only for a classifier)",
+    ),
+    "classes without features": (
+        "fedtask create unfitted --classes 0,1",
+        "fedchain: --classes goes with --features N (the number of input features)",
+    ),
+    "one class": (
+        "fedtask create unfitted --features 3 --classes 0",
+        "fedchain: --classes takes at least two labels, e.g. 0,1,2, not `0`",
+    ),
+    "features of a fitted model": (
+        "fedtask create model --features 3",
+        "fedchain: LogisticRegression is already fitted on 30 features, not 3; start from a "
+        "fresh (unfitted) model to change its shape",
     ),
     "a closed round takes no update": (
         "fedsubmit 2 --as carol",
@@ -272,14 +285,15 @@ def test_a_training_cell_that_leaves_no_model(world):
     )
 
 
-def test_a_second_submission_is_refused_by_the_contract(world):
-    train(world, 1, "alice")
-    refused(
-        world,
-        "fedchain: alice already submitted an update in round 1 of task 1; "
-        "wait for the next round (%fedtask next 1)",
-        "fedsubmit 1 --as alice",
+def test_a_second_submission_is_refused_before_training_again(world):
+    """Submitting twice, or training again after submitting, says so (not "no trained update",
+    then the contract's refusal after a wasted training)."""
+    already = (
+        "fedchain: alice already submitted its update to round 1 of task 1 (one update a round); "
+        "wait for the next round (%fedtask next 1)"
     )
+    refused(world, already, "fedsubmit 1 --as alice")
+    refused(world, already, "fedtrain 1 --as alice", cell="global_model.fit(X_alice, y_alice)")
 
 
 def test_the_next_round_waits_for_the_submission_window(world):

@@ -28,6 +28,7 @@ LINE_MAGICS = {
     "fedrewards",
     "fedledger",
     "fedsim",
+    "fedmodel",
 }
 
 
