@@ -41,6 +41,7 @@ from .errors import (
     UpdateOverflowError,
 )
 from .load import generate_scheme, load_scheme
+from .masking import MaskingError, MaskingKey, Reveal
 from .scheme import EncryptionScheme, RunningSum
 
 __all__ = [
@@ -55,7 +56,10 @@ __all__ = [
     "InvalidContextError",
     "InvalidUpdateError",
     "LengthMismatchError",
+    "MaskingError",
+    "MaskingKey",
     "MissingSecretKeyError",
+    "Reveal",
     "RunningSum",
     "TooManyPartiesError",
     "UpdateOverflowError",

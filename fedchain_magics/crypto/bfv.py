@@ -27,16 +27,23 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import tenseal as ts
 import tenseal.sealapi as sealapi
 
 from ._container import ContextRecord
 from ._tenseal import PUBLIC_ONLY, check_context_matches, load_tenseal_context, one_line
-from .errors import CorruptCiphertextError, InvalidContextError
+from .errors import (
+    CorruptCiphertextError,
+    InvalidContextError,
+    InvalidUpdateError,
+    MissingSecretKeyError,
+)
 from .scheme import (
     MAX_COEFF_MODULUS_BITS,
     MAX_PRIME_BITS,
     EncryptionScheme,
+    _as_update,
     checked_parameter_count,
 )
 
@@ -277,6 +284,41 @@ class BfvFixedPointScheme(EncryptionScheme):
 
     def _encrypt_chunk(self, encoded: np.ndarray) -> Any:
         return ts.bfv_vector(self._context, encoded)
+
+    # ----- masked updates (see masking.py) ----------------------------------------------------
+
+    def encrypt_masked(self, values: npt.ArrayLike, mask: np.ndarray) -> bytes:
+        """Encrypt ``values`` plus ``mask`` (values uniform modulo t, one per value): the blob
+        decrypts to noise alone, and masks that cancel across parties leave an exact sum."""
+        update = _as_update(values)
+        self._check_bound(update)
+        mask = np.asarray(mask, dtype=np.int64)
+        if mask.shape != update.shape or mask.min(initial=0) < 0:
+            raise InvalidUpdateError(
+                f"a mask must hold {update.size} values in [0, t), one per value of the update"
+            )
+        return self._encrypt_encoded((self._encode(update) + mask) % self._plain_modulus)
+
+    def decrypt_residues(self, blob: bytes) -> np.ndarray:
+        """Decrypt a blob into its plaintext residues modulo t (no centring, no scaling): what
+        masked sums are unmasked on, before :meth:`values_of`."""
+        if not self.has_secret_key:
+            raise MissingSecretKeyError(
+                "this scheme holds only the public context and cannot decrypt; "
+                "send the aggregate to the key holder, who loads secret_context_bytes()"
+            )
+        header, chunks = self._read_blob(blob)
+        vectors = self._load_chunks(header, chunks)
+        raw = np.concatenate([np.asarray(v.decrypt(), dtype=np.int64) for v in vectors])
+        return np.mod(raw, self._plain_modulus)
+
+    def values_of(self, residues: np.ndarray) -> np.ndarray:
+        """Residues modulo t as the float values they encode (centred lift, then scale)."""
+        residues = np.mod(np.asarray(residues, dtype=np.int64), self._plain_modulus)
+        centred = np.where(
+            residues > self._plain_modulus // 2, residues - self._plain_modulus, residues
+        )
+        return centred.astype(np.float64) / 2.0**self._resolution_bits
 
     def _load_chunk(self, data: bytes) -> Any:
         return ts.bfv_vector_from(self._context, data)

@@ -167,13 +167,16 @@ class EncryptionScheme(ABC):
         """
         update = _as_update(values)
         self._check_bound(update)
-        encoded = self._encode(update)
+        return self._encrypt_encoded(self._encode(update))
+
+    def _encrypt_encoded(self, encoded: np.ndarray) -> bytes:
+        """One blob of ``encoded`` (already in the scheme's plaintext encoding)."""
         slots = self.slots_per_ciphertext
         chunks = [
             self._encrypt_chunk(encoded[start : start + slots]).serialize()
-            for start in range(0, update.size, slots)
+            for start in range(0, encoded.size, slots)
         ]
-        header = BlobHeader(self.name, self.context_sha256, update.size, len(chunks), 1)
+        header = BlobHeader(self.name, self.context_sha256, encoded.size, len(chunks), 1)
         return pack_blob(header, chunks)
 
     def start_sum(self, expected_length: int | None = None) -> RunningSum:

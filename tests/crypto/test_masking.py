@@ -1,0 +1,151 @@
+"""Pairwise masks under BFV: one party's ciphertext decrypts to values uniform modulo t, the sum
+of the parties' ciphertexts decrypts exactly to the unmasked sum once the reveals are applied,
+and a party that was merely late stays hidden even after its pair seeds are revealed."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from fedchain_magics.crypto import BfvFixedPointScheme
+from fedchain_magics.crypto.masking import (
+    MaskingError,
+    MaskingKey,
+    Reveal,
+    mask_for,
+    pair_seed,
+    residual_masks,
+    reveal_for,
+    round_context,
+    stream,
+)
+
+LENGTH = 4096
+CONTEXT = round_context(1337, "0x" + "ab" * 20, task_id=1, round_number=1)
+
+
+@pytest.fixture(scope="module")
+def scheme():
+    return BfvFixedPointScheme.generate(max_parties=10, parameter_count=LENGTH)
+
+
+@pytest.fixture(scope="module")
+def parties(scheme):
+    """Four parties' keys and small updates (a few hundredths, like weighted deltas)."""
+    rng = np.random.default_rng(0)
+    keys = [MaskingKey.derive(os.urandom(32), CONTEXT) for _ in range(4)]
+    updates = [rng.normal(0, 0.01, LENGTH) for _ in keys]
+    return keys, updates
+
+
+def _masked_blobs(scheme, keys, updates, advertisers):
+    t = scheme.plain_modulus
+    publics = [key.public for key in advertisers]
+    return [
+        scheme.encrypt_masked(
+            update,
+            mask_for(key, [p for p in publics if p != key.public], LENGTH, t, CONTEXT),
+        )
+        for key, update in zip(keys, updates, strict=True)
+    ]
+
+
+def _sum(scheme, blobs):
+    running = scheme.start_sum()
+    for blob in blobs:
+        running.add(blob)
+    return running.result()
+
+
+def test_one_masked_ciphertext_decrypts_to_uniform_residues(scheme, parties):
+    keys, updates = parties
+    blob = _masked_blobs(scheme, keys[:1], updates[:1], keys)[0]
+    t = scheme.plain_modulus
+
+    residues = scheme.decrypt_residues(blob)
+
+    assert stats.kstest(residues / t, "uniform").pvalue > 1e-3
+    counts, _ = np.histogram(residues, bins=16, range=(0, t))
+    assert stats.chisquare(counts).pvalue > 1e-3
+    # the same statistics tell an unmasked ciphertext apart at once: the test can fail
+    plain = scheme.decrypt_residues(scheme.encrypt(updates[0]))
+    assert stats.kstest(plain / t, "uniform").pvalue < 1e-10
+
+
+def test_the_masked_sum_is_exactly_the_unmasked_sum(scheme, parties):
+    keys, updates = parties
+    blobs = _masked_blobs(scheme, keys, updates, keys)
+    t = scheme.plain_modulus
+
+    residues = scheme.decrypt_residues(_sum(scheme, blobs))
+    reveals = [reveal_for(key, [], CONTEXT) for key in keys]
+    unmasked = (residues - residual_masks(reveals, [], LENGTH, t)) % t
+
+    expected = scheme.decrypt(_sum(scheme, [scheme.encrypt(u) for u in updates]))
+    np.testing.assert_array_equal(scheme.values_of(unmasked), expected)
+
+
+def test_an_absent_advertiser_is_cancelled_and_a_late_one_stays_hidden(scheme, parties):
+    """Party 3 advertised, then sent nothing in time: the three others reveal their pair seeds
+    with it and the sum of the three is exact. When party 3's ciphertext turns up later, even
+    with every revealed seed its decryption is still uniform: its self seed was never revealed."""
+    keys, updates = parties
+    t = scheme.plain_modulus
+    blobs = _masked_blobs(scheme, keys, updates, keys)
+    present, late = keys[:3], keys[3]
+
+    reveals = [reveal_for(key, [late.public], CONTEXT) for key in present]
+    residues = scheme.decrypt_residues(_sum(scheme, blobs[:3]))
+    unmasked = (residues - residual_masks(reveals, [late.public], LENGTH, t)) % t
+    expected = scheme.decrypt(_sum(scheme, [scheme.encrypt(u) for u in updates[:3]]))
+    np.testing.assert_array_equal(scheme.values_of(unmasked), expected)
+
+    late_residues = scheme.decrypt_residues(blobs[3])
+    for reveal in reveals:  # strip every pair mask of the late party that was revealed
+        pair = stream(reveal.absent_pair_seeds[late.public], LENGTH, t)
+        late_residues = (
+            late_residues + pair if late.public < reveal.public else late_residues - pair
+        ) % t
+    assert stats.kstest(late_residues / t, "uniform").pvalue > 1e-3
+    own = scheme.decrypt_residues(scheme.encrypt(updates[3]))
+    assert not np.array_equal(late_residues, own)
+
+
+def test_both_ends_of_a_pair_derive_one_seed_bound_to_the_round(parties):
+    keys, _ = parties
+    a, b = keys[:2]
+    assert a.pair_seed(b.public, CONTEXT) == b.pair_seed(a.public, CONTEXT)
+    other_round = round_context(1337, "0x" + "ab" * 20, task_id=1, round_number=2)
+    assert a.pair_seed(b.public, other_round) != a.pair_seed(b.public, CONTEXT)
+    root = os.urandom(32)
+    assert MaskingKey.derive(root, CONTEXT) == MaskingKey.derive(root, CONTEXT)
+    assert MaskingKey.derive(root, CONTEXT).public != MaskingKey.derive(root, other_round).public
+
+
+def test_bad_keys_and_reveals_are_refused_in_one_line(parties):
+    keys, _ = parties
+    a = keys[0]
+    with pytest.raises(MaskingError, match="its own masking key"):
+        pair_seed(a.secret, a.public, a.public, CONTEXT)  # a replayed key
+    with pytest.raises(MaskingError, match="64 bytes"):
+        a.pair_seed(b"\x01" * 33, CONTEXT)
+    with pytest.raises(MaskingError, match="not a point"):
+        a.pair_seed(b"\x01" * 64, CONTEXT)
+    with pytest.raises(MaskingError, match="malformed"):
+        Reveal.from_bytes(b"fedchain-reveal-v1" + b"\x00" * 10)
+    reveal = reveal_for(a, [keys[1].public], CONTEXT)
+    assert Reveal.from_bytes(reveal.to_bytes()) == reveal
+    with pytest.raises(MaskingError, match="lacks the seeds"):
+        residual_masks([reveal], [keys[1].public, keys[2].public], 8, 97)
+
+
+def test_a_mask_stream_is_uniform_and_reproducible():
+    seed = os.urandom(32)
+    t = 1099511480321
+    values = stream(seed, 20_000, t)
+    assert values.min() >= 0 and values.max() < t
+    assert np.array_equal(values, stream(seed, 20_000, t))
+    assert stats.kstest(values / t, "uniform").pvalue > 1e-3
