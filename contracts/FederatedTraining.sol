@@ -49,6 +49,7 @@ contract FederatedTraining is IFederatedTraining {
     mapping(uint256 taskId => mapping(uint32 round => mapping(address validator => bool))) private _votes;
     mapping(uint256 taskId => mapping(uint32 round => uint256 amount)) private _rewardPaid;
     mapping(uint256 taskId => mapping(address account => Admission)) private _admissions;
+    mapping(uint256 taskId => mapping(uint32 round => MaskedRound)) private _maskedRounds;
 
     /**
      * @notice Deploys the registry. It mints nothing: every task escrows its rewards in `token_`.
@@ -176,6 +177,7 @@ contract FederatedTraining is IFederatedTraining {
         member.role = Role.Participant;
         member.firstRound = firstRound;
         member.maxSamplesPerUpdate = maxSamples;
+        member.masked = task.params.masked;
         uint32 participantCount = ++task.participantCount;
         emit ParticipantJoined(taskId, msg.sender, participantCount, firstRound);
     }
@@ -339,6 +341,11 @@ contract FederatedTraining is IFederatedTraining {
         r.actionDeadlineBlock = actionDeadlineBlock;
         r.eligibleParticipants = task.participantCount;
         r.validatorCount = validatorCount;
+        if (task.params.masked) {
+            // Keys are advertised in the first half of the submission window, updates after.
+            _maskedRounds[taskId][round].advertisementDeadlineBlock =
+                uint48(block.number + task.params.submissionWindowBlocks / 2);
+        }
         emit RoundOpened(
             taskId, round, submissionDeadlineBlock, actionDeadlineBlock, task.participantCount, validatorCount
         );
@@ -372,6 +379,9 @@ contract FederatedTraining is IFederatedTraining {
             revert TrainingSubmissionWindowClosed(taskId, round, deadlineBlock);
         }
         _checkCanCommit(member, taskId, round, updateDigest, samples);
+        if (member.masked) {
+            _checkMaskedCommit(member, r, taskId, round);
+        }
         Contribution storage contribution = _contributions[taskId][updateDigest];
         address committer = contribution.participant;
         if (committer != address(0)) {
@@ -394,6 +404,83 @@ contract FederatedTraining is IFederatedTraining {
     }
 
     /**
+     * @notice Advertises the caller's masking public key for the round of a masked task.
+     * Participants of the round's snapshot only, once a round, while the advertisement is open.
+     * @dev The key is a fresh secp256k1 key for this round (not the account key): each pair of
+     * advertisers derives a shared seed from it (ECDH), and masks that cancel in the sum. The
+     * advertisement closes once every eligible participant advertised, or after its deadline
+     * (half the submission window); updates are taken only then. Emits {MaskingKeyAdvertised}.
+     * @param taskId A masked task.
+     * @param round The current round, which must be Collecting.
+     * @param publicKey 64 bytes: x || y of the round masking public key.
+     */
+    function advertiseMaskingKey(uint256 taskId, uint32 round, bytes calldata publicKey) external {
+        Member storage member = _members[taskId][msg.sender];
+        if (member.role != Role.Participant) {
+            _existingTask(taskId);
+            revert TrainingNotParticipant(taskId, msg.sender);
+        }
+        if (!member.masked) {
+            revert TrainingNotMasked(taskId);
+        }
+        if (publicKey.length != 64) {
+            revert TrainingInvalidMaskingKey(taskId, publicKey.length);
+        }
+        Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
+        if (round < member.firstRound) {
+            revert TrainingNotInRoundSnapshot(taskId, round, msg.sender, member.firstRound);
+        }
+        if (member.lastAdvertisedRound == round) {
+            revert TrainingAlreadyAdvertised(taskId, round, msg.sender);
+        }
+        MaskedRound storage m = _maskedRounds[taskId][round];
+        if (_advertisementClosed(m, r)) {
+            revert TrainingAdvertisementClosed(taskId, round, m.advertisementDeadlineBlock);
+        }
+        member.lastAdvertisedRound = round;
+        m.advertisedCount += 1;
+        emit MaskingKeyAdvertised(taskId, round, msg.sender, publicKey);
+    }
+
+    /**
+     * @notice Reveals what removes the caller's masks from the round's sum, once its aggregate
+     * is committed. Participants whose update is in the aggregate only, once a round.
+     * @dev The blob `revealDigest` (in the blob store) holds the caller's self-mask seed and its
+     * pairwise seeds with the round's advertisers whose updates are not in the sum; a seed with
+     * a peer that is in the sum is never revealed, so no single update can be unmasked. The
+     * key holder commits the model only once every included participant revealed. Emits
+     * {MasksRevealed}.
+     * @param taskId A masked task.
+     * @param round The current round, which must be Aggregated.
+     * @param updateDigest The caller's update in the round (it must not be excluded).
+     * @param revealDigest sha256 of the reveal blob; not zero.
+     */
+    function revealMasks(uint256 taskId, uint32 round, bytes32 updateDigest, bytes32 revealDigest) external {
+        Member storage member = _members[taskId][msg.sender];
+        if (!member.masked) {
+            _existingTask(taskId);
+            revert TrainingNotMasked(taskId);
+        }
+        _roundInPhase(taskId, round, RoundPhase.Aggregated);
+        Contribution storage contribution = _contributions[taskId][updateDigest];
+        if (contribution.participant != msg.sender || contribution.round != round) {
+            revert TrainingNoContribution(taskId, round, msg.sender);
+        }
+        if (contribution.excluded) {
+            revert TrainingContributionExcluded(taskId, round, updateDigest);
+        }
+        if (member.lastRevealedRound == round) {
+            revert TrainingAlreadyRevealed(taskId, round, msg.sender);
+        }
+        if (revealDigest == bytes32(0)) {
+            revert TrainingZeroDigest();
+        }
+        member.lastRevealedRound = round;
+        _maskedRounds[taskId][round].revealedCount += 1;
+        emit MasksRevealed(taskId, round, msg.sender, revealDigest);
+    }
+
+    /**
      * @notice Excludes a committed update whose blob the aggregator cannot use (missing, altered,
      * malformed, wrong shape, oversized). Aggregator only, once collection closed, before the
      * aggregate is committed (or after it was rejected).
@@ -412,6 +499,9 @@ contract FederatedTraining is IFederatedTraining {
         }
         Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
         _checkCollectionClosed(r, taskId, round);
+        if (task.params.masked && _maskedRounds[taskId][round].revealedCount != 0) {
+            revert TrainingMasksRevealed(taskId, round);
+        }
         Contribution storage contribution = _contributions[taskId][updateDigest];
         if (contribution.participant == address(0) || contribution.round != round) {
             revert TrainingUnknownUpdate(taskId, round, updateDigest);
@@ -487,6 +577,12 @@ contract FederatedTraining is IFederatedTraining {
         Round storage r = _roundInPhase(taskId, round, RoundPhase.Aggregated);
         if (modelDigest == bytes32(0)) {
             revert TrainingZeroDigest();
+        }
+        if (task.params.masked) {
+            uint32 revealed = _maskedRounds[taskId][round].revealedCount;
+            if (revealed < r.commitCount) {
+                revert TrainingMasksNotRevealed(taskId, round, revealed, r.commitCount);
+            }
         }
         uint48 deadlineBlock = uint48(block.number + task.params.validationWindowBlocks);
         r.phase = RoundPhase.Validating;
@@ -785,6 +881,16 @@ contract FederatedTraining is IFederatedTraining {
     }
 
     /**
+     * @notice A masked task's round: its advertisement deadline, the keys advertised and the
+     * masks revealed so far (all zero for a task that is not masked).
+     * @param taskId The task.
+     * @param round The round.
+     */
+    function getMaskedRound(uint256 taskId, uint32 round) external view returns (MaskedRound memory) {
+        return _maskedRounds[taskId][round];
+    }
+
+    /**
      * @notice `account`'s role in the task; all zero if it holds none.
      * @param taskId The task.
      * @param account The account.
@@ -954,6 +1060,22 @@ contract FederatedTraining is IFederatedTraining {
             revert TrainingSamplesOverCap(taskId, round, samples, maxSamples);
         }
         revert TrainingTooManySamples(taskId, round, samples, maxSamples);
+    }
+
+    /// @dev A masked commit: the committer advertised a key this round, and the advertisement closed
+    /// (so every party masks against the same set of advertisers).
+    function _checkMaskedCommit(Member storage member, Round storage r, uint256 taskId, uint32 round) private view {
+        if (member.lastAdvertisedRound != round) {
+            revert TrainingNoMaskingKey(taskId, round, msg.sender);
+        }
+        MaskedRound storage m = _maskedRounds[taskId][round];
+        if (!_advertisementClosed(m, r)) {
+            revert TrainingAdvertisementOpen(taskId, round, m.advertisementDeadlineBlock);
+        }
+    }
+
+    function _advertisementClosed(MaskedRound storage m, Round storage r) private view returns (bool) {
+        return block.number > m.advertisementDeadlineBlock || m.advertisedCount == r.eligibleParticipants;
     }
 
     /// @dev Collection is closed once the submission deadline passed, or every participant of the

@@ -30,6 +30,7 @@ interface IFederatedTraining {
         uint32 maxSamplesPerUpdate; // most samples one update may declare (>= 1)
         uint64 aggregationWindowBlocks; // blocks the aggregator, then the key holder, has to act (1 .. MAX_WINDOW_BLOCKS)
         bool admissionControlled; // only accounts the coordinator admitted may join (see `admit`)
+        bool masked; // updates carry pairwise masks: no single update can be decrypted (see `advertiseMaskingKey`)
     }
 
     /**
@@ -136,6 +137,20 @@ interface IFederatedTraining {
         uint32 firstRound; // the first round it may commit to (participant) or vote in (validator)
         uint32 lastCommittedRound; // participants: the latest round it committed an update to
         uint32 maxSamplesPerUpdate; // participants: the task's bound, copied at join (saves a read per commit)
+        bool masked; // participants: the task is masked, copied at join (saves a read per commit)
+        uint32 lastAdvertisedRound; // masked participants: the latest round it advertised a masking key in
+        uint32 lastRevealedRound; // masked participants: the latest round it revealed its masks in
+    }
+
+    /**
+     * @notice A round of a masked task: its masking-key advertisement and its reveals, in one slot.
+     * Advertisement closes once every eligible participant advertised, or after its deadline;
+     * updates are taken only then, so every party masks against the same set of peers.
+     */
+    struct MaskedRound {
+        uint48 advertisementDeadlineBlock; // keys are taken up to and including this block
+        uint32 advertisedCount; // participants that advertised a masking key this round
+        uint32 revealedCount; // included participants that revealed their masks this round
     }
 
     // ------------------------------------------------------------------------------------------
@@ -171,6 +186,16 @@ interface IFederatedTraining {
     /// @notice The coordinator revoked `account`'s admission: it may not join, nor commit from now on
     /// (an update it already committed stays in its round).
     event AdmissionRevoked(uint256 indexed taskId, address indexed account, bool wasParticipant);
+
+    /// @notice `participant` advertised its round masking public key (64 bytes, x || y on secp256k1).
+    event MaskingKeyAdvertised(
+        uint256 indexed taskId, uint32 indexed round, address indexed participant, bytes publicKey
+    );
+
+    /// @notice `participant` revealed what removes its masks from the round's sum: the blob
+    /// `revealDigest` holds its self-mask seed and its pairwise seeds with the round's
+    /// advertisers whose updates are not in the sum.
+    event MasksRevealed(uint256 indexed taskId, uint32 indexed round, address indexed participant, bytes32 revealDigest);
 
     /// @notice The coordinator handed the aggregator role from `previous` to `next`.
     event AggregatorChanged(uint256 indexed taskId, address indexed previous, address indexed next);
@@ -383,6 +408,24 @@ interface IFederatedTraining {
     error TrainingInvalidSampleCap(uint256 taskId, uint32 sampleCap, uint32 maxSamplesPerUpdate);
     /// @dev An update declared `samples` samples, more than the `sampleCap` its participant was admitted with.
     error TrainingSamplesOverCap(uint256 taskId, uint32 round, uint64 samples, uint32 sampleCap);
+    /// @dev The task is not masked: it takes no masking keys nor reveals.
+    error TrainingNotMasked(uint256 taskId);
+    /// @dev A masking public key must be 64 bytes (x || y on secp256k1).
+    error TrainingInvalidMaskingKey(uint256 taskId, uint256 length);
+    /// @dev `participant` already advertised a masking key in the round.
+    error TrainingAlreadyAdvertised(uint256 taskId, uint32 round, address participant);
+    /// @dev The round's masking-key advertisement closed (every participant advertised, or its deadline passed).
+    error TrainingAdvertisementClosed(uint256 taskId, uint32 round, uint64 deadlineBlock);
+    /// @dev The round still takes masking keys until `deadlineBlock` (or every participant advertised).
+    error TrainingAdvertisementOpen(uint256 taskId, uint32 round, uint64 deadlineBlock);
+    /// @dev `participant` advertised no masking key in the round, so it cannot commit a masked update.
+    error TrainingNoMaskingKey(uint256 taskId, uint32 round, address participant);
+    /// @dev `participant` already revealed its masks in the round.
+    error TrainingAlreadyRevealed(uint256 taskId, uint32 round, address participant);
+    /// @dev `revealedCount` of the round's `commitCount` included participants revealed their masks.
+    error TrainingMasksNotRevealed(uint256 taskId, uint32 round, uint32 revealedCount, uint32 commitCount);
+    /// @dev Masks were revealed for the round's included set: no update can be excluded any more.
+    error TrainingMasksRevealed(uint256 taskId, uint32 round);
     /// @dev The task has `validatorCount` validators, fewer than its `quorum`.
     error TrainingNotEnoughValidators(uint256 taskId, uint32 validatorCount, uint32 quorum);
 }

@@ -115,6 +115,8 @@ class TaskParams:
     aggregate), has to act before anyone may cancel the round."""
     admission_controlled: bool = False
     """Only accounts the coordinator admitted (``admit``) may join."""
+    masked: bool = False
+    """Updates carry pairwise masks (round masking keys advertised on-chain, reveals)."""
 
     @property
     def reward_pool(self) -> int:
@@ -135,6 +137,7 @@ class TaskParams:
             self.max_samples_per_update,
             self.aggregation_window_blocks,
             self.admission_controlled,
+            self.masked,
         )
 
 
@@ -217,6 +220,15 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class MaskedRoundState:
+    """A masked task's round: when key advertisement closes, keys advertised, reveals made."""
+
+    advertisement_deadline_block: int
+    advertised_count: int
+    revealed_count: int
+
+
+@dataclass(frozen=True)
 class Member:
     """An account's role in a task and the first round it takes part in."""
 
@@ -224,6 +236,9 @@ class Member:
     first_round: int
     last_committed_round: int
     max_samples_per_update: int
+    masked: bool = False
+    last_advertised_round: int = 0
+    last_revealed_round: int = 0
 
 
 @dataclass(frozen=True)
@@ -449,6 +464,44 @@ class TrainingContract:
         """Revoke ``account``'s admission: it may not join, nor commit any further update."""
         function = self.contract.functions.revokeAdmission(task_id, to_checksum_address(account))
         return self.ledger.transact(coordinator, function)
+
+    # -- masked tasks -----------------------------------------------------------------------------
+
+    def advertise_masking_key(
+        self, participant: LocalAccount, task_id: int, round_number: int, public_key: bytes
+    ) -> TransactionResult:
+        """Advertise ``participant``'s round masking public key (64 bytes, x || y)."""
+        function = self.contract.functions.advertiseMaskingKey(task_id, round_number, public_key)
+        return self.ledger.transact(participant, function)
+
+    def reveal_masks(
+        self,
+        participant: LocalAccount,
+        task_id: int,
+        round_number: int,
+        update_digest: bytes,
+        reveal_digest: bytes,
+    ) -> TransactionResult:
+        """Record the digest of ``participant``'s reveal blob for the round's sum."""
+        function = self.contract.functions.revealMasks(
+            task_id, round_number, update_digest, reveal_digest
+        )
+        return self.ledger.transact(participant, function)
+
+    def masked_round(self, task_id: int, round_number: int) -> MaskedRoundState:
+        raw = self.ledger.call(self.contract.functions.getMaskedRound(task_id, round_number))
+        deadline, advertised, revealed = raw
+        return MaskedRoundState(int(deadline), int(advertised), int(revealed))
+
+    def masking_keys(self, task_id: int, round_number: int) -> dict[str, bytes]:
+        """The round's advertised masking public keys by participant address, in chain order."""
+        logs = self.event_logs("MaskingKeyAdvertised", taskId=task_id, round=round_number)
+        return {str(log["args"]["participant"]): bytes(log["args"]["publicKey"]) for log in logs}
+
+    def mask_reveals(self, task_id: int, round_number: int) -> dict[str, bytes]:
+        """The round's reveal-blob digests by participant address."""
+        logs = self.event_logs("MasksRevealed", taskId=task_id, round=round_number)
+        return {str(log["args"]["participant"]): bytes(log["args"]["revealDigest"]) for log in logs}
 
     def admission(self, task_id: int, account: str) -> tuple[bool, int]:
         """(admitted, most samples an update of ``account`` may declare); in an open task every
@@ -695,8 +748,16 @@ class TrainingContract:
         raw = self.ledger.call(
             self.contract.functions.getMember(task_id, to_checksum_address(account))
         )
-        role, first_round, last_committed, max_samples = raw
-        return Member(Role(int(role)), int(first_round), int(last_committed), int(max_samples))
+        role, first_round, last_committed, max_samples, masked, advertised, revealed = raw
+        return Member(
+            Role(int(role)),
+            int(first_round),
+            int(last_committed),
+            int(max_samples),
+            bool(masked),
+            int(advertised),
+            int(revealed),
+        )
 
     def is_participant(self, task_id: int, account: str) -> bool:
         function = self.contract.functions.isParticipant(task_id, to_checksum_address(account))

@@ -251,6 +251,7 @@ class Ledger:
             "maxSamplesPerUpdate": 1_000_000,
             "aggregationWindowBlocks": 15,
             "admissionControlled": False,
+            "masked": False,
         }
         unknown = set(overrides) - set(params)
         assert not unknown, f"unknown task parameters {unknown}"

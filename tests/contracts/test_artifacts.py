@@ -17,7 +17,7 @@ DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200}
 
 TASK_PARAMS = (
-    "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256,uint32,uint64,bool)"
+    "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256,uint32,uint64,bool,bool)"
 )
 TASK = (
     f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,uint32,uint32,bool,bool,"
@@ -28,7 +28,7 @@ ROUND = (
     "bytes32,bytes32)"
 )
 CONTRIBUTION = "(address,uint32,uint32,bool,bool)"
-MEMBER = "(uint8,uint32,uint32,uint32)"
+MEMBER = "(uint8,uint32,uint32,uint32,bool,uint32,uint32)"
 
 TRAINING_FUNCTIONS = {
     f"createTask({TASK_PARAMS},address,address)->(uint256)",
@@ -37,6 +37,9 @@ TRAINING_FUNCTIONS = {
     "admit(uint256,address[],uint32)->()",
     "revokeAdmission(uint256,address)->()",
     "admission(uint256,address)->(bool,uint32)",
+    "advertiseMaskingKey(uint256,uint32,bytes)->()",
+    "revealMasks(uint256,uint32,bytes32,bytes32)->()",
+    "getMaskedRound(uint256,uint32)->((uint48,uint32,uint32))",
     "setAggregator(uint256,address)->()",
     "setKeyHolder(uint256,address,bytes32)->()",
     "openRound(uint256)->(uint32)",
@@ -78,6 +81,8 @@ TRAINING_EVENTS = {
     "ParticipantJoined(uint256 indexed,address indexed,uint32,uint32)",
     "ParticipantAdmitted(uint256 indexed,address indexed,uint32)",
     "AdmissionRevoked(uint256 indexed,address indexed,bool)",
+    "MaskingKeyAdvertised(uint256 indexed,uint32 indexed,address indexed,bytes)",
+    "MasksRevealed(uint256 indexed,uint32 indexed,address indexed,bytes32)",
     "AggregatorChanged(uint256 indexed,address indexed,address indexed)",
     "KeyHolderChanged(uint256 indexed,address indexed,address indexed,bytes32)",
     "RoundOpened(uint256 indexed,uint32 indexed,uint64,uint64,uint32,uint32)",
@@ -180,11 +185,12 @@ def test_training_abi_surface() -> None:
         "currentModelDigest",
     ]
     params = next(item for item in abi if item.get("name") == "createTask")["inputs"][0]
-    assert [field["name"] for field in params["components"]][-4:] == [
+    assert [field["name"] for field in params["components"]][-5:] == [
         "rewardPerRound",
         "maxSamplesPerUpdate",
         "aggregationWindowBlocks",
         "admissionControlled",
+        "masked",
     ]
 
 
