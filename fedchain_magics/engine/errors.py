@@ -98,6 +98,10 @@ PYTHON_STEPS: dict[str, str] = {
     "declare_within_cap": "train on at most {cap} samples, or ask task {task}'s coordinator to "
     "admit {who} again with a higher cap (coordinator.admit(['{who}'], sample_cap=N))",
     "create_invited_task": 'create a task with TaskConfig(admission="invited") to admit parties',
+    "train_others": "start training the other parties first (session.start_training({task}, "
+    "name)): each advertises its masking key then",
+    "reveal_masks": "each party in the sum reveals with session.aggregate({task}) in its own "
+    "workspace",
 }
 
 

@@ -392,6 +392,7 @@ class Federation:
             max_samples_per_update=config.max_samples_per_update,
             aggregation_window_blocks=config.aggregation_window_blocks,
             admission_controlled=config.admission == "invited",
+            masked=config.privacy == "masked",
         )
         if top_up:
             self.registry.transfer_tokens(self.account(TREASURY), accounts["coordinator"], top_up)

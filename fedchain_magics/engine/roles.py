@@ -29,6 +29,7 @@ from ..crypto import load_scheme
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, digest_of
+from . import masked
 from .errors import (
     AggregateMismatchError,
     InvalidInputError,
@@ -366,7 +367,10 @@ class Participant(_Role):
         ):
             raise StaleUpdateError(self.task.task_id, self.name, update.round, number)
         weight = update.samples / self.task.config.sample_scale
-        ciphertext = self.task.public_scheme.encrypt(update.delta * weight)
+        if self.task.masked:
+            ciphertext = self._masked_ciphertext(update.delta * weight, update.round)
+        else:
+            ciphertext = self.task.public_scheme.encrypt(update.delta * weight)
         digest, result = _store_and_commit(
             self.federation.store,
             ciphertext,
@@ -381,6 +385,53 @@ class Participant(_Role):
             update.round,
         )
         return Submission(self.task.task_id, update.round, digest, len(ciphertext), result)
+
+    # -- masked tasks (see masked.py) -------------------------------------------------------------
+
+    def advertise_masking_key(self, round_number: int) -> TransactionResult | None:
+        """Advertise this party's masking key for the round (None if already done, or if the
+        key window closed: the party then sits the round out)."""
+        task_id = self.task.task_id
+        member = self.registry.member(task_id, self.address)
+        if member.last_advertised_round == round_number or member.first_round > round_number:
+            return None
+        if masked.key_window(self.task, round_number).closed:
+            return None
+        key = masked.masking_key(self.task, self.account, round_number)
+        return self.registry.advertise_masking_key(self.account, task_id, round_number, key.public)
+
+    def _masked_ciphertext(self, weighted: np.ndarray, round_number: int) -> bytes:
+        window = masked.key_window(self.task, round_number)
+        if not window.closed:
+            raise masked.KeysStillOpenError(self.task.task_id, round_number, window)
+        scheme = masked.bfv(self.task.public_scheme)
+        modulus = scheme.plain_modulus
+        mask = masked.update_mask(self.task, self.account, round_number, weighted.size, modulus)
+        return bytes(scheme.encrypt_masked(weighted, mask))
+
+    def reveal_masks(self, round_number: int) -> TransactionResult | None:
+        """Reveal what removes this party's masks from the round's committed sum (None if its
+        update is not in the sum, or it revealed already)."""
+        task_id = self.task.task_id
+        member = self.registry.member(task_id, self.address)
+        if member.last_revealed_round == round_number:
+            return None
+        mine = [
+            c
+            for c in self.registry.update_commitments(task_id, round_number)
+            if c.participant.lower() == self.address.lower()
+        ]
+        if not mine:
+            return None
+        blob = masked.reveal_bytes(self.task, self.account, round_number)
+        _, result = _store_and_commit(
+            self.federation.store,
+            blob,
+            lambda digest: self.registry.reveal_masks(
+                self.account, task_id, round_number, mine[0].update_digest, digest
+            ),
+        )
+        return result
 
     def claim(self, round_number: int) -> int:
         """Claim this party's reward for an accepted round; returns token base units."""
@@ -496,7 +547,13 @@ class KeyHolder(_Role):
         aggregate = self.federation.store.get(
             state.aggregate_digest, max_bytes=self.task.max_ciphertext_bytes
         )
-        summed = load_scheme(secret).decrypt(aggregate)
+        scheme = load_scheme(secret)
+        if self.task.masked:
+            bfv = masked.bfv(scheme)
+            residues = bfv.decrypt_residues(aggregate)
+            summed = bfv.values_of(masked.unmask(self.task, number, residues, bfv.plain_modulus))
+        else:
+            summed = scheme.decrypt(aggregate)
         total_weight = state.total_samples / self.task.config.sample_scale
         parameters = self.task.strategy.combine(self.task.global_parameters(), summed, total_weight)
         digest, result = _store_and_commit(

@@ -424,7 +424,10 @@ class Session:
             # A new task's round 1 opens when its first party starts training, so the parties
             # that joined before take part (later joiners take part from round 2).
             task.coordinator(COORDINATOR).open_round()
-        self._refuse_second_update(task, name, task.open_round_number())
+        round_number = task.open_round_number()
+        self._refuse_second_update(task, name, round_number)
+        if task.masked:
+            task.participant(name).advertise_masking_key(round_number)
         return task.global_model()
 
     def _refuse_second_update(self, task: FederatedTask, name: str, round_number: int) -> None:
@@ -473,14 +476,18 @@ class Session:
             self._holds_key(task, KEY_HOLDER)
             and self.require_federation().secret_context(task_id) is not None
         )
-        if not (aggregator or key_holder):
+        revealers = self.participants(task_id) if task.masked else []
+        if not (aggregator or key_holder or revealers):
             raise MissingKeyError(task_id, "aggregator or key holder")
-        _, phase = task.phase()
+        number, phase = task.phase()
         aggregate = None
         if phase != RoundPhase.AGGREGATED:
             if not aggregator:
                 raise MissingKeyError(task_id, AGGREGATOR)
             aggregate = task.aggregator(AGGREGATOR).aggregate()
+            number = aggregate.round
+        for name in revealers:  # masked: this workspace's parties in the sum reveal their masks
+            task.participant(name).reveal_masks(number)
         if not key_holder:
             return aggregate, None  # the key holder's kernel decrypts (another workspace)
         return aggregate, task.key_holder(KEY_HOLDER).decrypt_and_commit()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 SCHEMES = ("bfv", "ckks")
 ADMISSIONS = ("open", "invited")
+PRIVACY_MODES = ("off", "masked")
 UINT32_MAX = 2**32 - 1
 UINT256_MAX = 2**256 - 1
 MANIFEST_VERSION = 1
@@ -70,9 +71,18 @@ class TaskConfig:
     admission: str = "open"
     """"open" (anyone may join) or "invited" (only accounts the coordinator admits on-chain,
     each with an optional cap on the samples its updates declare)."""
+    privacy: str = "off"
+    """"off" (the key holder could decrypt any single update) or "masked" (BFV only: pairwise
+    masks that cancel in the sum, so a single ciphertext decrypts to noise; see masked.py)."""
 
     def check(self, validator_count: int) -> None:
         problems = []
+        if self.privacy not in PRIVACY_MODES:
+            problems.append(
+                f"privacy must be one of {', '.join(PRIVACY_MODES)}, not {self.privacy!r}"
+            )
+        elif self.privacy == "masked" and self.scheme != "bfv":
+            problems.append('privacy="masked" needs scheme="bfv" (masks are exact modulo t)')
         if self.admission not in ADMISSIONS:
             problems.append(
                 f"admission must be one of {', '.join(ADMISSIONS)}, not {self.admission!r}"
@@ -152,6 +162,7 @@ class FederatedTask:
         )
         self.config = TaskConfig(**self.manifest["config"])
         self._public_scheme: EncryptionScheme | None = None
+        self._masked: bool | None = None
         self._max_ciphertext_bytes: int | None = None
         self.model_template: Any = None
         if model_template is not None:
@@ -303,6 +314,13 @@ class FederatedTask:
         return self.federation.registry.update_commitments(self.task_id, round_number)
 
     # -- encryption -----------------------------------------------------------------------------
+
+    @property
+    def masked(self) -> bool:
+        """Whether the task's updates carry pairwise masks (read once: fixed at creation)."""
+        if self._masked is None:
+            self._masked = bool(self.state().params.masked)
+        return self._masked
 
     @property
     def public_scheme(self) -> EncryptionScheme:

@@ -1,0 +1,171 @@
+"""Masked rounds (``TaskConfig(privacy="masked")``): the engine's side of crypto/masking.py.
+
+A round of a masked task runs in four steps, each read from or written to the ledger:
+
+1. every participant advertises a fresh masking key for the round (``advertiseMaskingKey``),
+   derived from its account key and the round, so a restarted kernel derives it again;
+2. once every eligible participant advertised (or the key window closed), each masks its
+   encoded update against the round's other advertisers and commits it as usual;
+3. once the aggregate is committed, each included participant reveals its self-mask seed and its
+   pair seeds with the advertisers whose updates are not in the sum (a blob, digest on-chain);
+4. the key holder decrypts the sum and removes what the reveals say the masks left in it.
+
+The key holder can still decrypt any single ciphertext, but gets values uniform modulo t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..crypto import BfvFixedPointScheme, EncryptionScheme
+from ..crypto.masking import (
+    MaskingError,
+    MaskingKey,
+    Reveal,
+    mask_for,
+    residual_masks,
+    reveal_for,
+    round_context,
+)
+from .errors import FederationError, RoundNotReadyError, step
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from .task import FederatedTask
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """Where a round's masking-key advertisement stands."""
+
+    advertised: int
+    eligible: int
+    deadline_block: int
+    closed: bool
+
+
+def context(task: FederatedTask, round_number: int) -> bytes:
+    federation = task.federation
+    return round_context(
+        federation.ledger.chain_id,
+        str(federation.registry.contract.address),
+        task.task_id,
+        round_number,
+    )
+
+
+def masking_key(task: FederatedTask, account: LocalAccount, round_number: int) -> MaskingKey:
+    """The party's masking key for the round (derived again after any restart)."""
+    return MaskingKey.derive(bytes(account.key), context(task, round_number))
+
+
+def key_window(task: FederatedTask, round_number: int) -> KeyWindow:
+    registry = task.federation.registry
+    masked_round = registry.masked_round(task.task_id, round_number)
+    eligible = task.round_state(round_number).eligible_participants
+    block = task.federation.ledger.block_number()
+    closed = (
+        masked_round.advertised_count >= eligible
+        or block >= masked_round.advertisement_deadline_block
+    )
+    return KeyWindow(
+        masked_round.advertised_count, eligible, masked_round.advertisement_deadline_block, closed
+    )
+
+
+def update_mask(
+    task: FederatedTask, account: LocalAccount, round_number: int, length: int, modulus: int
+) -> np.ndarray:
+    """What the party adds to its encoded update: masks against every other advertiser."""
+    keys = task.federation.registry.masking_keys(task.task_id, round_number)
+    own = keys.get(str(account.address))
+    key = masking_key(task, account, round_number)
+    if own != key.public:
+        raise MaskingKeyMissingError(task.task_id, round_number)
+    peers = [public for address, public in keys.items() if address != str(account.address)]
+    return mask_for(key, peers, length, modulus, context(task, round_number))
+
+
+def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) -> bytes:
+    """The party's reveal for the round's committed sum."""
+    included, absent = _included_and_absent(task, round_number)
+    if str(account.address) not in included:
+        raise MaskingError("only a party whose update is in the sum reveals its masks")
+    key = masking_key(task, account, round_number)
+    return reveal_for(key, absent.values(), context(task, round_number)).to_bytes()
+
+
+def bfv(scheme: EncryptionScheme) -> BfvFixedPointScheme:
+    """A masked task's scheme: BFV (the only one whose sums are exact modulo t)."""
+    if not isinstance(scheme, BfvFixedPointScheme):
+        raise MaskingError(f"masked updates need the BFV scheme, not {scheme.name}")
+    return scheme
+
+
+def unmask(
+    task: FederatedTask, round_number: int, residues: np.ndarray, modulus: int
+) -> np.ndarray:
+    """The decrypted sum's residues without the masks, from the included parties' reveals."""
+    registry = task.federation.registry
+    included, absent = _included_and_absent(task, round_number)
+    digests = registry.mask_reveals(task.task_id, round_number)
+    waiting = sorted(address for address in included if address not in digests)
+    if waiting:
+        raise RevealsMissingError(task.task_id, round_number, len(waiting), len(included))
+    reveals = []
+    for address, public in included.items():
+        reveal = Reveal.from_bytes(task.federation.store.get(digests[address]))
+        if reveal.public != public:
+            raise MaskingError(
+                f"the reveal of {address} is for another masking key than it advertised; "
+                "it must reveal again"
+            )
+        reveals.append(reveal)
+    residual = residual_masks(reveals, absent.values(), residues.size, modulus)
+    return np.mod(residues - residual, modulus)
+
+
+def _included_and_absent(
+    task: FederatedTask, round_number: int
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The advertisers whose updates are in the round's sum, and the others, with their keys."""
+    registry = task.federation.registry
+    keys = registry.masking_keys(task.task_id, round_number)
+    summed = {c.participant for c in registry.update_commitments(task.task_id, round_number)}
+    included = {address: public for address, public in keys.items() if address in summed}
+    absent = {address: public for address, public in keys.items() if address not in summed}
+    return included, absent
+
+
+class MaskingKeyMissingError(FederationError):
+    def __init__(self, task_id: int, round_number: int) -> None:
+        super().__init__(
+            f"this party advertised no masking key in round {round_number} of task {task_id}, "
+            "so its update cannot be masked (keys are advertised when a party starts training, "
+            "before the key window closes)",
+            step("wait_next_round", task=task_id),
+        )
+
+
+class KeysStillOpenError(RoundNotReadyError):
+    def __init__(self, task_id: int, round_number: int, window: KeyWindow) -> None:
+        super().__init__(
+            f"round {round_number} of task {task_id} still takes masking keys ({window.advertised} "
+            f"of {window.eligible} parties advertised; each advertises when it starts training, "
+            f"and keys close at block {window.deadline_block}): every party masks against the "
+            "same peers, so updates wait for the rest",
+            step("train_others", task=task_id),
+        )
+
+
+class RevealsMissingError(RoundNotReadyError):
+    def __init__(self, task_id: int, round_number: int, waiting: int, included: int) -> None:
+        super().__init__(
+            f"{waiting} of the {included} parties in round {round_number}'s sum of task "
+            f"{task_id} have not revealed their masks yet, so the sum cannot be unmasked",
+            step("reveal_masks", task=task_id),
+        )

@@ -1,0 +1,121 @@
+"""Masked rounds through the engine (issue 12): the key holder gets the exact sum, yet decrypting
+any single party's ciphertext gives it values uniform modulo t; a party that advertised a key and
+then dropped out is cancelled by the others' reveals; updates wait for every key."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from fedchain_magics import TaskConfig
+from fedchain_magics.aggregation import weighted_average
+from fedchain_magics.crypto import load_scheme
+from fedchain_magics.data import load_dataset, standardize
+from fedchain_magics.engine.masked import KeysStillOpenError
+from fedchain_magics.models import initialize
+
+PARTIES = 3
+
+
+@pytest.fixture
+def task(federation):
+    X, y = load_dataset("wine")
+    X, _ = standardize(X, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = initialize(LogisticRegression(max_iter=5), X[:30], y[:30], classes=[0, 1, 2])
+    config = TaskConfig(privacy="masked", min_participants=2, submission_window_blocks=60)
+    created = federation.create_task(model, config)
+    created.data = (X, y)
+    return created
+
+
+def _train(task, index):
+    X, y = task.data
+    participant = task.participant(f"party-{index}")
+    participant.advertise_masking_key(task.current_round())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return participant, participant.train(X[index::PARTIES], y[index::PARTIES])
+
+
+def test_the_key_holder_gets_the_exact_sum_but_no_single_update(task, federation):
+    for index in range(PARTIES):
+        task.participant(f"party-{index}").join()
+    base = task.global_parameters()
+    task.coordinator().open_round()
+    trained = [_train(task, index) for index in range(PARTIES)]
+    for participant, update in trained:
+        participant.submit(update)
+
+    task.aggregator().aggregate()
+    for participant, _ in trained:
+        participant.reveal_masks(1)
+    model = task.key_holder().decrypt_and_commit()
+
+    updates = [update for _, update in trained]
+    plain = base + weighted_average([u.delta for u in updates], [u.samples for u in updates])
+    assert np.abs(model.parameters - plain).max() <= 1e-6
+    secret = load_scheme(federation.secret_context(task.task_id))
+    t = secret.plain_modulus
+    one = federation.store.get(task.commitments(1)[0].update_digest)
+    residues = secret.decrypt_residues(one)[:42]
+    weighted = updates[0].delta * updates[0].samples / task.config.sample_scale
+    honest = secret.decrypt_residues(secret.encrypt(weighted))[:42]
+    assert stats.kstest(residues / t, "uniform").pvalue > 1e-3
+    assert stats.kstest(honest / t, "uniform").pvalue < 1e-6  # what masking hides
+
+
+def test_updates_wait_for_every_key_and_a_dropped_party_is_cancelled(task, federation):
+    for index in range(PARTIES):
+        task.participant(f"party-{index}").join()
+    base = task.global_parameters()
+    task.coordinator().open_round()
+    first, first_update = _train(task, 0)
+    head = federation.ledger.block_number()
+
+    with pytest.raises(KeysStillOpenError, match="1 of 3 parties advertised"):
+        first.submit(first_update)
+
+    assert federation.ledger.block_number() == head
+    trained = [(first, first_update), _train(task, 1)]
+    _train(task, 2)  # party 2 advertises its key, then never submits
+    for participant, update in trained:
+        participant.submit(update)
+    deadline = task.round_state(1).submission_deadline_block
+    federation.ledger.mine_blocks(deadline - federation.ledger.block_number() + 1)
+    task.aggregator().aggregate()
+    for participant, _ in trained:
+        participant.reveal_masks(1)
+    model = task.key_holder().decrypt_and_commit()
+
+    updates = [update for _, update in trained]
+    plain = base + weighted_average([u.delta for u in updates], [u.samples for u in updates])
+    assert np.abs(model.parameters - plain).max() <= 1e-6
+
+
+def test_the_model_waits_for_every_reveal(task, federation):
+    for index in range(2):
+        task.participant(f"party-{index}").join()
+    task.coordinator().open_round()
+    trained = [_train(task, index) for index in range(2)]
+    for participant, update in trained:
+        participant.submit(update)
+    task.aggregator().aggregate()
+    trained[0][0].reveal_masks(1)
+
+    with pytest.raises(Exception, match="1 of the 2 parties in round 1's sum"):
+        task.key_holder().decrypt_and_commit()
+
+    trained[1][0].reveal_masks(1)
+    assert task.key_holder().decrypt_and_commit().round == 1
+
+
+def test_masked_needs_bfv():
+    with pytest.raises(Exception, match='privacy="masked" needs scheme="bfv"'):
+        TaskConfig(privacy="masked", scheme="ckks").check(validator_count=1)
