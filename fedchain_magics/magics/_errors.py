@@ -81,6 +81,9 @@ MAGIC_STEPS: dict[str, str] = {
     "run %fedtask admit {task} {who} --cap N with a higher cap",
     "create_invited_task": "create a task with %fedtask create ... --admission invited to admit "
     "parties",
+    "train_others": "run %%fedtrain {task} --as NAME for the other parties first: each "
+    "advertises its masking key then",
+    "reveal_masks": "each party's kernel in the sum runs %fedaggregate {task} to reveal",
 }
 
 Method = TypeVar("Method", bound=Callable[..., Any])

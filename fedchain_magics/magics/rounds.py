@@ -38,6 +38,11 @@ class RoundMagics(MagicsFamily):
                 f"(gas {transaction.gas_used:,}, block {transaction.block_number})"
             )
         if model is None:
+            if self.session.task(number).masked and self.session.participants(number):
+                print(
+                    "this kernel's parties in the sum revealed what removes their masks from it "
+                    "(never what would unmask one update)"
+                )
             print(
                 f"next: the key holder's kernel runs %fedaggregate {number} (it alone can "
                 "decrypt the sum)"

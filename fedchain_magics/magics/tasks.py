@@ -47,13 +47,14 @@ CREATE_OPTIONS = (
     "features",
     "min_metric",
     "max_metric_drop",
+    "privacy",
 )
 USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]
                     [--reward 100] [--validators validator-1] [--quorum 1] [--scheme bfv|ckks]
                     [--epochs 1] [--submission-window 1000] [--validation-window 1000]
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
                     [--admission open|invited] [--classes 0,1,2 --features 13]
-                    [--min-metric 0.0] [--max-metric-drop 0.05]
+                    [--min-metric 0.0] [--max-metric-drop 0.05] [--privacy off|masked]
   %%fedtask admit TASK NAME|0xADDR[,...] [--cap SAMPLES]
   %%fedtask revoke TASK NAME|0xADDR
   %%fedtask invite TASK
@@ -154,6 +155,13 @@ class TaskMagics(MagicsFamily):
         default=None,
         help="create: who may join: anyone (open, the default) or only the accounts the "
         "coordinator admits (invited)",
+    )
+    @argument(
+        "--privacy",
+        choices=("off", "masked"),
+        default=None,
+        help="create: masked adds pairwise masks (BFV) so that no one, the key holder included, "
+        "can decrypt a single party's update; off (the default) does not",
     )
     @argument(
         "--classes",
@@ -404,6 +412,7 @@ def _config(arguments: argparse.Namespace) -> TaskConfig:
         "submission_window_blocks": arguments.submission_window,
         "validation_window_blocks": arguments.validation_window,
         "admission": arguments.admission,
+        "privacy": arguments.privacy,
         "min_metric": arguments.min_metric,
         "max_metric_drop": arguments.max_metric_drop,
     }
@@ -420,7 +429,16 @@ def _task_line(task: TaskSnapshot) -> str:
     next_step = word(phase_step(number, phase), MAGIC_STEPS)
     if phase.finished and round_number >= state.params.max_rounds:
         next_step = word(step("all_rounds_done", task=number), MAGIC_STEPS)
+    modes = [
+        mode
+        for mode, on in (
+            ("masked", state.params.masked),
+            ("invited parties only", state.params.admission_controlled),
+        )
+        if on
+    ]
+    extra = f" [{', '.join(modes)}]" if modes else ""
     return (
-        f"task {number}{label}: {where}, {state.participant_count} participant(s), "
+        f"task {number}{label}{extra}: {where}, {state.participant_count} participant(s), "
         f"{state.validator_count} validator(s); next: {next_step}"
     )
