@@ -113,7 +113,8 @@ def test_full_round_happy_path(ledger: Ledger) -> None:
             )
         ]
         assert training.isValidator(task_id, validator).call()
-        assert tuple(training.getMember(task_id, validator).call()) == (ROLE_VALIDATOR, 1, 0, 0)
+        member = tuple(training.getMember(task_id, validator).call())
+        assert member == (ROLE_VALIDATOR, 1, 0, 0, False, 0, 0)
     assert not training.isValidator(task_id, ledger.outsider).call()
 
     # Participants join themselves, committing from round 1; the sample bound is copied in.
@@ -137,6 +138,9 @@ def test_full_round_happy_path(ledger: Ledger) -> None:
             1,
             0,
             params["maxSamplesPerUpdate"],
+            False,  # not a masked task
+            0,
+            0,
         )
     assert not training.isParticipant(task_id, ledger.outsider).call()
 
