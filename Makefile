@@ -11,12 +11,21 @@ LABEXTENSION_SOURCES := $(shell find labextension/src labextension/style labexte
 	labextension/pyproject.toml labextension/install.json \
 	fedchain_magics/sidebar/message_schema.json
 JLPM := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CURDIR)/$(VENV)/bin/jlpm
+# The two wheels of `make dist`, named after the versions in pyproject.toml and package.json.
+MAGICS_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+LABEXTENSION_VERSION := $(shell sed -n 's/^ *"version": "\(.*\)",/\1/p' labextension/package.json | head -1)
+MAGICS_WHEEL := dist/fedchain_magics-$(MAGICS_VERSION)-py3-none-any.whl
+LABEXTENSION_WHEEL := dist/fedchain_labextension-$(LABEXTENSION_VERSION)-py3-none-any.whl
+MAGICS_SOURCES := $(shell find fedchain_magics -type f -not -path '*/__pycache__/*' 2>/dev/null) \
+	pyproject.toml README.md
+# Local builds, offline: the venv's hatchling and hatch-jupyter-builder (requirements.lock).
+PIP_WHEEL := $(PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w dist
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: venv test lint typecheck demo bench contracts clean
-.PHONY: labextension labextension-test chromium lab sidebar-screenshot
+.PHONY: labextension labextension-test chromium lab sidebar-screenshot dist
 
 venv: $(STAMP)
 
@@ -52,6 +61,20 @@ $(LABEXTENSION_STAMP): $(STAMP) $(LABEXTENSION_SOURCES)
 	cd labextension && $(JLPM) build:prod
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation ./labextension
 	touch $@
+
+## dist: two wheels in dist/, fedchain-magics (the kernel side) and fedchain-labextension (the
+## sidebar, its JavaScript prebuilt inside: installing it needs no Node); rebuilt only when changed
+dist: $(MAGICS_WHEEL) $(LABEXTENSION_WHEEL)
+
+$(MAGICS_WHEEL): $(STAMP) $(MAGICS_SOURCES)
+	rm -f dist/fedchain_magics-*.whl
+	$(PIP_WHEEL) .
+
+# The labextension stamp has just built the JS (build:prod), so hatch-jupyter-builder packs those
+# assets as they are (skip-if-exists); jlpm on PATH only in case they were deleted since.
+$(LABEXTENSION_WHEEL): $(LABEXTENSION_STAMP)
+	rm -f dist/fedchain_labextension-*.whl
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PIP_WHEEL) ./labextension
 
 ## labextension-test: the sidebar's jest tests (model, views, the message schema contract), and
 ## a check that src/generated (types and validator) is current with message_schema.json
