@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IFederatedTraining} from "./IFederatedTraining.sol";
 import {IRewardPolicy} from "./IRewardPolicy.sol";
 
@@ -413,8 +414,12 @@ contract FederatedTraining is IFederatedTraining {
      * @param taskId A masked task.
      * @param round The current round, which must be Collecting.
      * @param publicKey 64 bytes: x || y of the round masking public key.
+     * @param proof The masking key's signature of {maskingKeyDigest} for the caller: proof that
+     * the caller holds the key, so no one can advertise (replay) another party's key.
      */
-    function advertiseMaskingKey(uint256 taskId, uint32 round, bytes calldata publicKey) external {
+    function advertiseMaskingKey(uint256 taskId, uint32 round, bytes calldata publicKey, bytes calldata proof)
+        external
+    {
         Member storage member = _members[taskId][msg.sender];
         if (member.role != Role.Participant) {
             _existingTask(taskId);
@@ -425,6 +430,11 @@ contract FederatedTraining is IFederatedTraining {
         }
         if (publicKey.length != 64) {
             revert TrainingInvalidMaskingKey(taskId, publicKey.length);
+        }
+        (address signer, ECDSA.RecoverError failure,) =
+            ECDSA.tryRecover(maskingKeyDigest(taskId, round, msg.sender), proof);
+        if (failure != ECDSA.RecoverError.NoError || signer != address(uint160(uint256(keccak256(publicKey))))) {
+            revert TrainingMaskingKeyNotProven(taskId, round, msg.sender);
         }
         Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
         if (round < member.firstRound) {
@@ -811,6 +821,14 @@ contract FederatedTraining is IFederatedTraining {
     // ------------------------------------------------------------------------------------------
     // Views
     // ------------------------------------------------------------------------------------------
+
+    /**
+     * @notice What a round masking key signs to prove its holder advertises it: the chain, this
+     * contract, the task, the round and the advertising account.
+     */
+    function maskingKeyDigest(uint256 taskId, uint32 round, address participant) public view returns (bytes32) {
+        return keccak256(abi.encode("fedchain masking key", block.chainid, address(this), taskId, round, participant));
+    }
 
     /**
      * @notice The term an update adds to its round's set hash: the low 104 bits of

@@ -412,6 +412,8 @@ interface IFederatedTraining {
     error TrainingNotMasked(uint256 taskId);
     /// @dev A masking public key must be 64 bytes (x || y on secp256k1).
     error TrainingInvalidMaskingKey(uint256 taskId, uint256 length);
+    /// @dev The masking key's proof is not its signature for `participant`: a replayed or forged key.
+    error TrainingMaskingKeyNotProven(uint256 taskId, uint32 round, address participant);
     /// @dev `participant` already advertised a masking key in the round.
     error TrainingAlreadyAdvertised(uint256 taskId, uint32 round, address participant);
     /// @dev The round's masking-key advertisement closed (every participant advertised, or its deadline passed).

@@ -468,11 +468,26 @@ class TrainingContract:
     # -- masked tasks -----------------------------------------------------------------------------
 
     def advertise_masking_key(
-        self, participant: LocalAccount, task_id: int, round_number: int, public_key: bytes
+        self,
+        participant: LocalAccount,
+        task_id: int,
+        round_number: int,
+        public_key: bytes,
+        proof: bytes,
     ) -> TransactionResult:
-        """Advertise ``participant``'s round masking public key (64 bytes, x || y)."""
-        function = self.contract.functions.advertiseMaskingKey(task_id, round_number, public_key)
+        """Advertise ``participant``'s round masking public key (64 bytes, x || y), with
+        ``proof``: the masking key's signature of :meth:`masking_key_digest`."""
+        function = self.contract.functions.advertiseMaskingKey(
+            task_id, round_number, public_key, proof
+        )
         return self.ledger.transact(participant, function)
+
+    def masking_key_digest(self, task_id: int, round_number: int, participant: str) -> bytes:
+        """What a round masking key signs to prove ``participant`` holds it."""
+        function = self.contract.functions.maskingKeyDigest(
+            task_id, round_number, to_checksum_address(participant)
+        )
+        return bytes(self.ledger.call(function))
 
     def reveal_masks(
         self,

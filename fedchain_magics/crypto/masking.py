@@ -59,6 +59,12 @@ class MaskingKey:
         private = _private_key(secret)
         return cls(secret=private.to_bytes(), public=private.public_key.to_bytes())
 
+    def prove(self, digest: bytes) -> bytes:
+        """This key's signature of ``digest`` (65 bytes r || s || v, v in {27, 28}): the proof
+        that whoever advertises the key holds it, so it cannot be replayed by another account."""
+        signature = _private_key(self.secret).sign_msg_hash(digest).to_bytes()
+        return bytes(signature[:64]) + bytes([signature[64] + 27])
+
     def self_seed(self, context: bytes) -> bytes:
         """The seed of this party's self-mask in the round (revealed only once it is in a sum)."""
         return _hkdf(self.secret, b"fedchain self mask|" + context)

@@ -77,11 +77,32 @@ def key_window(task: FederatedTask, round_number: int) -> KeyWindow:
     )
 
 
+def advertised_keys(task: FederatedTask, round_number: int) -> dict[str, bytes]:
+    """The round's masking keys by advertiser, each key once: a key advertised again by another
+    account (a replay: that account cannot know its secret) is left out, so that no one masks
+    against it and no one reveals a seed with it (it would be the original owner's seed)."""
+    keys: dict[str, bytes] = {}
+    seen: set[bytes] = set()
+    for address, public in task.federation.registry.masking_keys(
+        task.task_id, round_number
+    ).items():
+        if public not in seen:
+            keys[address] = public
+            seen.add(public)
+    return keys
+
+
+def replayers(task: FederatedTask, round_number: int) -> set[str]:
+    """The accounts that advertised a key someone advertised before them in the round."""
+    every = task.federation.registry.masking_keys(task.task_id, round_number)
+    return set(every) - set(advertised_keys(task, round_number))
+
+
 def update_mask(
     task: FederatedTask, account: LocalAccount, round_number: int, length: int, modulus: int
 ) -> np.ndarray:
     """What the party adds to its encoded update: masks against every other advertiser."""
-    keys = task.federation.registry.masking_keys(task.task_id, round_number)
+    keys = advertised_keys(task, round_number)
     own = keys.get(str(account.address))
     key = masking_key(task, account, round_number)
     if own != key.public:
@@ -134,7 +155,7 @@ def _included_and_absent(
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The advertisers whose updates are in the round's sum, and the others, with their keys."""
     registry = task.federation.registry
-    keys = registry.masking_keys(task.task_id, round_number)
+    keys = advertised_keys(task, round_number)
     summed = {c.participant for c in registry.update_commitments(task.task_id, round_number)}
     included = {address: public for address, public in keys.items() if address in summed}
     absent = {address: public for address, public in keys.items() if address not in summed}

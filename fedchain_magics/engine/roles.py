@@ -398,7 +398,10 @@ class Participant(_Role):
         if masked.key_window(self.task, round_number).closed:
             return None
         key = masked.masking_key(self.task, self.account, round_number)
-        return self.registry.advertise_masking_key(self.account, task_id, round_number, key.public)
+        proof = key.prove(self.registry.masking_key_digest(task_id, round_number, self.address))
+        return self.registry.advertise_masking_key(
+            self.account, task_id, round_number, key.public, proof
+        )
 
     def _masked_ciphertext(self, weighted: np.ndarray, round_number: int) -> bytes:
         window = masked.key_window(self.task, round_number)
@@ -473,7 +476,11 @@ class Aggregator(_Role):
         self.task.require_collection_closed(state)
         running = self.task.public_scheme.start_sum(self.task.parameter_count)
         included = []
+        replayers = masked.replayers(self.task, number) if self.task.masked else set()
         for commitment in self.task.commitments(number):
+            if commitment.participant in replayers:  # its masks cannot cancel: a replayed key
+                self.exclude(number, commitment, ExclusionReason.MALFORMED)
+                continue
             reason = self.task.add_update(running, commitment)
             if reason is None:
                 included.append(commitment)

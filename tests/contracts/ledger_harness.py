@@ -33,6 +33,7 @@ ARTIFACTS_DIR = REPO_ROOT / "fedchain_magics" / "chain" / "artifacts"
 NUM_ACCOUNTS = 74
 NUM_VALIDATORS = 5
 TX_GAS_LIMIT = 5_000_000
+DEPLOY_GAS_LIMIT = 10_000_000  # FederatedTraining is ~23 KB of code: ~4.9M gas to deploy
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_DIGEST = b"\x00" * 32
 
@@ -379,7 +380,7 @@ class Ledger:
 def _deploy(w3: Web3, contract_name: str, deployer: str, *args: Any) -> Contract:
     artifact = load_artifact(contract_name)
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    tx_hash = factory.constructor(*args).transact({"from": deployer, "gas": TX_GAS_LIMIT})
+    tx_hash = factory.constructor(*args).transact({"from": deployer, "gas": DEPLOY_GAS_LIMIT})
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
     assert receipt["status"] == 1, f"deploying {contract_name} failed"
     contract = w3.eth.contract(

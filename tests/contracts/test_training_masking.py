@@ -7,7 +7,14 @@ from __future__ import annotations
 import pytest
 from ledger_harness import COLLECTING, Ledger, digest, update_digest, updates_hash
 
-KEY = bytes(range(64))
+from fedchain_magics.crypto.masking import MaskingKey
+
+
+def _key(index: int) -> MaskingKey:
+    return MaskingKey.derive(bytes([index + 1]) * 32, b"round 1")
+
+
+KEY = _key(0).public
 
 
 @pytest.fixture
@@ -20,9 +27,19 @@ def masked(ledger: Ledger) -> int:
     return task_id
 
 
-def _advertise(ledger: Ledger, task_id: int, index: int, key: bytes = KEY):
-    call = ledger.training.functions.advertiseMaskingKey(task_id, 1, key)
-    return ledger.send(call, ledger.participants[index])
+def _proof(ledger: Ledger, task_id: int, index: int, key: MaskingKey) -> bytes:
+    participant = ledger.participants[index]
+    return key.prove(ledger.training.functions.maskingKeyDigest(task_id, 1, participant).call())
+
+
+def _advertise_call(ledger: Ledger, task_id: int, index: int, key: MaskingKey | None = None):
+    key = key or _key(index)
+    proof = _proof(ledger, task_id, index, key)
+    return ledger.training.functions.advertiseMaskingKey(task_id, 1, key.public, proof)
+
+
+def _advertise(ledger: Ledger, task_id: int, index: int):
+    return ledger.send(_advertise_call(ledger, task_id, index), ledger.participants[index])
 
 
 def _commit(ledger: Ledger, task_id: int, index: int):
@@ -46,7 +63,7 @@ def test_keys_first_then_updates_then_reveals_then_the_model(ledger: Ledger, mas
         _advertise(ledger, masked, index)
     # every eligible participant advertised: the advertisement is closed, updates are taken
     ledger.assert_reverts(
-        ledger.training.functions.advertiseMaskingKey(masked, 1, KEY),
+        _advertise_call(ledger, masked, 0),
         first,
         "TrainingAlreadyAdvertised",
         masked,
@@ -83,7 +100,7 @@ def test_a_party_without_a_key_cannot_commit_and_keys_close_at_the_deadline(
     deadline = ledger.training.functions.getMaskedRound(masked, 1).call()[0]
     ledger.mine_past(deadline)
     ledger.assert_reverts(
-        ledger.training.functions.advertiseMaskingKey(masked, 1, KEY),
+        _advertise_call(ledger, masked, 2),
         silent,
         "TrainingAdvertisementClosed",
         masked,
@@ -105,19 +122,32 @@ def test_a_party_without_a_key_cannot_commit_and_keys_close_at_the_deadline(
 def test_masked_calls_are_checked(ledger: Ledger, masked: int) -> None:
     first, second = ledger.participants[:2]
     advertise = ledger.training.functions.advertiseMaskingKey
+    proof = _proof(ledger, masked, 0, _key(0))
     ledger.assert_reverts(
-        advertise(masked, 1, KEY[:33]), first, "TrainingInvalidMaskingKey", masked, 33
+        advertise(masked, 1, KEY[:33], proof), first, "TrainingInvalidMaskingKey", masked, 33
     )
     ledger.assert_reverts(
-        advertise(masked, 1, KEY),
+        advertise(masked, 1, KEY, proof),
         ledger.outsider,
         "TrainingNotParticipant",
         masked,
         ledger.outsider,
     )
+    # a replay: party 0's key and proof, sent by party 1 (or front-run): the proof is party 0's
+    ledger.assert_reverts(
+        advertise(masked, 1, KEY, proof), second, "TrainingMaskingKeyNotProven", masked, 1, second
+    )
+    # a forged proof: another key's signature, or garbage
+    forged = _proof(ledger, masked, 0, _key(5))
+    for bad in (forged, b"\x01" * 65, b""):
+        ledger.assert_reverts(
+            advertise(masked, 1, KEY, bad), first, "TrainingMaskingKeyNotProven", masked, 1, first
+        )
     open_task = ledger.setup_task(participants=2)
     ledger.open_round(open_task)
-    ledger.assert_reverts(advertise(open_task, 1, KEY), first, "TrainingNotMasked", open_task)
+    ledger.assert_reverts(
+        advertise(open_task, 1, KEY, proof), first, "TrainingNotMasked", open_task
+    )
     reveal = ledger.training.functions.revealMasks(open_task, 1, digest("u"), digest("r"))
     ledger.assert_reverts(reveal, first, "TrainingNotMasked", open_task)
     for index in range(3):

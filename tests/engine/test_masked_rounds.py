@@ -119,3 +119,38 @@ def test_the_model_waits_for_every_reveal(task, federation):
 def test_masked_needs_bfv():
     with pytest.raises(Exception, match='privacy="masked" needs scheme="bfv"'):
         TaskConfig(privacy="masked", scheme="ckks").check(validator_count=1)
+
+
+def test_one_key_advertised_by_two_accounts_counts_once(task, federation):
+    """A Sybil advertising its own masking key from a second account (the contract refuses
+    anyone else's key): no one masks against the copy, its update is excluded, and the sum of
+    the others is exact."""
+    from fedchain_magics.chain import ExclusionReason
+    from fedchain_magics.engine import masked
+
+    for index in range(PARTIES):
+        task.participant(f"party-{index}").join()
+    base = task.global_parameters()
+    task.coordinator().open_round()
+    trained = [_train(task, index) for index in range(2)]
+    sybil = task.participant("party-2")
+    key = masked.masking_key(task, trained[1][0].account, 1)  # party 1's key, held by the Sybil
+    registry = federation.registry
+    proof = key.prove(registry.masking_key_digest(task.task_id, 1, sybil.address))
+    registry.advertise_masking_key(sybil.account, task.task_id, 1, key.public, proof)
+    for participant, update in trained:
+        participant.submit(update)
+    garbage = task.public_scheme.encrypt(np.zeros(task.parameter_count))
+    registry.commit_update(sybil.account, task.task_id, 1, federation.store.put(garbage), 10)
+
+    task.aggregator().aggregate()
+    excluded = registry.excluded_updates(task.task_id, 1)
+    assert [(e.participant, e.reason) for e in excluded] == [
+        (sybil.address, ExclusionReason.MALFORMED)
+    ]
+    for participant, _ in trained:
+        participant.reveal_masks(1)
+    model = task.key_holder().decrypt_and_commit()
+    updates = [update for _, update in trained]
+    plain = base + weighted_average([u.delta for u in updates], [u.samples for u in updates])
+    assert np.abs(model.parameters - plain).max() <= 1e-6
