@@ -1,5 +1,7 @@
 """Several notebooks, one task: six real kernels, each with its own workspace and only its own
-data and keys, run three rounds through a served ledger and its HTTP blob store.
+data and keys, run three rounds through a served ledger and its HTTP blob store (with pairwise
+masks on: each hospital's kernel advertises its masking key when it trains and reveals its masks
+after the sum; the key holder unmasks only the sum), and on a Hardhat node with blobs in S3.
 
 coordinator (also the aggregator, and it serves the ledger) | key holder | three hospitals |
 one validator. A hospital's kernel is killed mid-round, restarted, rejoins, and the round
@@ -67,7 +69,9 @@ def test_six_kernels_run_three_rounds_over_a_served_ledger(tmp_path):
         url = re.search(r"json-rpc: (\S+)", served).group(1)
         blobs = re.search(r"blobs:\s+(\S+)", served).group(1)
         connect = f"%fedchain connect {url} --dir ws --blobs {blobs}"
-        _run_three_rounds(tmp_path, k, url, connect, rejoin=f"%fedchain connect {url} --dir ws")
+        _run_three_rounds(
+            tmp_path, k, url, connect, rejoin=f"%fedchain connect {url} --dir ws", masked=True
+        )
 
 
 def test_the_same_on_a_hardhat_node_with_blobs_in_s3(tmp_path):
@@ -111,7 +115,7 @@ def _hardhat_key(index: int) -> str:
     return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}").key.hex()
 
 
-def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options=""):
+def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options="", masked=False):
     for index, hospital in enumerate(HOSPITALS):
         k[hospital].run(HOSPITAL_DATA.format(index=index, rows=_hospital_rows(index)))
     k["validator"].run(VALIDATOR_DATA)
@@ -124,6 +128,7 @@ def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options=""):
     k["coordinator"].run(
         f"%fedtask create model --rounds {ROUNDS} --min-participants 3 "
         f"--reward {REWARD_PER_ROUND} --validators {validator.group(1)} {create_keys}"
+        + (" --privacy masked" if masked else "")
     )
     card = re.search(r"(fedchain-invite:\S+)", k["coordinator"].run("%fedtask invite 1"))
     run_all(
@@ -147,9 +152,16 @@ def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options=""):
                 f"{rejoin}\n%fedtask use 1 model\n%fedjoin 1 --as hospital-c --data X,y"
             )
             assert "had joined task 1 already" in rejoined
-        run_all({k[h]: [TRAIN.format(name=h), f"%fedsubmit 1 --as {h}"] for h in HOSPITALS})
+        if masked:  # every party's key is in (each advertises as it trains) before any update
+            run_all({k[h]: TRAIN.format(name=h) for h in HOSPITALS})
+            run_all({k[h]: f"%fedsubmit 1 --as {h}" for h in HOSPITALS})
+        else:
+            run_all({k[h]: [TRAIN.format(name=h), f"%fedsubmit 1 --as {h}"] for h in HOSPITALS})
         summed = k["coordinator"].run("%fedaggregate 1")
         assert "key holder's kernel runs %fedaggregate 1" in summed
+        if masked:
+            revealed = run_all({k[h]: "%fedaggregate 1" for h in HOSPITALS})
+            assert all("revealed what removes their masks" in text for text in revealed.values())
         decrypted = k["key-holder"].run("%fedaggregate 1")
         assert "decrypted it and committed the new model" in decrypted
         voted = k["validator"].run("%fedvalidate 1 --as v1")
