@@ -1,8 +1,10 @@
 """The kernel side of the JupyterLab ledger sidebar (the ``fedchain.ledger`` comm target).
 
-``%load_ext fedchain_magics`` calls :func:`register_comm_target`; the sidebar (the separate
-``fedchain-labextension`` package) then opens a comm, gets a snapshot of the ledger, and an
-event message after every change the engine makes. Every message follows
+``%load_ext fedchain_magics`` calls :func:`register_comm_target`, which registers the comm
+target (for a sidebar opened later) and opens a comm from the kernel (so a sidebar already
+showing this kernel follows it at once, even while cells wait in the queue). The sidebar (the
+separate ``fedchain-labextension`` package) gets a snapshot of the ledger, then an event message
+after every change the engine makes. Every message follows
 ``message_schema.json`` in this folder.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import weakref
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from .bridge import LedgerBridge
@@ -29,7 +33,8 @@ _bridges: weakref.WeakKeyDictionary[Any, tuple[Any, LedgerBridge]] = weakref.Wea
 
 
 def register_comm_target(shell: Any, session: Any) -> LedgerBridge | None:
-    """Let the sidebar talk to this kernel: register the ``fedchain.ledger`` comm target.
+    """Let the sidebar talk to this kernel: register the ``fedchain.ledger`` comm target and
+    offer a comm from the kernel (:meth:`LedgerBridge.offer`).
 
     ``session`` holds the kernel's ``Federation`` as ``session.federation`` (None until
     ``%fedchain start``). A shell without a kernel (plain IPython in a terminal) has no comms:
@@ -39,10 +44,11 @@ def register_comm_target(shell: Any, session: Any) -> LedgerBridge | None:
     if manager is None:
         return None
     unregister_comm_target(shell)
-    bridge = LedgerBridge(session)
+    bridge = LedgerBridge(session, request_date=partial(_request_date, shell))
     manager.register_target(COMM_TARGET, bridge.open)
     shell.events.register("post_run_cell", bridge.after_cell)
     _bridges[shell] = (manager, bridge)
+    bridge.offer()
     return bridge
 
 
@@ -57,6 +63,18 @@ def unregister_comm_target(shell: Any) -> None:
     if manager.targets.get(COMM_TARGET) == bridge.open:
         manager.unregister_target(COMM_TARGET, bridge.open)
     bridge.close()
+
+
+def _request_date(shell: Any) -> datetime | None:
+    """When the client sent the request the kernel runs now (its header's ``date``)."""
+    get_parent = getattr(getattr(shell, "kernel", None), "get_parent", None)
+    try:
+        date = get_parent()["header"]["date"] if get_parent is not None else None
+        if isinstance(date, str):
+            date = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return date if isinstance(date, datetime) else None
 
 
 def _comm_manager(shell: Any) -> Any:

@@ -4,12 +4,24 @@ One :class:`LedgerBridge` per kernel. It follows the session's current ``Federat
 before ``%fedchain start``; another one after ``%fedchain start --dir elsewhere``), subscribes to
 its event bus, and keeps every open ``fedchain.ledger`` comm up to date:
 
-- a comm opens (its open data is a ``request_snapshot``): the bridge answers with a snapshot;
+- :meth:`LedgerBridge.offer` (``%load_ext``) opens a comm from the kernel, with a snapshot as its
+  open data: it travels on IOPub, so a sidebar gets it (and every later message) while cells
+  wait in the queue, as in Run All, where a comm the sidebar opens would wait behind them;
+- a comm opens from the sidebar (its open data is a ``request_snapshot``): a snapshot;
 - the sidebar sends ``request_snapshot``: another snapshot;
 - the engine emits an event: ``{"type": "event", "event": ..., "state": ...}`` to every comm
   (during a burst of events, some wait and go out together: see ``throttle``);
 - a cell ran and the ledger moved without an event (or the session switched ledgers): a
-  snapshot to every comm.
+  snapshot to every comm;
+- the session closed its ledger (``%fedchain stop``): the last state read, read-only, with the
+  magic that reopens it (``network.reopen_command``).
+
+A comm the kernel offered is *unanswered* until the frontend sends on it. JupyterLab answers
+(the sidebar takes it, or closes it when no sidebar shows this kernel), but only once the queue
+drains; a client that never answers (nbclient, say) would cost a state read per event for ever.
+So while every comm is unanswered, reads are rarer (``UNANSWERED_MIN_READ_INTERVAL_S``), and
+an unanswered comm is closed once the kernel runs a request its client sent
+``OFFER_EXPIRY_S`` after the one that offered it: an answer would have come first.
 
 Nothing here raises into the engine: the event bus drops a subscriber that raises, and a
 sidebar must never break a round.
@@ -23,12 +35,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import comm as comm_module
+
 from ..engine.ledger_view import read_snapshot
-from .schema import SCHEMA_VERSION, MessageSchemaError, validate_message, validation_requested
-from .state import MAX_EVENTS, JsonDict, build_state, empty_state, event_json
+from .history import merge_events, recent_events
+from .schema import (
+    COMM_TARGET,
+    SCHEMA_VERSION,
+    MessageSchemaError,
+    validate_message,
+    validation_requested,
+)
+from .state import MAX_EVENTS, JsonDict, build_state, closed_state, empty_state, event_json
 
 if TYPE_CHECKING:
     from comm.base_comm import BaseComm
@@ -41,6 +63,17 @@ MIN_READ_INTERVAL_S = 0.5
 """With ``throttle``, the least time between two reads of the state for events."""
 MAX_READ_SHARE = 0.2
 """With ``throttle``, the most of a burst's wall time spent reading the state for events."""
+UNANSWERED_MIN_READ_INTERVAL_S = 1.0
+"""``MIN_READ_INTERVAL_S`` while every open comm is one the kernel offered and no frontend
+answered yet (a hidden sidebar's refusal waits behind queued cells too)."""
+UNANSWERED_MAX_READ_SHARE = 0.1
+"""``MAX_READ_SHARE`` while every open comm is unanswered."""
+OFFER_EXPIRY_S = 2.0
+"""An unanswered offered comm is closed when the kernel runs a request sent this long after
+the request that offered it (by the client's own clock, so clock skew does not matter)."""
+
+RequestDate = Callable[[], "datetime | None"]
+"""When the client sent the request the kernel runs now (its header's date), if known."""
 
 
 def snapshot_message(state: JsonDict) -> JsonDict:
@@ -53,6 +86,15 @@ def event_message(event: JsonDict, state: JsonDict) -> JsonDict:
 
 def error_message(message: str) -> JsonDict:
     return {"schema_version": SCHEMA_VERSION, "type": "error", "message": message}
+
+
+def reopen_command(federation: Federation) -> str:
+    """The magic that opens ``federation``'s ledger again in a kernel (as ``%fedchain stop``
+    words it)."""
+    url = federation.ledger.url
+    if url is not None and not federation.ledger.embedded:
+        return f"%fedchain connect {url} --dir {federation.workspace}"
+    return f"%fedchain start --dir {federation.workspace}"
 
 
 def current_federation(session: Any) -> Federation | None:
@@ -81,8 +123,14 @@ class LedgerBridge:
         *,
         validate: bool | None = None,
         throttle: bool = True,
+        request_date: RequestDate | None = None,
     ) -> None:
         self._session = session
+        self._request_date = request_date or (lambda: None)
+        self._unanswered: dict[BaseComm, datetime | None] = {}
+        self._last_state: JsonDict | None = None
+        self._reopen_command: str | None = None
+        self._closed_state: JsonDict | None = None
         self._validate = validation_requested() if validate is None else validate
         self._lock = threading.RLock()
         self._comms: list[BaseComm] = []
@@ -120,7 +168,49 @@ class LedgerBridge:
             self._comms.append(comm)
         self._answer(comm)
 
+    def offer(self) -> BaseComm | None:
+        """Open a comm from the kernel, its open data a snapshot (what ``%load_ext`` does).
+
+        A frontend that registered the ``fedchain.ledger`` target takes it; the others close
+        it. None if the comm could not be opened (no kernel to publish on).
+        """
+        try:
+            offered: BaseComm = comm_module.create_comm(
+                target_name=COMM_TARGET, data=self._checked(self.snapshot())
+            )
+        except Exception:
+            _log.warning("the FedChain sidebar could not open a comm", exc_info=True)
+            return None
+        offered.on_msg(partial(self._on_msg, offered))
+        offered.on_close(partial(self._on_close, offered))
+        with self._lock:
+            self._comms.append(offered)
+            self._unanswered[offered] = self._request_date()
+        return offered
+
+    def _expire_offers(self) -> None:
+        """Close the unanswered offered comms whose answer would have come by now."""
+        if not self._unanswered:
+            return
+        now = self._request_date()
+        if now is None:
+            return
+        with self._lock:
+            expired = [
+                comm
+                for comm, offered_at in self._unanswered.items()
+                if offered_at is not None and _seconds_between(offered_at, now) > OFFER_EXPIRY_S
+            ]
+        for comm in expired:
+            self._drop(comm)
+            try:
+                comm.close()
+            except Exception:
+                _log.debug("an unanswered FedChain sidebar comm failed to close", exc_info=True)
+
     def _on_msg(self, comm: BaseComm, msg: dict[str, Any]) -> None:
+        with self._lock:
+            self._unanswered.pop(comm, None)  # a frontend holds it
         data = msg.get("content", {}).get("data") or {}
         if isinstance(data, dict) and data.get("type") == "request_snapshot":
             self._answer(comm)
@@ -146,6 +236,7 @@ class LedgerBridge:
 
     def _drop(self, comm: BaseComm) -> None:
         with self._lock:
+            self._unanswered.pop(comm, None)
             if comm in self._comms:
                 self._comms.remove(comm)
 
@@ -160,6 +251,12 @@ class LedgerBridge:
             if self._unsubscribe is not None:
                 self._unsubscribe()
             self._unsubscribe = None
+            if federation is None and self._reopen_command is not None and not self._closed:
+                self._closed_state = closed_state(self._last_state, self._reopen_command)
+            else:
+                self._closed_state = None
+            self._last_state = None
+            self._reopen_command = reopen_command(federation) if federation is not None else None
             self._federation = federation
             self._events.clear()
             self._sent_block_number = None
@@ -190,6 +287,7 @@ class LedgerBridge:
     def after_cell(self, result: object = None) -> None:
         """IPython's ``post_run_cell`` hook: follow a new federation, refresh a moved ledger."""
         try:
+            self._expire_offers()
             if self.follow():
                 if self.comms:
                     self.broadcast(self.snapshot())
@@ -213,6 +311,7 @@ class LedgerBridge:
         try:
             record = event_json(event)
             self._last_event_s = time.monotonic()
+            self._expire_offers()
             with self._lock:
                 self._events.append(record)
                 if not self._comms:
@@ -244,15 +343,24 @@ class LedgerBridge:
         """The schema's ``State`` for the current federation (an empty one when none is open)."""
         federation = self._federation
         if federation is None:
-            return empty_state()
+            return self._closed_state if self._closed_state is not None else empty_state()
         with self._lock:
             events = list(self._events)
         started = time.monotonic()
-        state = build_state(read_snapshot(federation), events)
+        snapshot = read_snapshot(federation)
+        state = build_state(snapshot, merge_events(recent_events(federation), events))
         finished = time.monotonic()
         self._sent_block_number = state["network"]["block_number"]
-        wait_s = (finished - started) * (1 / MAX_READ_SHARE - 1)
-        self._next_read_s = finished + max(MIN_READ_INTERVAL_S, wait_s)
+        self._last_state = state
+        with self._lock:
+            unanswered = bool(self._comms) and all(c in self._unanswered for c in self._comms)
+        share, interval_s = (
+            (UNANSWERED_MAX_READ_SHARE, UNANSWERED_MIN_READ_INTERVAL_S)
+            if unanswered
+            else (MAX_READ_SHARE, MIN_READ_INTERVAL_S)
+        )
+        wait_s = (finished - started) * (1 / share - 1)
+        self._next_read_s = finished + max(interval_s, wait_s)
         return state
 
     def snapshot(self) -> JsonDict:
@@ -266,13 +374,18 @@ class LedgerBridge:
         for comm in self.comms:
             self._send(comm, message)
 
-    def _send(self, comm: BaseComm, message: JsonDict) -> None:
+    def _checked(self, message: JsonDict) -> JsonDict:
+        """``message``, or with validation on, an error message if it breaks the schema."""
         if self._validate:
             try:
                 validate_message(message)
             except MessageSchemaError as error:
                 _log.error("%s", error)
-                message = error_message(str(error))
+                return error_message(str(error))
+        return message
+
+    def _send(self, comm: BaseComm, message: JsonDict) -> None:
+        message = self._checked(message)
         try:
             comm.send(message)
         except Exception:
@@ -290,12 +403,20 @@ class LedgerBridge:
                 self._unsubscribe()
             self._unsubscribe = None
             self._federation = None
+            self._unanswered.clear()
             comms, self._comms = self._comms, []
         for comm in comms:
             try:
                 comm.close()
             except Exception:
                 _log.debug("a FedChain sidebar comm failed to close", exc_info=True)
+
+
+def _seconds_between(earlier: datetime, later: datetime) -> float:
+    try:
+        return (later - earlier).total_seconds()
+    except TypeError:  # one with a time zone, one without: no comparison
+        return 0.0
 
 
 def _state_as_of(state: JsonDict, record: JsonDict) -> JsonDict:

@@ -42,6 +42,7 @@ def empty_state() -> JsonDict:
             "ledger_dir": None,
             "url": None,
             "connected": False,
+            "reopen_command": None,
         },
         "tasks": [],
         "balances": [],
@@ -64,6 +65,7 @@ def build_state(snapshot: LedgerSnapshot, events: Iterable[JsonDict] = ()) -> Js
             "ledger_dir": network.workspace,
             "url": network.url,
             "connected": True,
+            "reopen_command": None,
         },
         "tasks": [_task(task) for task in snapshot.tasks],
         "balances": [
@@ -78,6 +80,17 @@ def build_state(snapshot: LedgerSnapshot, events: Iterable[JsonDict] = ()) -> Js
         "events": list(events)[-MAX_EVENTS:],
         "token_symbol": token.symbol,
         "token_decimals": token.decimals,
+    }
+
+
+def closed_state(last_state: JsonDict | None, reopen_command: str) -> JsonDict:
+    """What the sidebar shows once the kernel closed its ledger (``%fedchain stop``): the last
+    state read from it, not connected, with the magic that opens it again (``reopen_command``).
+    Without a state read before (no sidebar followed the ledger), only the command."""
+    state = last_state if last_state is not None else empty_state()
+    return {
+        **state,
+        "network": {**state["network"], "connected": False, "reopen_command": reopen_command},
     }
 
 

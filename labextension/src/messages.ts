@@ -33,7 +33,17 @@ export type LedgerEventKind = (typeof EVENT_KINDS)[number];
  * sends a network that is not connected and has chain id 0, which no real chain uses.
  */
 export function isNoLedger(network: INetwork): boolean {
-  return !network.connected && network.chain_id === 0;
+  return (
+    !network.connected && network.chain_id === 0 && !isClosedLedger(network)
+  );
+}
+
+/**
+ * Whether the kernel closed its ledger (`%fedchain stop`): the state is the last one read
+ * before, and `reopen_command` is the magic that opens it again.
+ */
+export function isClosedLedger(network: INetwork): boolean {
+  return network.reopen_command !== null;
 }
 
 /** The outcome of reading one comm message; never a thrown error. */

@@ -44,7 +44,13 @@ export type LedgerProblem =
 /** The part of a kernel connection the model uses (a fake one in the tests). */
 export type LedgerKernel = Pick<
   Kernel.IKernelConnection,
-  'createComm' | 'iopubMessage' | 'statusChanged' | 'status' | 'isDisposed'
+  | 'createComm'
+  | 'registerCommTarget'
+  | 'removeCommTarget'
+  | 'iopubMessage'
+  | 'statusChanged'
+  | 'status'
+  | 'isDisposed'
 >;
 
 /**
@@ -52,6 +58,14 @@ export type LedgerKernel = Pick<
  * every message, reopens it when the kernel may have gained the target (after
  * a cell ran, after a restart, and on a backing-off timer), and tells its
  * listeners through `stateChanged`.
+ *
+ * It also takes the comm the kernel opens when `%load_ext fedchain_magics`
+ * runs (the `fedchain.ledger` comm target on this kernel connection): the
+ * kernel's messages on it travel on IOPub, so they arrive while cells wait in
+ * the queue (Run All), where a comm this side opens waits behind them. Once a
+ * cell ends, the model opens its own comm as well and moves to it when it
+ * answers: another client without the target (a console on the same kernel)
+ * closes the kernel's comm for everyone.
  */
 export class LedgerModel implements IDisposable {
   constructor(options: LedgerModel.IOptions) {
@@ -63,6 +77,7 @@ export class LedgerModel implements IDisposable {
     }
     this._kernel.statusChanged.connect(this._onKernelStatus, this);
     this._kernel.iopubMessage.connect(this._onIOPub, this);
+    this._kernel.registerCommTarget(COMM_TARGET, this._onKernelComm);
     this._open();
   }
 
@@ -120,13 +135,76 @@ export class LedgerModel implements IDisposable {
     this._isDisposed = true;
     this._clearTimers();
     this._closeComm(true);
+    this._closePending(true);
+    const kernel = this._kernel;
+    if (kernel && !kernel.isDisposed) {
+      kernel.removeCommTarget(COMM_TARGET, this._onKernelComm);
+    }
     Signal.clearData(this);
+  }
+
+  /** The kernel opened a comm (`%load_ext`): take it, its open data is a snapshot. */
+  private readonly _onKernelComm = (
+    comm: Kernel.IComm,
+    msg: KernelMessage.ICommOpenMsg
+  ): void => {
+    if (this._isDisposed) {
+      comm.close();
+      return;
+    }
+    this._clearTimers();
+    this._closeComm(true);
+    this._closePending(true);
+    this._restarting = false;
+    this._comm = comm;
+    this._commOfferedByKernel = true;
+    comm.onMsg = message => this._onCommMsg(comm, message);
+    comm.onClose = () => this._onCommClose(comm);
+    this._kernelAnswered = false;
+    this._onCommMsg(comm, msg as unknown as KernelMessage.ICommMsgMsg);
+  };
+
+  /**
+   * Open a comm of this side's own beside the kernel's, and move to it when it
+   * answers (see the class comment).
+   */
+  private _openOwnBeside(): void {
+    const kernel = this._kernel;
+    if (!kernel || this._pendingComm || kernel.isDisposed) {
+      return;
+    }
+    let comm: Kernel.IComm;
+    try {
+      comm = kernel.createComm(COMM_TARGET);
+      comm.onMsg = msg => {
+        if (comm !== this._pendingComm) {
+          return;
+        }
+        this._pendingComm = null;
+        this._closeComm(true);
+        this._comm = comm;
+        this._commOfferedByKernel = false;
+        comm.onMsg = message => this._onCommMsg(comm, message);
+        comm.onClose = () => this._onCommClose(comm);
+        this._onCommMsg(comm, msg);
+      };
+      comm.onClose = () => {
+        if (comm === this._pendingComm) {
+          this._pendingComm = null;
+        }
+      };
+      comm.open(requestSnapshotMessage() as any).done.catch(() => undefined);
+    } catch {
+      return; // the kernel's comm still works
+    }
+    this._pendingComm = comm;
   }
 
   private _open(): void {
     const kernel = this._kernel!;
     this._clearTimers();
     this._closeComm(true);
+    this._closePending(true);
     if (kernel.isDisposed || kernel.status === 'dead') {
       this._set('error', { kind: 'kernel-dead' });
       return;
@@ -145,6 +223,7 @@ export class LedgerModel implements IDisposable {
       return;
     }
     this._comm = comm;
+    this._commOfferedByKernel = false;
     this._kernelAnswered = false;
     this._set('connecting', null);
     this._snapshotTimer = setTimeout(
@@ -196,6 +275,9 @@ export class LedgerModel implements IDisposable {
       return;
     }
     this._comm = null;
+    if (this._commOfferedByKernel && this._pendingComm) {
+      return; // this side's own comm takes over when it answers
+    }
     this._clearTimers();
     this._set('not-loaded', null);
     this._scheduleRetry();
@@ -222,13 +304,17 @@ export class LedgerModel implements IDisposable {
   /** Retry after each cell execution: the cell may have been `%load_ext fedchain_magics`. */
   private _onIOPub(kernel: unknown, msg: KernelMessage.IIOPubMessage): void {
     if (
-      msg.header.msg_type === 'status' &&
-      (msg as KernelMessage.IStatusMsg).content.execution_state === 'idle' &&
-      (msg.parent_header as Partial<KernelMessage.IHeader>).msg_type ===
-        'execute_request' &&
-      this._shouldRetry()
+      msg.header.msg_type !== 'status' ||
+      (msg as KernelMessage.IStatusMsg).content.execution_state !== 'idle' ||
+      (msg.parent_header as Partial<KernelMessage.IHeader>).msg_type !==
+        'execute_request'
     ) {
+      return;
+    }
+    if (this._shouldRetry()) {
       this._open();
+    } else if (this._commOfferedByKernel && this._comm && !this._isDisposed) {
+      this._openOwnBeside();
     }
   }
 
@@ -243,12 +329,14 @@ export class LedgerModel implements IDisposable {
         // the restarted kernel has not loaded the extension yet.
         this._clearTimers();
         this._closeComm(false);
+        this._closePending(false);
         this._restarting = true;
         this._set('connecting', null);
         return;
       case 'dead':
         this._clearTimers();
         this._closeComm(false);
+        this._closePending(false);
         this._set('error', { kind: 'kernel-dead' });
         return;
       case 'idle':
@@ -301,9 +389,20 @@ export class LedgerModel implements IDisposable {
     }
   }
 
+  private _closePending(notifyKernel: boolean): void {
+    const pending = this._pendingComm;
+    this._pendingComm = null;
+    this._disposeComm(pending, notifyKernel);
+  }
+
   private _closeComm(notifyKernel: boolean): void {
     const comm = this._comm;
     this._comm = null;
+    this._commOfferedByKernel = false;
+    this._disposeComm(comm, notifyKernel);
+  }
+
+  private _disposeComm(comm: Kernel.IComm | null, notifyKernel: boolean): void {
     if (!comm || comm.isDisposed) {
       return;
     }
@@ -348,6 +447,10 @@ export class LedgerModel implements IDisposable {
   private readonly _snapshotTimeoutMs: number;
   private readonly _retryDelaysMs: readonly number[];
   private _comm: Kernel.IComm | null = null;
+  /** Whether `_comm` is the one the kernel opened (not this side's own). */
+  private _commOfferedByKernel = false;
+  /** This side's own comm, opened beside the kernel's until it answers. */
+  private _pendingComm: Kernel.IComm | null = null;
   private _status: LedgerStatus = 'no-notebook';
   private _state: ILedgerState | null = null;
   private _lastEvent: ILedgerEvent | null = null;

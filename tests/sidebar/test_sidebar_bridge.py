@@ -52,7 +52,8 @@ def observed_round(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_every_message_of_a_real_round_follows_the_schema(observed_round):
     messages = observed_round["messages"]
     assert messages[0]["type"] == "snapshot"
-    assert [message["type"] for message in messages[1:]] == ["event"] * (len(messages) - 1)
+    # Events, and a snapshot when the head watcher saw blocks mined without an event.
+    assert {message["type"] for message in messages[1:]} <= {"event", "snapshot"}
     for message in messages:
         checked(message)
 
@@ -95,6 +96,7 @@ def test_the_state_after_a_round_is_what_the_ledger_holds(observed_round):
         "ledger_dir": str(federation.workspace.resolve()),
         "url": None,
         "connected": True,
+        "reopen_command": None,
     }
     assert (state["token_symbol"], state["token_decimals"]) == ("FCR", 18)
 
@@ -198,7 +200,7 @@ def test_events_close_together_wait_for_the_end_of_the_cell(
     assert len(events[-1]["state"]["events"]) == 3
     shell.run_cell("pass")  # nothing new: nothing sent
     assert len(sidebar.messages) == 4
-    assert bridge.comms == [sidebar]
+    assert bridge.comms[1:] == [sidebar]  # after the comm the kernel offered
 
 
 def test_the_state_keeps_the_last_fifty_events(session, federation, frontend, shell):

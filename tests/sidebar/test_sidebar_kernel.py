@@ -123,3 +123,75 @@ def test_the_sidebar_follows_the_magics_in_a_real_kernel(kernel, tmp_path):
 
     kernel.execute("%unload_ext fedchain_magics")
     kernel.wait_for(lambda: kernel.closed)
+
+
+def test_the_kernel_opens_the_comm_and_its_messages_arrive_while_cells_wait(kernel, tmp_path):
+    """Run All: every cell is queued at once; a comm the kernel opens speaks on IOPub, so the
+    sidebar hears of each step while later cells still wait (a comm it opened would wait)."""
+    client = kernel.client
+    cells = [
+        "%load_ext fedchain_magics",
+        f"%fedchain start --dir {tmp_path / 'ledger'}",
+        DATA,
+        "%fedsim model --data X_train,y_train --test X_test,y_test --rounds 1",
+        "import time; time.sleep(2)",
+        "%fedchain stop",
+    ]
+    requests = [client.execute(code) for code in cells]  # queued together, as Run All does
+    offered: dict[str, Any] = {}
+    replies: set[str] = set()
+    accepted_before_last_reply = False
+    closed = False
+    deadline = time.monotonic() + 4 * KERNEL_TIMEOUT_S
+    drained = False
+    while not drained:
+        assert time.monotonic() < deadline, "the cells did not finish"
+        with contextlib.suppress(queue.Empty):
+            reply = client.get_shell_msg(timeout=0.05)
+            assert reply["content"]["status"] == "ok", reply["content"]
+            replies.add(reply["parent_header"]["msg_id"])
+        with contextlib.suppress(queue.Empty):
+            message = client.get_iopub_msg(timeout=0.05)
+            content = message["content"]
+            if message["msg_type"] == "status" and content["execution_state"] == "idle":
+                drained = message["parent_header"].get("msg_id") == requests[-1]
+            elif message["msg_type"] == "comm_open" and content["target_name"] == COMM_TARGET:
+                offered = {"id": content["comm_id"], "messages": [checked(content["data"])]}
+            elif offered and content.get("comm_id") == offered["id"]:
+                if message["msg_type"] == "comm_close":
+                    closed = True
+                else:
+                    offered["messages"].append(checked(content["data"]))
+                    tasks = content["data"]["state"]["tasks"]
+                    accepted = any(r["phase"] == "accepted" for t in tasks for r in t["rounds"])
+                    if accepted and requests[-2] not in replies:
+                        accepted_before_last_reply = True
+    assert offered, "the kernel opened no fedchain.ledger comm"
+    assert offered["messages"][0]["type"] == "snapshot"
+    assert accepted_before_last_reply, "the accepted round arrived only after the queue drained"
+    # The client sent every request at once, before the offer: nothing expired the comm.
+    assert not closed
+    last = offered["messages"][-1]["state"]
+    assert last["network"]["reopen_command"] == f"%fedchain start --dir {tmp_path / 'ledger'}"
+    assert last["tasks"][0]["rounds"][0]["phase"] == "accepted"
+
+
+def test_an_offered_comm_nobody_answers_closes_once_a_later_request_runs(kernel):
+    """nbclient sends one cell at a time and never answers a comm: the offer must not cost a
+    state read per event for the rest of the notebook."""
+    client = kernel.client
+    offered: list[str] = []
+    closed: list[str] = []
+
+    def watch(message: dict[str, Any]) -> None:
+        content = message["content"]
+        if message["msg_type"] == "comm_open" and content.get("target_name") == COMM_TARGET:
+            offered.append(content["comm_id"])
+        elif message["msg_type"] == "comm_close" and content.get("comm_id") in offered:
+            closed.append(content["comm_id"])
+
+    client.execute_interactive("%load_ext fedchain_magics", output_hook=watch)
+    assert len(offered) == 1 and closed == []
+    time.sleep(2.5)  # OFFER_EXPIRY_S after the request that offered it
+    client.execute_interactive("1 + 1", output_hook=watch)
+    assert closed == offered

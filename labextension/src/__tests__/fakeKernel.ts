@@ -62,6 +62,48 @@ export class FakeKernel {
   readonly statusChanged = new Signal<this, Kernel.Status>(this);
   readonly iopubMessage = new Signal<this, any>(this);
 
+  targets = new Map<string, (comm: any, msg: any) => void>();
+
+  registerCommTarget(
+    targetName: string,
+    callback: (comm: any, msg: any) => void
+  ): void {
+    this.targets.set(targetName, callback);
+  }
+
+  removeCommTarget(
+    targetName: string,
+    callback: (comm: any, msg: any) => void
+  ): void {
+    if (this.targets.get(targetName) === callback) {
+      this.targets.delete(targetName);
+    }
+  }
+
+  /**
+   * The kernel opens a comm (`%load_ext`), with `data` as its open data. Like
+   * JupyterLab, a connection without the target closes it at once.
+   */
+  openFromKernel(targetName: string, data: unknown): FakeComm {
+    const comm = new FakeComm(
+      targetName,
+      `kernel-comm-${this.offered.length + 1}`
+    );
+    this.offered.push(comm);
+    const target = this.targets.get(targetName);
+    if (!target) {
+      comm.close();
+      return comm;
+    }
+    target(comm, {
+      header: { msg_type: 'comm_open' },
+      content: { comm_id: comm.commId, target_name: targetName, data }
+    });
+    return comm;
+  }
+
+  offered: FakeComm[] = [];
+
   createComm(targetName: string): FakeComm {
     if (this.failCreateComm) {
       throw this.failCreateComm;

@@ -89,7 +89,8 @@ export function sampleState(): ILedgerState {
       embedded: true,
       ledger_dir: '/tmp/fedchain/ledger',
       url: null,
-      connected: true
+      connected: true,
+      reopen_command: null
     },
     tasks: [
       {
@@ -216,7 +217,8 @@ export function noLedgerState(): ILedgerState {
       embedded: false,
       ledger_dir: null,
       url: null,
-      connected: false
+      connected: false,
+      reopen_command: null
     },
     tasks: [],
     balances: [],
@@ -227,7 +229,7 @@ export function noLedgerState(): ILedgerState {
 }
 
 export function snapshotMessage(state = sampleState()): ISnapshotMessage {
-  return { schema_version: 1, type: 'snapshot', state };
+  return { schema_version: 2, type: 'snapshot', state };
 }
 
 export function eventMessage(): IEventMessage {
@@ -245,19 +247,19 @@ export function eventMessage(): IEventMessage {
   state.network.block_number = 16;
   state.events = [...state.events, event];
   state.tasks[0].rounds[1].accept_votes = 1;
-  return { schema_version: 1, type: 'event', event, state };
+  return { schema_version: 2, type: 'event', event, state };
 }
 
 export function errorMessage(): IErrorMessage {
   return {
-    schema_version: 1,
+    schema_version: 2,
     type: 'error',
     message: 'The ledger node at http://127.0.0.1:8545 does not answer.'
   };
 }
 
 export function requestSnapshot(): IRequestSnapshotMessage {
-  return { schema_version: 1, type: 'request_snapshot' };
+  return { schema_version: 2, type: 'request_snapshot' };
 }
 
 /** Deep copy of JSON data, for mutating a fixture. */
@@ -394,17 +396,17 @@ export const INVALID_MESSAGES: IInvalidCase[] = [
   }),
   {
     name: 'error without message',
-    data: { schema_version: 1, type: 'error' },
+    data: { schema_version: 2, type: 'error' },
     path: 'message'
   },
   {
     name: 'error with an empty message',
-    data: { schema_version: 1, type: 'error', message: '' },
+    data: { schema_version: 2, type: 'error', message: '' },
     path: 'message'
   },
   {
     name: 'event without event',
-    data: { schema_version: 1, type: 'event', state: sampleState() },
+    data: { schema_version: 2, type: 'event', state: sampleState() },
     path: 'event'
   },
   {
@@ -419,7 +421,7 @@ export const INVALID_MESSAGES: IInvalidCase[] = [
   },
   {
     name: 'schema_version is a string',
-    data: { schema_version: '1', type: 'snapshot', state: sampleState() },
+    data: { schema_version: '2', type: 'snapshot', state: sampleState() },
     path: 'schema_version'
   },
   { name: 'a string', data: 'snapshot', path: '' },

@@ -109,6 +109,7 @@ describe('participantTotals', () => {
         { round: 2, samples: 350 }
       ],
       samples: 650,
+      latestSamples: 350,
       reward: '33333333333333333333'
     });
     expect(totals.map(t => t.samples)).toEqual([650, 400, 200]);

@@ -9,7 +9,7 @@ import {
 } from './fixtures';
 import { FakeKernel } from './fakeKernel';
 
-const REQUEST = { schema_version: 1, type: 'request_snapshot' };
+const REQUEST = { schema_version: 2, type: 'request_snapshot' };
 
 function connected(kernel = new FakeKernel()) {
   const model = new LedgerModel({ kernel: kernel.asKernel() });
@@ -161,14 +161,14 @@ describe('LedgerModel', () => {
   it('reports an incompatible schema version with both versions', () => {
     const kernel = new FakeKernel();
     const model = new LedgerModel({ kernel: kernel.asKernel() });
-    const message = { ...clone(snapshotMessage()), schema_version: 2 };
+    const message = { ...clone(snapshotMessage()), schema_version: 1 };
     kernel.lastComm.receive(message);
     expect(model.status).toBe('incompatible');
     expect(model.problem).toEqual({
       kind: 'incompatible',
-      kernelSchemaVersion: 2
+      kernelSchemaVersion: 1
     });
-    expect(model.schemaVersion).toBe(1);
+    expect(model.schemaVersion).toBe(2);
     expect(model.state).toBeNull();
     jest.advanceTimersByTime(60000);
     kernel.finishExecution();
@@ -199,7 +199,7 @@ describe('LedgerModel', () => {
       new Date(0),
       Object.create(null),
       {
-        schema_version: 1,
+        schema_version: 2,
         type: 'snapshot',
         state: {
           get network() {
@@ -218,7 +218,7 @@ describe('LedgerModel', () => {
 
   it('recovers from a malformed message with the next valid one', () => {
     const { kernel, model } = connected();
-    kernel.lastComm.receive({ schema_version: 1, type: 'snapshot' });
+    kernel.lastComm.receive({ schema_version: 2, type: 'snapshot' });
     expect(model.status).toBe('error');
     kernel.lastComm.receive(eventMessage());
     expect(model.status).toBe('connected');
@@ -295,5 +295,94 @@ describe('LedgerModel', () => {
     expect(kernel.comms).toHaveLength(1);
     expect(changes).toBe(0);
     model.dispose();
+  });
+});
+
+describe('LedgerModel and the comm the kernel opens', () => {
+  it('registers the comm target and removes it when disposed', () => {
+    const kernel = new FakeKernel();
+    const model = new LedgerModel({ kernel: kernel.asKernel() });
+    expect(kernel.targets.has(COMM_TARGET)).toBe(true);
+    model.dispose();
+    expect(kernel.targets.has(COMM_TARGET)).toBe(false);
+    // Without a sidebar the connection closes what the kernel opens.
+    expect(
+      kernel.openFromKernel(COMM_TARGET, snapshotMessage()).closeCalls
+    ).toBe(1);
+  });
+
+  it('connects from the open data of the comm the kernel opens, while cells run', () => {
+    const kernel = new FakeKernel();
+    const model = new LedgerModel({ kernel: kernel.asKernel() });
+    kernel.lastComm.closeFromKernel(); // not loaded yet
+    kernel.setStatus('busy'); // Run All: the cells are queued
+    expect(model.status).toBe('not-loaded');
+    const offered = kernel.openFromKernel(COMM_TARGET, snapshotMessage());
+    expect(model.status).toBe('connected');
+    expect(model.state).toEqual(snapshotMessage().state);
+    const event = eventMessage();
+    offered.receive(event);
+    expect(model.lastEvent).toEqual(event.event);
+    expect(offered.closeCalls).toBe(0);
+  });
+
+  it('opens its own comm after a cell and moves to it when it answers', () => {
+    const kernel = new FakeKernel();
+    const model = new LedgerModel({ kernel: kernel.asKernel() });
+    kernel.lastComm.closeFromKernel();
+    const offered = kernel.openFromKernel(COMM_TARGET, snapshotMessage());
+    const before = kernel.comms.length;
+    kernel.finishExecution();
+    kernel.finishExecution(); // once only
+    expect(kernel.comms).toHaveLength(before + 1);
+    const own = kernel.lastComm;
+    expect(own.openData).toEqual([REQUEST]);
+    expect(model.status).toBe('connected');
+
+    offered.receive(eventMessage()); // still followed until the own comm answers
+    expect(model.lastEvent).not.toBeNull();
+    own.receive(snapshotMessage());
+    expect(offered.closeCalls).toBe(1);
+    expect(model.lastEvent).toBeNull();
+    model.retry();
+    expect(own.sent).toEqual([REQUEST]);
+  });
+
+  it('keeps its state when the kernel closes its comm while its own is on the way', () => {
+    const kernel = new FakeKernel();
+    const model = new LedgerModel({ kernel: kernel.asKernel() });
+    kernel.lastComm.closeFromKernel();
+    const offered = kernel.openFromKernel(COMM_TARGET, snapshotMessage());
+    kernel.finishExecution();
+    const own = kernel.lastComm;
+    offered.closeFromKernel(); // e.g. another client without the target closed it
+    expect(model.status).toBe('connected');
+    own.receive(eventMessage());
+    expect(model.status).toBe('connected');
+    expect(model.lastEvent).not.toBeNull();
+  });
+
+  it('says not-loaded when the kernel closes its comm and nothing replaces it', () => {
+    const kernel = new FakeKernel();
+    const model = new LedgerModel({ kernel: kernel.asKernel() });
+    kernel.lastComm.closeFromKernel();
+    const offered = kernel.openFromKernel(COMM_TARGET, snapshotMessage());
+    offered.closeFromKernel(); // %unload_ext
+    expect(model.status).toBe('not-loaded');
+  });
+
+  it('a restart drops both comms; the next offer connects again', () => {
+    const kernel = new FakeKernel();
+    const model = new LedgerModel({ kernel: kernel.asKernel() });
+    kernel.lastComm.closeFromKernel();
+    kernel.openFromKernel(COMM_TARGET, snapshotMessage());
+    kernel.finishExecution();
+    kernel.setStatus('restarting');
+    expect(model.status).toBe('connecting');
+    kernel.setStatus('idle');
+    kernel.lastComm.closeFromKernel();
+    expect(model.status).toBe('not-loaded');
+    kernel.openFromKernel(COMM_TARGET, snapshotMessage());
+    expect(model.status).toBe('connected');
   });
 });

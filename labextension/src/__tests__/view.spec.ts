@@ -60,6 +60,44 @@ describe('LedgerView', () => {
     expect($$('.fc-balance')).toHaveLength(0);
   });
 
+  it('after %fedchain stop keeps the last ledger on show with the command that reopens it', () => {
+    const { kernel, $, $$ } = setup();
+    const state = sampleState();
+    state.network = {
+      ...state.network,
+      connected: false,
+      reopen_command: '%fedchain start --dir quickstart-ledger'
+    };
+    kernel.lastComm.receive(snapshotMessage(state));
+    expect($('.fc-status')!.dataset.status).toBe('connected');
+    expect($('.fc-status')!.dataset.ledger).toBe('closed');
+    expect($('.fc-status')!.textContent).toBe('Ledger closed');
+    expect($('.fc-command-text')!.textContent).toBe(
+      '%fedchain start --dir quickstart-ledger'
+    );
+    expect($('.fc-closed-ledger')!.textContent).toContain('at block 15');
+    expect($('.fc-no-ledger')).toBeNull();
+    expect($('.fc-warning')).toBeNull();
+    expect($('.fc-mod-closed')).not.toBeNull();
+    expect($('.fc-mod-stale')).toBeNull();
+    expect($$('.fc-round')).toHaveLength(2);
+    expect($$('.fc-balance').length).toBeGreaterThan(0);
+  });
+
+  it('keeps a network name whole between its spaces', () => {
+    const { kernel, $$ } = setup();
+    const state = sampleState();
+    state.network = {
+      ...state.network,
+      name: 'in-process (eth-tester/py-evm)'
+    };
+    kernel.lastComm.receive(snapshotMessage(state));
+    expect($$('.fc-network-name .fc-nowrap').map(s => s.textContent)).toEqual([
+      'in-process',
+      '(eth-tester/py-evm)'
+    ]);
+  });
+
   it('warns when a node stops answering, keeping its figures', () => {
     const { kernel, $ } = setup();
     const state = sampleState();
@@ -101,17 +139,37 @@ describe('LedgerView', () => {
     expect($$('.fc-round').map(r => r.dataset.round)).toEqual(['2', '1']);
 
     const rows = $$('.fc-contribution');
+    // Samples: what each party holds (its latest update); the bars stack sample-rounds.
     expect(
       rows.map(r => [
         r.dataset.participant,
         r.dataset.samples,
+        r.dataset.sampleRounds,
         r.dataset.rounds
       ])
     ).toEqual([
-      [ALICE, '650', '2'],
-      [BOB, '400', '1'],
-      [CAROL, '200', '1']
+      [ALICE, '350', '650', '2'],
+      [BOB, '400', '400', '1'],
+      [CAROL, '200', '200', '1']
     ]);
+    expect(rows[0].children[2].textContent).toBe('350');
+    expect($('.fc-chart-caption')!.textContent).toBe(
+      'Samples committed per round, stacked'
+    );
+    expect(
+      $$('.fc-legend-item').map(item => [item.dataset.round, item.textContent])
+    ).toEqual([
+      ['1', 'Round 1'],
+      ['2', 'Round 2']
+    ]);
+    // A round has one colour in every bar and in the legend.
+    const round2Colour = $('.fc-legend-item[data-round="2"] .fc-legend-swatch')!
+      .classList[1];
+    expect(
+      $$('.fc-chart rect[data-round="2"]').every(rect =>
+        rect.classList.contains(round2Colour)
+      )
+    ).toBe(true);
     expect(rows[0].dataset.reward).toBe('33333333333333333333');
     expect($$('.fc-chart .fc-chart-bar')).toHaveLength(3);
     expect(
@@ -189,7 +247,7 @@ describe('LedgerView', () => {
     kernel.lastComm.receive({ ...snapshotMessage(), schema_version: 3 });
     expect($('.fc-status')!.dataset.status).toBe('incompatible');
     expect($('.fc-connection')!.textContent).toContain(
-      'Incompatible kernel extension: schema v3, the sidebar understands v1'
+      'Incompatible kernel extension: schema v3, the sidebar understands v2'
     );
     expect($('.fc-command-text')!.textContent).toBe(UPGRADE_COMMAND);
   });

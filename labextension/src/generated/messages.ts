@@ -7,7 +7,7 @@
  */
 
 /**
- * Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). The frontend opens the comm with a request_snapshot message as the open data; the kernel answers with a snapshot, then sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides.
+ * Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command).
  */
 export type FedChainLedgerSidebarMessages =
   KernelToFrontendMessage | FrontendToKernelMessage;
@@ -19,7 +19,7 @@ export type KernelToFrontendMessage =
 /**
  * The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.
  */
-export type SchemaVersion = 1;
+export type SchemaVersion = 2;
 export type Count = number;
 /**
  * An Ethereum account address (checksum case or lower case).
@@ -63,7 +63,7 @@ export interface ILedgerState {
   token_decimals: number;
 }
 /**
- * The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id means the node stopped answering.
+ * The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id and no reopen_command means the node stopped answering. After the kernel closed its ledger (`%fedchain stop`), reopen_command is set and the state is the last one read before (read-only).
  */
 export interface INetwork {
   name: string;
@@ -82,6 +82,10 @@ export interface INetwork {
    */
   url: string | null;
   connected: boolean;
+  /**
+   * Set once this kernel closed the ledger (`%fedchain stop`): the magic that opens it again, e.g. `%fedchain start --dir quickstart-ledger`; null while it is open (or none was opened).
+   */
+  reopen_command: string | null;
 }
 export interface ITask {
   task_id: Count;
@@ -187,7 +191,7 @@ export interface IRequestSnapshotMessage {
 }
 
 /** The version of the message contract ($defs.schema_version.const). */
-export const SCHEMA_VERSION = 1 as const;
+export const SCHEMA_VERSION = 2 as const;
 
 /** Every round phase, in the schema's order ($defs.round.properties.phase.enum). */
 export const ROUND_PHASES = [

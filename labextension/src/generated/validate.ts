@@ -25,7 +25,7 @@ export interface IValidateFunction {
 export const validateKernelToFrontend: IValidateFunction = validate123;
 const schema20 = {"description":"A message the kernel sends to the sidebar.","oneOf":[{"$ref":"#/$defs/snapshot_message"},{"$ref":"#/$defs/event_message"},{"$ref":"#/$defs/error_message"}]};
 const schema21 = {"type":"object","required":["schema_version","type","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"snapshot"},"state":{"$ref":"#/$defs/state"}}};
-const schema22 = {"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":1};
+const schema22 = {"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":2};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -37,8 +37,8 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(1 !== data){
-validate55.errors = [{instancePath,schemaPath:"#/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"}];
+if(2 !== data){
+validate55.errors = [{instancePath,schemaPath:"#/const",keyword:"const",params:{allowedValue: 2},message:"must be equal to constant"}];
 return false;
 }
 validate55.errors = vErrors;
@@ -47,7 +47,7 @@ return errors === 0;
 validate55.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 const schema23 = {"type":"object","description":"Everything the sidebar shows. Kept small (a few KB).","required":["network","tasks","balances","events","token_symbol","token_decimals"],"additionalProperties":false,"properties":{"network":{"$ref":"#/$defs/network"},"tasks":{"type":"array","items":{"$ref":"#/$defs/task"}},"balances":{"type":"array","items":{"$ref":"#/$defs/balance"}},"events":{"type":"array","maxItems":50,"description":"The most recent ledger events, oldest first (the most recent last).","items":{"$ref":"#/$defs/ledger_event"}},"token_symbol":{"type":"string"},"token_decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the reward token: amounts in base units are divided by 10^token_decimals for display."}}};
-const schema24 = {"type":"object","description":"The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id means the node stopped answering.","required":["name","chain_id","block_number","embedded","ledger_dir","url","connected"],"additionalProperties":false,"properties":{"name":{"type":"string"},"chain_id":{"$ref":"#/$defs/count"},"block_number":{"$ref":"#/$defs/count"},"embedded":{"type":"boolean","description":"True for the in-process chain (eth-tester), false for a JSON-RPC node."},"ledger_dir":{"type":["string","null"],"description":"Where an embedded ledger is persisted, if anywhere."},"url":{"type":["string","null"],"description":"The JSON-RPC endpoint of a node."},"connected":{"type":"boolean"}}};
+const schema24 = {"type":"object","description":"The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id and no reopen_command means the node stopped answering. After the kernel closed its ledger (`%fedchain stop`), reopen_command is set and the state is the last one read before (read-only).","required":["name","chain_id","block_number","embedded","ledger_dir","url","connected","reopen_command"],"additionalProperties":false,"properties":{"name":{"type":"string"},"chain_id":{"$ref":"#/$defs/count"},"block_number":{"$ref":"#/$defs/count"},"embedded":{"type":"boolean","description":"True for the in-process chain (eth-tester), false for a JSON-RPC node."},"ledger_dir":{"type":["string","null"],"description":"Where an embedded ledger is persisted, if anywhere."},"url":{"type":["string","null"],"description":"The JSON-RPC endpoint of a node."},"connected":{"type":"boolean"},"reopen_command":{"type":["string","null"],"minLength":1,"description":"Set once this kernel closed the ledger (`%fedchain stop`): the magic that opens it again, e.g. `%fedchain start --dir quickstart-ledger`; null while it is open (or none was opened)."}}};
 const schema25 = {"type":"integer","minimum":0};
 
 function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -77,6 +77,23 @@ return errors === 0;
 }
 validate59.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
+const func1 = (function ucs2length(str) {
+    const len = str.length;
+    let length = 0;
+    let pos = 0;
+    let value;
+    while (pos < len) {
+        length++;
+        value = str.charCodeAt(pos++);
+        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
+            // high surrogate, and there is a next character
+            value = str.charCodeAt(pos);
+            if ((value & 0xfc00) === 0xdc00)
+                pos++; // low surrogate
+        }
+    }
+    return length;
+});
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -91,14 +108,14 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.name === undefined) && (missing0 = "name")) || ((data.chain_id === undefined) && (missing0 = "chain_id"))) || ((data.block_number === undefined) && (missing0 = "block_number"))) || ((data.embedded === undefined) && (missing0 = "embedded"))) || ((data.ledger_dir === undefined) && (missing0 = "ledger_dir"))) || ((data.url === undefined) && (missing0 = "url"))) || ((data.connected === undefined) && (missing0 = "connected"))){
+if(((((((((data.name === undefined) && (missing0 = "name")) || ((data.chain_id === undefined) && (missing0 = "chain_id"))) || ((data.block_number === undefined) && (missing0 = "block_number"))) || ((data.embedded === undefined) && (missing0 = "embedded"))) || ((data.ledger_dir === undefined) && (missing0 = "ledger_dir"))) || ((data.url === undefined) && (missing0 = "url"))) || ((data.connected === undefined) && (missing0 = "connected"))) || ((data.reopen_command === undefined) && (missing0 = "reopen_command"))){
 validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((((key0 === "name") || (key0 === "chain_id")) || (key0 === "block_number")) || (key0 === "embedded")) || (key0 === "ledger_dir")) || (key0 === "url")) || (key0 === "connected"))){
+if(!((((((((key0 === "name") || (key0 === "chain_id")) || (key0 === "block_number")) || (key0 === "embedded")) || (key0 === "ledger_dir")) || (key0 === "url")) || (key0 === "connected")) || (key0 === "reopen_command"))){
 validate58.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -190,6 +207,28 @@ var valid0 = _errs12 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.reopen_command !== undefined){
+let data7 = data.reopen_command;
+const _errs14 = errors;
+if((typeof data7 !== "string") && (data7 !== null)){
+validate58.errors = [{instancePath:instancePath+"/reopen_command",schemaPath:"#/properties/reopen_command/type",keyword:"type",params:{type: schema24.properties.reopen_command.type},message:"must be string,null"}];
+return false;
+}
+if(errors === _errs14){
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
+validate58.errors = [{instancePath:instancePath+"/reopen_command",schemaPath:"#/properties/reopen_command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -210,7 +249,7 @@ return errors === 0;
 validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema26 = {"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}}}};
-const func1 = Object.prototype.hasOwnProperty;
+const func2 = Object.prototype.hasOwnProperty;
 const schema27 = {"type":"string","pattern":"^0x[0-9a-fA-F]{40}$","description":"An Ethereum account address (checksum case or lower case)."};
 const pattern3 = new RegExp("^0x[0-9a-fA-F]{40}$", "u");
 
@@ -578,7 +617,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func1.call(schema30.properties, key0))){
+if(!(func2.call(schema30.properties, key0))){
 validate77.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -877,7 +916,7 @@ return false;
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(func1.call(schema26.properties, key0))){
+if(!(func2.call(schema26.properties, key0))){
 validate63.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -1955,23 +1994,6 @@ return errors === 0;
 validate109.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema35 = {"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}};
-const func3 = (function ucs2length(str) {
-    const len = str.length;
-    let length = 0;
-    let pos = 0;
-    let value;
-    while (pos < len) {
-        length++;
-        value = str.charCodeAt(pos++);
-        if (value >= 0xd800 && value <= 0xdbff && pos < len) {
-            // high surrogate, and there is a next character
-            value = str.charCodeAt(pos);
-            if ((value & 0xfc00) === 0xdc00)
-                pos++; // low surrogate
-        }
-    }
-    return length;
-});
 
 function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2029,7 +2051,7 @@ let data2 = data.message;
 const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data2 === "string"){
-if(func3(data2) < 1){
+if(func1(data2) < 1){
 validate114.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -2502,7 +2524,7 @@ let data2 = data.message;
 const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data2 === "string"){
-if(func3(data2) < 1){
+if(func1(data2) < 1){
 validate136.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
@@ -2599,7 +2621,7 @@ return errors === 0;
 validate138.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateAnyMessage: IValidateFunction = validate52;
-const schema19 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:fedchain:sidebar:message-schema:1","title":"FedChain ledger sidebar messages","description":"Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). The frontend opens the comm with a request_snapshot message as the open data; the kernel answers with a snapshot, then sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides.","$comment":"Comm target name: fedchain.ledger. Tested by the Python side with jsonschema and by the TypeScript side with ajv (labextension/src/__tests__).","oneOf":[{"$ref":"#/$defs/kernel_to_frontend"},{"$ref":"#/$defs/frontend_to_kernel"}],"$defs":{"kernel_to_frontend":{"description":"A message the kernel sends to the sidebar.","oneOf":[{"$ref":"#/$defs/snapshot_message"},{"$ref":"#/$defs/event_message"},{"$ref":"#/$defs/error_message"}]},"frontend_to_kernel":{"description":"A message the sidebar sends to the kernel (also used as the comm's open data).","oneOf":[{"$ref":"#/$defs/request_snapshot_message"}]},"schema_version":{"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":1},"snapshot_message":{"type":"object","required":["schema_version","type","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"snapshot"},"state":{"$ref":"#/$defs/state"}}},"event_message":{"type":"object","required":["schema_version","type","event","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"event"},"event":{"$ref":"#/$defs/ledger_event"},"state":{"$ref":"#/$defs/state","description":"The whole state after the event, so the receiver never patches."}}},"error_message":{"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}},"request_snapshot_message":{"type":"object","required":["schema_version","type"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"request_snapshot"}}},"address":{"type":"string","pattern":"^0x[0-9a-fA-F]{40}$","description":"An Ethereum account address (checksum case or lower case)."},"digest":{"type":"string","pattern":"^0x[0-9a-fA-F]{64}$","description":"A 32-byte hash as 0x-prefixed hex (a model or update digest, a transaction hash)."},"token_amount":{"type":"string","pattern":"^(0|[1-9][0-9]*)$","description":"An amount in token base units as a decimal string (it may exceed 2^53)."},"count":{"type":"integer","minimum":0},"state":{"type":"object","description":"Everything the sidebar shows. Kept small (a few KB).","required":["network","tasks","balances","events","token_symbol","token_decimals"],"additionalProperties":false,"properties":{"network":{"$ref":"#/$defs/network"},"tasks":{"type":"array","items":{"$ref":"#/$defs/task"}},"balances":{"type":"array","items":{"$ref":"#/$defs/balance"}},"events":{"type":"array","maxItems":50,"description":"The most recent ledger events, oldest first (the most recent last).","items":{"$ref":"#/$defs/ledger_event"}},"token_symbol":{"type":"string"},"token_decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the reward token: amounts in base units are divided by 10^token_decimals for display."}}},"network":{"type":"object","description":"The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id means the node stopped answering.","required":["name","chain_id","block_number","embedded","ledger_dir","url","connected"],"additionalProperties":false,"properties":{"name":{"type":"string"},"chain_id":{"$ref":"#/$defs/count"},"block_number":{"$ref":"#/$defs/count"},"embedded":{"type":"boolean","description":"True for the in-process chain (eth-tester), false for a JSON-RPC node."},"ledger_dir":{"type":["string","null"],"description":"Where an embedded ledger is persisted, if anywhere."},"url":{"type":["string","null"],"description":"The JSON-RPC endpoint of a node."},"connected":{"type":"boolean"}}},"task":{"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}}}},"round":{"type":"object","required":["round","phase","commit_count","total_samples","accept_votes","reject_votes","aggregate_digest","model_digest","aggregate_verified","contributions"],"additionalProperties":false,"properties":{"round":{"$ref":"#/$defs/count"},"phase":{"enum":["collecting","aggregated","validating","accepted","rejected","cancelled"]},"commit_count":{"$ref":"#/$defs/count"},"total_samples":{"$ref":"#/$defs/count"},"accept_votes":{"$ref":"#/$defs/count"},"reject_votes":{"$ref":"#/$defs/count"},"aggregate_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"model_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"aggregate_verified":{"type":["boolean","null"],"description":"Whether the committed aggregate was re-derived from the committed updates; null while not checked yet."},"contributions":{"type":"array","items":{"$ref":"#/$defs/contribution"}}}},"contribution":{"type":"object","required":["participant","name","samples","update_digest","block_number","gas_used","reward","claimed"],"additionalProperties":false,"properties":{"participant":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"samples":{"$ref":"#/$defs/count"},"update_digest":{"$ref":"#/$defs/digest"},"block_number":{"$ref":"#/$defs/count"},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"reward":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}]},"claimed":{"type":"boolean"}}},"balance":{"type":"object","required":["account","name","balance","balance_tokens"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"balance":{"$ref":"#/$defs/token_amount"},"balance_tokens":{"type":"number","minimum":0,"description":"The same balance in whole tokens (for display; may round)."}}},"ledger_event":{"type":"object","required":["kind","block_number","task_id","round","account","summary","tx_hash","gas_used"],"additionalProperties":false,"properties":{"kind":{"enum":["block","task_created","validator_added","participant_joined","participant_admitted","admission_revoked","round_opened","update_committed","update_excluded","aggregate_committed","aggregate_rejected","aggregate_verified","model_committed","vote_cast","round_finalized","round_cancelled","reward_claimed"]},"block_number":{"$ref":"#/$defs/count"},"task_id":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"account":{"oneOf":[{"$ref":"#/$defs/address"},{"type":"null"}]},"summary":{"type":"string","description":"One line for the event feed."},"tx_hash":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]}}}}};
+const schema19 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:fedchain:sidebar:message-schema:2","title":"FedChain ledger sidebar messages","description":"Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command).","$comment":"Comm target name: fedchain.ledger. Tested by the Python side with jsonschema and by the TypeScript side with ajv (labextension/src/__tests__).","oneOf":[{"$ref":"#/$defs/kernel_to_frontend"},{"$ref":"#/$defs/frontend_to_kernel"}],"$defs":{"kernel_to_frontend":{"description":"A message the kernel sends to the sidebar.","oneOf":[{"$ref":"#/$defs/snapshot_message"},{"$ref":"#/$defs/event_message"},{"$ref":"#/$defs/error_message"}]},"frontend_to_kernel":{"description":"A message the sidebar sends to the kernel (also used as the comm's open data).","oneOf":[{"$ref":"#/$defs/request_snapshot_message"}]},"schema_version":{"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":2},"snapshot_message":{"type":"object","required":["schema_version","type","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"snapshot"},"state":{"$ref":"#/$defs/state"}}},"event_message":{"type":"object","required":["schema_version","type","event","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"event"},"event":{"$ref":"#/$defs/ledger_event"},"state":{"$ref":"#/$defs/state","description":"The whole state after the event, so the receiver never patches."}}},"error_message":{"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}},"request_snapshot_message":{"type":"object","required":["schema_version","type"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"request_snapshot"}}},"address":{"type":"string","pattern":"^0x[0-9a-fA-F]{40}$","description":"An Ethereum account address (checksum case or lower case)."},"digest":{"type":"string","pattern":"^0x[0-9a-fA-F]{64}$","description":"A 32-byte hash as 0x-prefixed hex (a model or update digest, a transaction hash)."},"token_amount":{"type":"string","pattern":"^(0|[1-9][0-9]*)$","description":"An amount in token base units as a decimal string (it may exceed 2^53)."},"count":{"type":"integer","minimum":0},"state":{"type":"object","description":"Everything the sidebar shows. Kept small (a few KB).","required":["network","tasks","balances","events","token_symbol","token_decimals"],"additionalProperties":false,"properties":{"network":{"$ref":"#/$defs/network"},"tasks":{"type":"array","items":{"$ref":"#/$defs/task"}},"balances":{"type":"array","items":{"$ref":"#/$defs/balance"}},"events":{"type":"array","maxItems":50,"description":"The most recent ledger events, oldest first (the most recent last).","items":{"$ref":"#/$defs/ledger_event"}},"token_symbol":{"type":"string"},"token_decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the reward token: amounts in base units are divided by 10^token_decimals for display."}}},"network":{"type":"object","description":"The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id and no reopen_command means the node stopped answering. After the kernel closed its ledger (`%fedchain stop`), reopen_command is set and the state is the last one read before (read-only).","required":["name","chain_id","block_number","embedded","ledger_dir","url","connected","reopen_command"],"additionalProperties":false,"properties":{"name":{"type":"string"},"chain_id":{"$ref":"#/$defs/count"},"block_number":{"$ref":"#/$defs/count"},"embedded":{"type":"boolean","description":"True for the in-process chain (eth-tester), false for a JSON-RPC node."},"ledger_dir":{"type":["string","null"],"description":"Where an embedded ledger is persisted, if anywhere."},"url":{"type":["string","null"],"description":"The JSON-RPC endpoint of a node."},"connected":{"type":"boolean"},"reopen_command":{"type":["string","null"],"minLength":1,"description":"Set once this kernel closed the ledger (`%fedchain stop`): the magic that opens it again, e.g. `%fedchain start --dir quickstart-ledger`; null while it is open (or none was opened)."}}},"task":{"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}}}},"round":{"type":"object","required":["round","phase","commit_count","total_samples","accept_votes","reject_votes","aggregate_digest","model_digest","aggregate_verified","contributions"],"additionalProperties":false,"properties":{"round":{"$ref":"#/$defs/count"},"phase":{"enum":["collecting","aggregated","validating","accepted","rejected","cancelled"]},"commit_count":{"$ref":"#/$defs/count"},"total_samples":{"$ref":"#/$defs/count"},"accept_votes":{"$ref":"#/$defs/count"},"reject_votes":{"$ref":"#/$defs/count"},"aggregate_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"model_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"aggregate_verified":{"type":["boolean","null"],"description":"Whether the committed aggregate was re-derived from the committed updates; null while not checked yet."},"contributions":{"type":"array","items":{"$ref":"#/$defs/contribution"}}}},"contribution":{"type":"object","required":["participant","name","samples","update_digest","block_number","gas_used","reward","claimed"],"additionalProperties":false,"properties":{"participant":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"samples":{"$ref":"#/$defs/count"},"update_digest":{"$ref":"#/$defs/digest"},"block_number":{"$ref":"#/$defs/count"},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"reward":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}]},"claimed":{"type":"boolean"}}},"balance":{"type":"object","required":["account","name","balance","balance_tokens"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"balance":{"$ref":"#/$defs/token_amount"},"balance_tokens":{"type":"number","minimum":0,"description":"The same balance in whole tokens (for display; may round)."}}},"ledger_event":{"type":"object","required":["kind","block_number","task_id","round","account","summary","tx_hash","gas_used"],"additionalProperties":false,"properties":{"kind":{"enum":["block","task_created","validator_added","participant_joined","participant_admitted","admission_revoked","round_opened","update_committed","update_excluded","aggregate_committed","aggregate_rejected","aggregate_verified","model_committed","vote_cast","round_finalized","round_cancelled","reward_claimed"]},"block_number":{"$ref":"#/$defs/count"},"task_id":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"account":{"oneOf":[{"$ref":"#/$defs/address"},{"type":"null"}]},"summary":{"type":"string","description":"One line for the event feed."},"tx_hash":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]}}}}};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2748,7 +2770,7 @@ validate118.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="urn:fedchain:sidebar:message-schema:1" */;
+/*# sourceURL="urn:fedchain:sidebar:message-schema:2" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate52.evaluated;

@@ -10,7 +10,10 @@ export interface IParticipantTotals {
   name: string | null;
   /** Samples per round, in round order. */
   perRound: { round: number; samples: number }[];
+  /** Samples summed over the rounds (sample-rounds: the length of the stacked bar). */
   samples: number;
+  /** The samples its latest update was trained on: what the party holds. */
+  latestSamples: number;
   /** Rewards credited so far, base units. */
   reward: string;
 }
@@ -29,6 +32,7 @@ export function participantTotals(task: ITask): IParticipantTotals[] {
           name: contribution.name,
           perRound: [],
           samples: 0,
+          latestSamples: 0,
           reward: '0'
         };
         totals.set(key, entry);
@@ -39,6 +43,7 @@ export function participantTotals(task: ITask): IParticipantTotals[] {
         samples: contribution.samples
       });
       entry.samples += contribution.samples;
+      entry.latestSamples = contribution.samples;
       if (contribution.reward !== null) {
         entry.reward = addTokenAmounts(entry.reward, contribution.reward);
       }
@@ -52,6 +57,28 @@ export function participantTotals(task: ITask): IParticipantTotals[] {
 
 const BAR_HEIGHT = 10;
 const BAR_GAP = 4;
+/** Rounds take these colours in turn (fc-chart-round-0 … -5 in the style sheet). */
+const ROUND_COLOURS = 6;
+
+function roundColour(round: number): string {
+  return `fc-chart-round-${(round - 1) % ROUND_COLOURS}`;
+}
+
+/** Which colour is which round, under the chart. */
+function legend(rounds: number[], trans: TranslationBundle): HTMLElement {
+  return h(
+    'ul',
+    { class: 'fc-legend', 'aria-hidden': 'true' },
+    ...rounds.map(round =>
+      h(
+        'li',
+        { class: 'fc-legend-item', 'data-round': round },
+        h('span', { class: `fc-legend-swatch ${roundColour(round)}` }),
+        trans.__('Round %1', round)
+      )
+    )
+  );
+}
 
 /** A stacked horizontal bar per participant: one segment per round, length = samples. */
 function chart(
@@ -63,12 +90,13 @@ function chart(
   const bars = rows.map((row, index) => {
     let x = 0;
     const y = index * (BAR_HEIGHT + BAR_GAP);
-    const segments = row.perRound.map((entry, segment) => {
+    const segments = row.perRound.map(entry => {
       const width = (entry.samples / max) * 100;
       const rect = s(
         'rect',
         {
-          class: `fc-chart-segment fc-chart-segment-${segment % 4}`,
+          class: `fc-chart-segment ${roundColour(entry.round)}`,
+          'data-round': entry.round,
           x: x.toFixed(3),
           y,
           width: width.toFixed(3),
@@ -102,7 +130,9 @@ function chart(
       preserveAspectRatio: 'none',
       height: Math.max(height, 1),
       role: 'img',
-      'aria-label': trans.__('Samples contributed per participant, by round')
+      'aria-label': trans.__(
+        'Samples each participant committed in each round, one segment per round'
+      )
     },
     ...bars
   );
@@ -118,11 +148,20 @@ function renderTaskContributions(
   if (!rows.length) {
     return null;
   }
+  const rounds = [
+    ...new Set(rows.flatMap(row => row.perRound.map(entry => entry.round)))
+  ].sort((a, b) => a - b);
   return h(
     'div',
     { class: 'fc-task-contributions', 'data-task-id': task.task_id },
     h('h4', { class: 'fc-task-title' }, trans.__('Task %1', task.task_id)),
+    h(
+      'p',
+      { class: 'fc-chart-caption fc-muted' },
+      trans.__('Samples committed per round, stacked')
+    ),
     chart(rows, trans),
+    legend(rounds, trans),
     h(
       'table',
       { class: 'fc-table' },
@@ -134,10 +173,24 @@ function renderTaskContributions(
           {},
           h('th', { scope: 'col' }, trans.__('Participant')),
           h('th', { scope: 'col', class: 'fc-number' }, trans.__('Rounds')),
-          h('th', { scope: 'col', class: 'fc-number' }, trans.__('Samples')),
           h(
             'th',
-            { scope: 'col', class: 'fc-number' },
+            {
+              scope: 'col',
+              class: 'fc-number',
+              title: trans.__(
+                'The samples each party trains on (those its latest update declared)'
+              )
+            },
+            trans.__('Samples')
+          ),
+          h(
+            'th',
+            {
+              scope: 'col',
+              class: 'fc-number',
+              title: trans.__('Rewards credited, in %1', tokenSymbol)
+            },
             tokenSymbol || trans.__('Reward')
           )
         )
@@ -153,7 +206,8 @@ function renderTaskContributions(
               'data-task-id': task.task_id,
               'data-participant': row.participant,
               'data-rounds': row.perRound.length,
-              'data-samples': row.samples,
+              'data-samples': row.latestSamples,
+              'data-sample-rounds': row.samples,
               'data-reward': row.reward
             },
             h(
@@ -162,7 +216,19 @@ function renderTaskContributions(
               accountLabel(row.participant, row.name)
             ),
             h('td', { class: 'fc-number' }, row.perRound.length),
-            h('td', { class: 'fc-number' }, row.samples.toLocaleString()),
+            h(
+              'td',
+              {
+                class: 'fc-number',
+                title: trans.__(
+                  '%1 samples in its latest update; %2 over %3 rounds',
+                  row.latestSamples.toLocaleString(),
+                  row.samples.toLocaleString(),
+                  row.perRound.length
+                )
+              },
+              row.latestSamples.toLocaleString()
+            ),
             h(
               'td',
               { class: 'fc-number' },

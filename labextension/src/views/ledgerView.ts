@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { LedgerModel } from '../model';
-import { SCHEMA_VERSION } from '../messages';
+import { isClosedLedger, SCHEMA_VERSION } from '../messages';
 import { renderBalances } from './balances';
 import { renderContributions } from './contributions';
 import { h } from './dom';
@@ -72,7 +72,11 @@ export class LedgerView extends Widget {
           'div',
           {
             class:
-              status === 'connected' ? 'fc-ledger' : 'fc-ledger fc-mod-stale'
+              status !== 'connected'
+                ? 'fc-ledger fc-mod-stale'
+                : isClosedLedger(state.network)
+                  ? 'fc-ledger fc-mod-closed'
+                  : 'fc-ledger'
           },
           renderTasks(tasks, symbol, decimals, trans),
           renderContributions(tasks, symbol, decimals, trans),

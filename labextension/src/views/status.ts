@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { INetwork, isNoLedger } from '../messages';
+import { INetwork, isClosedLedger, isNoLedger } from '../messages';
 import type { LedgerProblem, LedgerStatus } from '../model';
 import { h } from './dom';
 
@@ -24,7 +24,11 @@ export interface IStatusOptions {
   onRetry: (() => void) | null;
 }
 
-function statusLabel(status: LedgerStatus, trans: TranslationBundle): string {
+function statusLabel(
+  status: LedgerStatus,
+  network: INetwork | null,
+  trans: TranslationBundle
+): string {
   switch (status) {
     case 'no-notebook':
       return trans.__('No notebook');
@@ -33,7 +37,9 @@ function statusLabel(status: LedgerStatus, trans: TranslationBundle): string {
     case 'not-loaded':
       return trans.__('Not loaded');
     case 'connected':
-      return trans.__('Connected');
+      return network && isClosedLedger(network)
+        ? trans.__('Ledger closed')
+        : trans.__('Connected');
     case 'incompatible':
       return trans.__('Incompatible');
     case 'error':
@@ -188,6 +194,24 @@ function networkView(
   if (!network) {
     return h('div', { class: 'fc-network' });
   }
+  if (isClosedLedger(network)) {
+    return h(
+      'div',
+      { class: 'fc-network fc-closed-ledger', 'data-connected': 'false' },
+      h(
+        'p',
+        { class: 'fc-hint' },
+        network.block_number > 0
+          ? trans.__(
+              'This kernel closed its ledger. Below is the ledger as last read, at block %1. Reopen it with:',
+              network.block_number.toLocaleString()
+            )
+          : trans.__('This kernel closed its ledger. Reopen it with:')
+      ),
+      command(network.reopen_command!, trans),
+      network.name ? facts(network, trans) : null
+    );
+  }
   if (isNoLedger(network)) {
     return h(
       'div',
@@ -200,30 +224,10 @@ function networkView(
       command(START_COMMAND, trans)
     );
   }
-  const where = network.embedded
-    ? network.ledger_dir
-      ? trans.__('embedded, saved in %1', network.ledger_dir)
-      : trans.__('embedded, in memory')
-    : (network.url ?? trans.__('remote node'));
   return h(
     'div',
     { class: 'fc-network', 'data-connected': String(network.connected) },
-    h(
-      'dl',
-      { class: 'fc-facts' },
-      h('dt', {}, trans.__('Network')),
-      h('dd', { class: 'fc-network-name' }, network.name),
-      h('dt', {}, trans.__('Chain id')),
-      h('dd', {}, network.chain_id),
-      h('dt', {}, trans.__('Block')),
-      h(
-        'dd',
-        { class: 'fc-block-number', 'data-block-number': network.block_number },
-        network.block_number.toLocaleString()
-      ),
-      h('dt', {}, trans.__('Ledger')),
-      h('dd', { class: 'fc-ledger-location' }, where)
-    ),
+    facts(network, trans),
     network.connected
       ? null
       : h(
@@ -233,6 +237,41 @@ function networkView(
             'The ledger node does not answer; the figures below may be stale.'
           )
         )
+  );
+}
+
+/** Text whose words never break inside: `in-process (eth-tester/py-evm)` wraps at the space only. */
+export function unbrokenWords(text: string): (HTMLElement | string)[] {
+  return text
+    .split(/\s+/)
+    .filter(word => word)
+    .flatMap((word, index) => [
+      ...(index ? [' '] : []),
+      h('span', { class: 'fc-nowrap' }, word)
+    ]);
+}
+
+function facts(network: INetwork, trans: TranslationBundle): HTMLElement {
+  const where = network.embedded
+    ? network.ledger_dir
+      ? trans.__('embedded, saved in %1', network.ledger_dir)
+      : trans.__('embedded, in memory')
+    : (network.url ?? trans.__('remote node'));
+  return h(
+    'dl',
+    { class: 'fc-facts' },
+    h('dt', {}, trans.__('Network')),
+    h('dd', { class: 'fc-network-name' }, ...unbrokenWords(network.name)),
+    h('dt', {}, trans.__('Chain id')),
+    h('dd', {}, network.chain_id),
+    h('dt', {}, trans.__('Block')),
+    h(
+      'dd',
+      { class: 'fc-block-number', 'data-block-number': network.block_number },
+      network.block_number.toLocaleString()
+    ),
+    h('dt', {}, trans.__('Ledger')),
+    h('dd', { class: 'fc-ledger-location' }, where)
   );
 }
 
@@ -247,8 +286,15 @@ export function renderStatus(options: IStatusOptions): HTMLElement {
       { class: 'fc-connection-header' },
       h(
         'span',
-        { class: 'fc-status', 'data-status': status },
-        statusLabel(status, trans)
+        {
+          class: 'fc-status',
+          'data-status': status,
+          'data-ledger':
+            options.network && isClosedLedger(options.network)
+              ? 'closed'
+              : undefined
+        },
+        statusLabel(status, options.network, trans)
       ),
       options.notebookLabel
         ? h(
