@@ -18,6 +18,7 @@ A leaf: numpy, eth-keys (ECDH) and pycryptodome (HKDF, ChaCha20); nothing else o
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from hashlib import sha256
@@ -169,17 +170,22 @@ def reveal_for(key: MaskingKey, absent: Iterable[bytes], context: bytes) -> Reve
 
 def residual_masks(
     reveals: Iterable[Reveal],
-    absent: Iterable[bytes],
+    absent: Iterable[bytes] | Mapping[bytes, Iterable[bytes]],
     length: int,
     modulus: int,
 ) -> np.ndarray:
     """What the masks leave in the sum of the included updates: every included self-mask, plus
     each included party's pair streams with absent advertisers (those pairs do not cancel).
-    Subtract it (mod ``modulus``) from the decrypted sum to get the exact unmasked sum."""
-    absent_keys = set(absent)
+    Subtract it (mod ``modulus``) from the decrypted sum to get the exact unmasked sum.
+
+    ``absent`` is the absent advertisers' keys (every party paired with every other), or, with
+    a sparse peer graph, each included party's absent peers keyed by its public key."""
+    per_party = absent if isinstance(absent, Mapping) else None
+    everyone = set() if per_party is not None else set(absent)
     total = np.zeros(length, dtype=np.int64)
     for reveal in reveals:
         total = (total + stream(reveal.self_seed, length, modulus)) % modulus
+        absent_keys = set(per_party.get(reveal.public, ())) if per_party else everyone
         missing = absent_keys - set(reveal.absent_pair_seeds)
         if missing:
             raise MaskingError(
@@ -190,6 +196,34 @@ def residual_masks(
             pair = stream(reveal.absent_pair_seeds[peer], length, modulus)
             total = (total + pair if reveal.public < peer else total - pair) % modulus
     return total
+
+
+def sparse_degree(parties: int) -> int:
+    """How many peers each party masks with among ``parties``: about 2 log2 n, or everyone when
+    that is not fewer (so a graph is sparse only where it saves work)."""
+    return min(parties - 1, 2 * math.ceil(math.log2(max(parties, 2))))
+
+
+def peer_graph(publics: Iterable[bytes], seed: bytes) -> dict[bytes, set[bytes]]:
+    """Who masks with whom: every party with every other when the round is small, else a random
+    graph where each party picks ``sparse_degree(n) / 2`` others (so it has about that many to
+    twice that many peers), the same for everyone who knows ``seed`` (on-chain randomness) and
+    the round's advertisers. Pairs are symmetric: a peer's peer is the party itself."""
+    keys = sorted(set(publics))
+    graph: dict[bytes, set[bytes]] = {key: set() for key in keys}
+    degree = sparse_degree(len(keys)) if len(keys) > 1 else 0
+    if degree >= len(keys) - 1:
+        for key in keys:
+            graph[key] = {other for other in keys if other != key}
+        return graph
+    rng = np.random.default_rng(int.from_bytes(sha256(b"fedchain peers|" + seed).digest(), "big"))
+    picks = math.ceil(degree / 2)
+    for index, key in enumerate(keys):
+        others = [other for other in range(len(keys)) if other != index]
+        for chosen in rng.choice(others, size=picks, replace=False):
+            graph[key].add(keys[int(chosen)])
+            graph[keys[int(chosen)]].add(key)
+    return graph
 
 
 def round_context(chain_id: int, contract: str, task_id: int, round_number: int) -> bytes:

@@ -26,6 +26,7 @@ from ..crypto.masking import (
     MaskingKey,
     Reveal,
     mask_for,
+    peer_graph,
     residual_masks,
     reveal_for,
     round_context,
@@ -107,8 +108,19 @@ def update_mask(
     key = masking_key(task, account, round_number)
     if own != key.public:
         raise MaskingKeyMissingError(task.task_id, round_number)
-    peers = [public for address, public in keys.items() if address != str(account.address)]
+    peers = peer_graph(keys.values(), graph_seed(task, round_number))[key.public]
     return mask_for(key, peers, length, modulus, context(task, round_number))
+
+
+def graph_seed(task: FederatedTask, round_number: int) -> bytes:
+    """The on-chain randomness the round's peer graph is drawn from: the hash of the block that
+    opened the round (every party reads the same one)."""
+    federation = task.federation
+    (opened,) = federation.registry.event_logs(
+        "RoundOpened", taskId=task.task_id, round=round_number
+    )
+    block_hash = federation.ledger.block_hash(int(opened["blockNumber"])) or ""
+    return bytes.fromhex(block_hash.removeprefix("0x")) + context(task, round_number)
 
 
 def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) -> bytes:
@@ -117,7 +129,9 @@ def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) 
     if str(account.address) not in included:
         raise MaskingError("only a party whose update is in the sum reveals its masks")
     key = masking_key(task, account, round_number)
-    return reveal_for(key, absent.values(), context(task, round_number)).to_bytes()
+    graph = peer_graph([*included.values(), *absent.values()], graph_seed(task, round_number))
+    absent_peers = graph[key.public] & set(absent.values())
+    return reveal_for(key, absent_peers, context(task, round_number)).to_bytes()
 
 
 def bfv(scheme: EncryptionScheme) -> BfvFixedPointScheme:
@@ -146,7 +160,10 @@ def unmask(
                 "it must reveal again"
             )
         reveals.append(reveal)
-    residual = residual_masks(reveals, absent.values(), residues.size, modulus)
+    graph = peer_graph([*included.values(), *absent.values()], graph_seed(task, round_number))
+    absent_keys = set(absent.values())
+    absent_peers = {public: graph[public] & absent_keys for public in included.values()}
+    residual = residual_masks(reveals, absent_peers, residues.size, modulus)
     return np.mod(residues - residual, modulus)
 
 

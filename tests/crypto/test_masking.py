@@ -149,3 +149,37 @@ def test_a_mask_stream_is_uniform_and_reproducible():
     assert values.min() >= 0 and values.max() < t
     assert np.array_equal(values, stream(seed, 20_000, t))
     assert stats.kstest(values / t, "uniform").pvalue > 1e-3
+
+
+def test_a_sparse_peer_graph_is_symmetric_small_and_still_cancels():
+    """40 parties mask with about 2 log2 n = 12 peers each, not 39: the graph is the same for
+    everyone with the seed, symmetric, and the masks of 38 present parties (2 advertised, then
+    dropped) still leave exactly their sum once the reveals are applied."""
+    from fedchain_magics.crypto.masking import peer_graph, sparse_degree
+
+    t, length, parties = 1099511480321, 64, 40
+    keys = [MaskingKey.derive(bytes([index + 1]) * 32, CONTEXT) for index in range(parties)]
+    publics = [key.public for key in keys]
+    graph = peer_graph(publics, b"block hash")
+
+    assert graph == peer_graph(reversed(publics), b"block hash")
+    assert graph != peer_graph(publics, b"another block")
+    assert sparse_degree(parties) == 12
+    assert all(public not in peers for public, peers in graph.items())
+    assert all(a in graph[b] for a in graph for b in graph[a])
+    assert all(6 <= len(peers) <= 24 for peers in graph.values())
+    assert peer_graph(publics[:5], b"x")[publics[0]] == set(publics[1:5])  # small: everyone
+
+    rng = np.random.default_rng(1)
+    values = [rng.integers(-1000, 1000, length) for _ in keys]
+    masked = [
+        (value + mask_for(key, graph[key.public], length, t, CONTEXT)) % t
+        for key, value in zip(keys, values, strict=True)
+    ]
+    present, gone = keys[:-2], {key.public for key in keys[-2:]}
+    reveals = [reveal_for(key, graph[key.public] & gone, CONTEXT) for key in present]
+    absent_peers = {key.public: graph[key.public] & gone for key in present}
+    total = sum(masked[: len(present)]) % t
+    unmasked = (total - residual_masks(reveals, absent_peers, length, t)) % t
+    centred = np.where(unmasked > t // 2, unmasked - t, unmasked)
+    assert np.array_equal(centred, sum(values[: len(present)]))
