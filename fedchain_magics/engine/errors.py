@@ -445,6 +445,47 @@ REFUSALS: dict[str, _Refusal] = {
     "TrainingInvalidAccount": _Refusal(
         "the zero address cannot be admitted to a task", "fix_task_settings"
     ),
+    "TrainingNotMasked": _Refusal(
+        "task {task} is not masked: it takes no masking keys nor reveals", "show_task"
+    ),
+    "TrainingInvalidMaskingKey": _Refusal(
+        "a masking public key is 64 bytes (x || y on secp256k1)", "repeat_step"
+    ),
+    "TrainingMaskingKeyNotProven": _Refusal(
+        "{who}'s masking key in round {round} of task {task} is not proven to be its own (a "
+        "replayed or forged key)",
+        "repeat_step",
+    ),
+    "TrainingAlreadyAdvertised": _Refusal(
+        "{who} already advertised its masking key in round {round} of task {task}", "show_task"
+    ),
+    "TrainingAdvertisementClosed": _Refusal(
+        "round {round} of task {task} stopped taking masking keys at block {deadline}, so {who} "
+        "sits this round out",
+        "wait_next_round",
+    ),
+    "TrainingAdvertisementOpen": _Refusal(
+        "round {round} of task {task} still takes masking keys until block {deadline}: updates "
+        "wait until every party advertised",
+        "train_others",
+    ),
+    "TrainingNoMaskingKey": _Refusal(
+        "{who} advertised no masking key in round {round} of task {task}, so it cannot commit "
+        "a masked update",
+        "wait_next_round",
+    ),
+    "TrainingAlreadyRevealed": _Refusal(
+        "{who} already revealed its masks in round {round} of task {task}", "show_task"
+    ),
+    "TrainingMasksNotRevealed": _Refusal(
+        "round {round} of task {task} has {revealed} of its {count} reveals: the sum cannot be "
+        "unmasked yet",
+        "reveal_masks",
+    ),
+    "TrainingMasksRevealed": _Refusal(
+        "masks were revealed for round {round} of task {task}: no update can be excluded any more",
+        "show_task",
+    ),
     "TrainingTooManySamples": _Refusal(
         "round {round} of task {task} takes at most {max_samples} samples an update, not {samples}",
         None,
@@ -618,6 +659,7 @@ def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any
         "samples": args.get("samples"),
         "max_samples": args.get("maxSamplesPerUpdate"),
         "cap": args.get("sampleCap"),
+        "revealed": args.get("revealedCount"),
         "needed": args.get("needed"),
         "balance": args.get("balance"),
     }

@@ -164,7 +164,9 @@ def ledger_table(
                     }
                 )
     if len(snapshot.tasks) == 1:
-        scope = f"task {snapshot.tasks[0].task_id}"
+        only = snapshot.tasks[0]
+        masked = " (masked: no single update can be decrypted)" if only.state.params.masked else ""
+        scope = f"task {only.task_id}{masked}"
     else:
         scope = _all_tasks_text(len(snapshot.tasks))
     network = snapshot.network

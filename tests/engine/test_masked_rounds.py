@@ -154,3 +154,9 @@ def test_one_key_advertised_by_two_accounts_counts_once(task, federation):
     updates = [update for _, update in trained]
     plain = base + weighted_average([u.delta for u in updates], [u.samples for u in updates])
     assert np.abs(model.parameters - plain).max() <= 1e-6
+
+
+def test_the_ledger_view_says_a_task_is_masked(task, federation):
+    from fedchain_magics.widgets import ledger_table
+
+    assert "masked: no single update can be decrypted" in ledger_table(federation, 1).caption
