@@ -160,3 +160,32 @@ def test_the_ledger_view_says_a_task_is_masked(task, federation):
     from fedchain_magics.widgets import ledger_table
 
     assert "masked: no single update can be decrypted" in ledger_table(federation, 1).caption
+
+
+def test_ten_parties_two_drop_after_advertising(task, federation):
+    """The issue's case: 10 parties advertise their keys, 2 never submit; the round completes
+    with the 8 survivors' exact sum."""
+    X, y = task.data
+    parties = [task.participant(f"party-{index}") for index in range(10)]
+    for participant in parties:
+        participant.join()
+    base = task.global_parameters()
+    task.coordinator().open_round()
+    for participant in parties:
+        participant.advertise_masking_key(1)
+    updates = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for index, participant in enumerate(parties[:8]):
+            update = participant.train(X[index::10], y[index::10])
+            participant.submit(update)
+            updates.append(update)
+    deadline = task.round_state(1).submission_deadline_block
+    federation.ledger.mine_blocks(deadline - federation.ledger.block_number() + 1)
+    task.aggregator().aggregate()
+    for participant in parties[:8]:
+        participant.reveal_masks(1)
+    model = task.key_holder().decrypt_and_commit()
+
+    plain = base + weighted_average([u.delta for u in updates], [u.samples for u in updates])
+    assert np.abs(model.parameters - plain).max() <= 1e-6
