@@ -8,6 +8,7 @@ from typing import Any
 from .blobstore import (
     BlobIntegrityError,
     BlobNotFoundError,
+    BlobPrunedError,
     BlobStore,
     BlobTooLargeError,
     LocalBlobStore,
@@ -46,6 +47,7 @@ def open_blob_store(
 __all__ = [
     "BlobIntegrityError",
     "BlobNotFoundError",
+    "BlobPrunedError",
     "BlobStore",
     "BlobTooLargeError",
     "HttpBlobStore",

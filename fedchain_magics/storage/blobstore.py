@@ -3,6 +3,12 @@
 Every read recomputes the digest, so a blob altered at rest or in transit is refused rather
 than decrypted or loaded. :class:`LocalBlobStore` keeps blobs in a directory; a remote store
 (S3 through fsspec, say) implements the same three methods.
+
+A local store can also *prune* blobs (:meth:`LocalBlobStore.prune`, used by the workspace's
+retention policy): each digest is first appended to the store's record of pruned blobs
+(``pruned.log``, fsync'ed), then its file is removed. So a blob is never gone without a record
+saying it was pruned on purpose, whatever point a crash interrupts, and a later read of it
+raises :class:`BlobPrunedError` (a kind of :class:`BlobNotFoundError`) rather than looking lost.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import hashlib
 import os
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -21,6 +28,10 @@ class StorageError(Exception):
 
 class BlobNotFoundError(StorageError):
     """No blob is stored under the digest."""
+
+
+class BlobPrunedError(BlobNotFoundError):
+    """The blob was removed on purpose under the workspace's retention policy (``gc``)."""
 
 
 class BlobIntegrityError(StorageError):
@@ -56,12 +67,23 @@ class BlobStore(ABC):
     def delete(self, digest: bytes) -> None:
         """Forget a blob (used to undo a write whose on-chain commitment failed)."""
 
+    def pruned(self, digest: bytes) -> bool:
+        """Whether the blob was pruned on purpose (only a local store prunes: see
+        :meth:`LocalBlobStore.prune`)."""
+        return False
+
+
+PRUNED_RECORD = "pruned.log"
+"""The local store's record of pruned digests: one 64-hex-digit line each, appended."""
+
 
 class LocalBlobStore(BlobStore):
     """Blobs as files ``<root>/<first two hex digits>/<hex digest>``, written atomically."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._pruned: set[bytes] = set()
+        self._pruned_stamp: tuple[int, int] | None = None
 
     def put(self, blob: bytes) -> bytes:
         digest = digest_of(blob)
@@ -91,6 +113,12 @@ class LocalBlobStore(BlobStore):
                 )
             blob = path.read_bytes()
         except FileNotFoundError:
+            if self.pruned(digest):
+                raise BlobPrunedError(
+                    f"blob 0x{digest.hex()} was pruned from {self.root} under the workspace's "
+                    "retention policy (python -m fedchain_magics gc); a store that kept it "
+                    "still has it"
+                ) from None
             raise BlobNotFoundError(
                 f"no blob 0x{digest.hex()} in {self.root}; the party that committed it must "
                 "share its blob store (or copy the file into it)"
@@ -112,8 +140,69 @@ class LocalBlobStore(BlobStore):
         with contextlib.suppress(OSError):  # keep the fan-out folder if other blobs share it
             path.parent.rmdir()
 
+    def size(self, digest: bytes) -> int | None:
+        """The blob's size in bytes, or None when it is not stored (nothing is read)."""
+        try:
+            return self._path(digest).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def prune(self, digests: Iterable[bytes]) -> int:
+        """Remove these blobs on purpose; return the bytes freed.
+
+        Every digest is first appended to the record of pruned blobs (fsync'ed); only then are
+        the files removed, one by one. A crash part-way leaves some recorded blobs still on
+        disk (readable, and removed by the next prune): never a blob gone without its record.
+        Pruning a blob already gone, or twice, changes nothing.
+        """
+        wanted = [digest for digest in dict.fromkeys(digests) if self._path(digest).exists()]
+        fresh = [digest for digest in wanted if not self.pruned(digest)]
+        if fresh:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lines = "".join(digest.hex() + "\n" for digest in fresh)
+            with open(self.root / PRUNED_RECORD, "a+b") as record:
+                if record.seek(0, os.SEEK_END):
+                    record.seek(-1, os.SEEK_END)
+                    if record.read(1) != b"\n":  # a line a crash tore: start a fresh one
+                        lines = "\n" + lines
+                record.write(lines.encode("ascii"))
+                record.flush()
+                os.fsync(record.fileno())
+            self._pruned.update(fresh)
+        freed = 0
+        for digest in wanted:
+            freed += self.size(digest) or 0
+            self.delete(digest)
+        return freed
+
+    def pruned(self, digest: bytes) -> bool:
+        record = self.root / PRUNED_RECORD
+        try:
+            status = record.stat()
+        except FileNotFoundError:
+            return digest in self._pruned
+        stamp = (status.st_size, status.st_mtime_ns)
+        if stamp != self._pruned_stamp:  # another process (a gc command) may have pruned
+            self._pruned = _read_pruned_record(record)
+            self._pruned_stamp = stamp
+        return digest in self._pruned
+
     def _path(self, digest: bytes) -> Path:
         if len(digest) != 32:
             raise StorageError(f"a blob digest is 32 bytes, got {len(digest)}")
         text = digest.hex()
         return self.root / text[:2] / text
+
+
+def _read_pruned_record(path: Path) -> set[bytes]:
+    """The digests a pruned-blob record names; a line torn by a crash (never acted on: the
+    files are removed only after the record is on disk) is skipped."""
+    pruned = set()
+    for line in path.read_text(encoding="ascii", errors="replace").splitlines():
+        text = line.strip()
+        if len(text) == 64:
+            try:
+                pruned.add(bytes.fromhex(text))
+            except ValueError:
+                continue
+    return pruned
