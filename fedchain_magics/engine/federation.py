@@ -21,6 +21,7 @@ from ..storage import BlobStore, LocalBlobStore, StorageError, open_blob_store
 from .errors import InvalidInputError, UnknownTaskError
 from .events import EventBus, LedgerEvent
 from .invitation import Invitation
+from .retention import GarbageReport, collect_garbage, prune_after_round
 from .task import FederatedTask, TaskConfig, manifest_bytes
 from .tokens import TokenInfo
 from .verifications import VerificationRecord
@@ -554,6 +555,13 @@ class Federation:
         if not path.exists():  # the same keys again (a retried creation): already kept
             _write_new_private(path, self.keystore.seal(secret_context))
 
+    def collect_garbage(
+        self, keep_rounds: int | None = None, *, dry_run: bool = False
+    ) -> GarbageReport:
+        """Prune the update blobs of finished, verified rounds older than ``keep_rounds``
+        (default: the workspace's ``retention.json``, else 2); see :mod:`.retention`."""
+        return collect_garbage(self, keep_rounds, dry_run=dry_run)
+
     # -- balances and events --------------------------------------------------------------------
 
     def balances(self) -> list[AccountBalance]:
@@ -566,9 +574,9 @@ class Federation:
         return sorted(rows, key=lambda row: (-row.balance, row.name or row.address))
 
     def emit(self, kind: Any, block_number: int, summary: str, **fields: Any) -> None:
-        self.events.emit(
-            LedgerEvent(kind=kind, block_number=block_number, summary=summary, **fields)
-        )
+        event = LedgerEvent(kind=kind, block_number=block_number, summary=summary, **fields)
+        self.events.emit(event)
+        prune_after_round(self, event)  # the retention policy's automatic gc (retention.py)
 
 
 LEDGER_ENTRIES = (

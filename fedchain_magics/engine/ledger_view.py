@@ -10,11 +10,12 @@ contribution earned, what a token amount is (``TokenInfo``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..chain import RoundPhase, TaskState
-from ..storage import StorageError
+from ..storage import BlobPrunedError, StorageError
 from .tokens import TokenInfo
 
 if TYPE_CHECKING:
@@ -215,7 +216,10 @@ def _history(
             and task is not None
             and federation.verifications.outcome(digest) is None
         ):
-            task.verify_round(number)  # recomputes the sum here and records the outcome
+            # Recomputes the sum here and records the outcome; updates pruned once verified
+            # here (retention.py) cannot be summed again: the record of it was lost since.
+            with suppress(BlobPrunedError):
+                task.verify_round(number)
         verified = aggregate_verified(
             federation, digest, rejected, round_state.model_digest is not None
         )

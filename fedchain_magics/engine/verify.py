@@ -1,7 +1,8 @@
 """``verify``: is a workspace's ledger whole? Its journal (every frame, block hash and parent
 link, checked by the chain layer) and every blob the ledger commits to (each task's manifest,
 public context and initial model; each round's updates, aggregate and model), each present and
-matching its digest."""
+matching its digest. An update blob pruned under the retention policy (``gc``: its round
+finished and its aggregate was verified here) is not damage: one note counts them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..chain import Finding, JournalReport, LedgerLockedError, verify_journal
-from ..storage import StorageError
+from ..storage import BlobPrunedError, StorageError
 from .federation import Federation
 
 
@@ -42,28 +43,42 @@ def verify_workspace(workspace: Path | str, federation: Federation | None = None
 
 
 def _check_blobs(federation: Federation, report: JournalReport) -> None:
-    for label, digest in _committed_digests(federation):
+    pruned = 0
+    for label, digest, is_update in _committed_digests(federation):
         try:
             federation.store.get(digest)
         except StorageError as error:
+            if is_update and isinstance(error, BlobPrunedError):
+                pruned += 1
+                continue
             kind = "missing_blob" if not federation.store.has(digest) else "altered_blob"
             report.add(Finding(kind, f"{label} 0x{digest.hex()[:16]}...: {error}"))
+    if pruned:
+        report.add(
+            Finding(
+                "pruned_updates",
+                f"{pruned} update blob(s) of finished rounds were pruned under the retention "
+                "policy (their aggregates were verified here first)",
+                fatal=False,
+            )
+        )
 
 
-def _committed_digests(federation: Federation) -> Iterator[tuple[str, bytes]]:
+def _committed_digests(federation: Federation) -> Iterator[tuple[str, bytes, bool]]:
+    """Each committed digest with its label, and whether it is an individual update."""
     registry = federation.registry
     for task_id in federation.task_ids():
         params = registry.task(task_id).params
-        yield f"task {task_id} manifest", params.model_spec_digest
-        yield f"task {task_id} public context", params.public_context_digest
-        yield f"task {task_id} initial model", params.initial_model_digest
+        yield f"task {task_id} manifest", params.model_spec_digest, False
+        yield f"task {task_id} public context", params.public_context_digest, False
+        yield f"task {task_id} initial model", params.initial_model_digest, False
         for number in range(1, registry.task(task_id).current_round + 1):
             where = f"task {task_id} round {number}"
             for commitment in registry.update_commitments(task_id, number):
                 name = federation.name_of(commitment.participant) or commitment.participant
-                yield f"{where} update of {name}", commitment.update_digest
+                yield f"{where} update of {name}", commitment.update_digest, True
             state = registry.round(task_id, number)
             if state.aggregate_digest is not None:
-                yield f"{where} aggregate", state.aggregate_digest
+                yield f"{where} aggregate", state.aggregate_digest, False
             if state.model_digest is not None:
-                yield f"{where} model", state.model_digest
+                yield f"{where} model", state.model_digest, False
