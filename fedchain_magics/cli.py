@@ -42,6 +42,40 @@ def repair(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def gc(arguments: argparse.Namespace) -> int:
+    """Prune the encrypted updates of finished rounds whose aggregate was verified here, once
+    --keep-rounds later rounds have finished (default: the workspace's retention.json, else 2).
+    Aggregates, models, manifests and contexts are kept. Prints a one-line summary."""
+    from .chain.journal import JOURNAL_FILENAME, resolve_ledger_dir
+    from .engine.federation import Federation
+
+    chain_dir = resolve_ledger_dir(arguments.ledger_dir)
+    workspace = chain_dir.parent if (chain_dir / JOURNAL_FILENAME).exists() else chain_dir
+    if not (workspace / "deployment.json").exists():
+        raise GcError(f"{arguments.ledger_dir} is not a fedchain workspace (no deployment.json)")
+    with Federation.open(workspace) as federation:
+        report = federation.collect_garbage(arguments.keep_rounds, dry_run=arguments.dry_run)
+    print(report.summary())
+    return 0
+
+
+def _gc_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--keep-rounds",
+        type=int,
+        metavar="N",
+        help="keep the updates of the last N finished rounds of each task (default: the "
+        "workspace's setting, else 2)",
+    )
+    command.add_argument(
+        "--dry-run", action="store_true", help="say what would be removed; remove nothing"
+    )
+
+
+class GcError(Exception):
+    """The gc command cannot run as asked (one line)."""
+
+
 class ServeError(Exception):
     """The serve command cannot start as asked (one line)."""
 
@@ -124,8 +158,12 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     ),
     "repair": (repair, "copy a damaged journal aside and keep the intact blocks before the damage"),
     "serve": (serve, "serve the in-process chain and its blobs over HTTP to other notebooks"),
+    "gc": (gc, "prune old rounds' encrypted updates under the workspace's retention policy"),
 }
-OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"serve": _serve_options}
+OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "serve": _serve_options,
+    "gc": _gc_options,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,12 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .chain.errors import ChainError
+    from .engine.errors import FederationError
     from .server import ServeRefusedError
 
     arguments = build_parser().parse_args(argv)
     function, _ = COMMANDS[arguments.command]
     try:
         return function(arguments)
-    except (ChainError, ServeRefusedError, ServeError) as error:
+    except (ChainError, ServeRefusedError, ServeError, GcError, FederationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

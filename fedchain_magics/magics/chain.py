@@ -25,6 +25,7 @@ USAGE = """fedchain start [--dir .fedchain]
                          [--faucet-key-env VAR]
   %%fedchain status
   %%fedchain verify
+  %%fedchain gc [--keep-rounds N] [--dry-run]
   %%fedchain stop
   %%fedchain --traceback on|off"""
 
@@ -34,7 +35,7 @@ class ChainMagics(MagicsFamily):
     @line_magic
     @magic_arguments()
     @kwds(usage=USAGE)
-    @argument("command", nargs="?", help="start, serve, connect, status, verify or stop")
+    @argument("command", nargs="?", help="start, serve, connect, status, verify, gc or stop")
     @argument("url", nargs="*", metavar="URL", help="connect: a JSON-RPC node, http://...")
     @argument(
         "--dir",
@@ -79,6 +80,21 @@ class ChainMagics(MagicsFamily):
         help="serve: bind an address other than loopback (needs --token-env)",
     )
     @argument(
+        "--keep-rounds",
+        default=None,
+        type=int,
+        metavar="N",
+        help="gc: keep the encrypted updates of each task's last N finished rounds (default: "
+        "the workspace's retention.json, else 2)",
+    )
+    @argument(
+        "--dry-run",
+        action="store_const",
+        const=True,
+        default=None,
+        help="gc: say what would be removed; remove nothing",
+    )
+    @argument(
         "--traceback",
         choices=("on", "off"),
         default=None,
@@ -87,7 +103,7 @@ class ChainMagics(MagicsFamily):
     @reports_errors
     def fedchain(self, line: str) -> Any:
         """Start (or restore) the in-process chain, or connect to a node; status; verify the
-        ledger (journal and committed blobs); stop."""
+        ledger (journal and committed blobs); gc (prune old rounds' encrypted updates); stop."""
         arguments = parse(self.fedchain, line)
         if arguments.traceback is not None:
             self.state.show_tracebacks = arguments.traceback == "on"
@@ -96,6 +112,8 @@ class ChainMagics(MagicsFamily):
                 print(f"fedchain errors now show {shown}")
                 return
         handler = route("fedchain", arguments.command, self.COMMANDS)
+        if arguments.command != "gc":
+            refuse(f"fedchain {arguments.command}", arguments, ("keep_rounds", "dry_run"))
         return handler(self, arguments)
 
     def _start(self, arguments: argparse.Namespace) -> None:
@@ -209,6 +227,13 @@ class ChainMagics(MagicsFamily):
             else "problems found: see the lines above (python -m fedchain_magics --help)"
         )
 
+    def _gc(self, arguments: argparse.Namespace) -> None:
+        expect("fedchain gc", arguments.url, [])
+        refuse("fedchain gc", arguments, ONLY_TO_OPEN_OR_SERVE)
+        federation = self.session.require_federation()
+        report = federation.collect_garbage(arguments.keep_rounds, dry_run=bool(arguments.dry_run))
+        print(report.summary())
+
     def _stop(self, arguments: argparse.Namespace) -> None:
         expect("fedchain stop", arguments.url, [])
         refuse(
@@ -233,5 +258,6 @@ class ChainMagics(MagicsFamily):
         "connect": _connect,
         "status": _status,
         "verify": _verify,
+        "gc": _gc,
         "stop": _stop,
     }
