@@ -11,7 +11,9 @@ same machine: compare ratios, not absolute seconds (the machines are shared and 
 - rounds: one 10-party round of a ~100k-parameter model through the engine (train, encrypt,
   commit, aggregate, verify, decrypt, vote) vs the same training with plain FedAvg, with and
   without the same ledger transactions;
-- history: a fresh process's ledger view read after 50 rounds over after 5 (10 parties).
+- history: a fresh process's ledger view read after 50 rounds over after 5 (10 parties);
+- storage: the workspace's MB on disk after 50 rounds of 10 parties with ~131 KB updates, under
+  the default retention policy (target <= 20).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from crypto_bench import SETTINGS, measure, small_model_bytes
 from ledger_view_bench import measure as measure_ledger_view
+from storage_bench import measure as measure_storage
 
 from fedchain_magics import Federation, TaskConfig
 from fedchain_magics.aggregation import weighted_average
@@ -265,6 +268,12 @@ def main() -> None:
     # A fresh process's ledger view read after 50 rounds over after 5 (10 parties): reads must
     # not grow with history (target <= 2). --quick compares 10 rounds with 5.
     figures.update(measure_ledger_view(10 if arguments.quick else 50, 5, 10))
+    # The workspace on disk after 50 rounds (10 parties, ~131 KB updates), old updates pruned
+    # by the default retention policy: target <= 20 MB (--quick: 10 rounds).
+    storage_rounds = 10 if arguments.quick else 50
+    figures[f"workspace_mb_after_{storage_rounds}_rounds"] = measure_storage(storage_rounds)[
+        f"workspace_mb_after_{storage_rounds}_rounds"
+    ]
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 
