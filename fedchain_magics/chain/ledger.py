@@ -2,12 +2,19 @@
 
 Everything goes through a web3 provider, and every transaction is signed locally with an
 eth-account key, so the in-process chain and a real node behave the same way. A transaction is
-estimated before it is sent: a call that would revert raises :class:`ContractRevertError`
+checked before it is sent: a call that would revert raises :class:`ContractRevertError`
 (decoded into the custom error's name and arguments) and nothing reaches the chain.
+
+On the in-process chain, where every estimate is a binary search of about a dozen EVM runs,
+a function's gas limit is learned from its first estimate and later calls of it are checked
+by one run at that limit in the next block's context (``eth_call`` on ``pending``); only a
+call that fails that run is estimated again, so a refusal is decoded exactly as before. View
+calls there are answered once per head block (the state of a block never changes).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +84,11 @@ class Ledger:
             else threading.RLock()
         )
         self._revert_decoder = RevertDecoder.from_artifacts()
+        # The in-process chain only (see the module's docstring): the gas limit learned per
+        # (contract, function selector), and the view results of the current head block.
+        self._gas_limits: dict[tuple[str, str], int] = {}
+        self._view_head: bytes | None = None
+        self._views: dict[tuple[str, str, str], Any] = {}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -309,25 +321,59 @@ class Ledger:
         return str(to_checksum_address(address))
 
     def transact(self, account: LocalAccount, function: ContractFunction) -> TransactionResult:
-        """Estimate, sign and send ``function`` from ``account``; wait for its receipt.
+        """Check, sign and send ``function`` from ``account``; wait for its receipt.
 
         Raises :class:`ContractRevertError` (and sends nothing) when the call would revert.
         """
         label = function.fn_name
         with self._lock:
-            try:
-                # eth-tester and JSON-RPC nodes estimate in the context of the next block, the
-                # one the transaction will land in, so deadline checks agree with the real send.
-                gas = function.estimate_gas({"from": account.address})
-            except (ContractLogicError, Web3RPCError, TransactionFailed) as error:
-                raise self._decoded(error, label) from None
-            transaction = function.build_transaction(
-                {"from": account.address, "gas": int(gas * GAS_HEADROOM)}
-            )
+            gas = self._gas_limit(account, function, label)
+            transaction = function.build_transaction({"from": account.address, "gas": gas})
             return self._sign_and_send(account, dict(transaction), label)
 
+    def _gas_limit(self, account: LocalAccount, function: ContractFunction, label: str) -> int:
+        """The gas limit to send ``function`` with, once it is known not to revert.
+
+        On the in-process chain a limit learned from an earlier estimate of the same function is
+        checked by one run at that limit in the next block's context; a call that fails the run
+        (a refusal, or one that needs more gas than before) is estimated as always.
+        """
+        key = (str(function.address), str(function.selector))
+        learned = self._gas_limits.get(key) if self._backend is not None else None
+        if learned is not None:
+            try:
+                with self._chain_lock:
+                    function.call({"from": account.address, "gas": learned}, "pending")
+                return learned
+            except Exception:  # a revert, out of gas, below intrinsic gas: any failure
+                pass  # the estimate below decides as always: a decoded refusal, or a new limit
+        try:
+            # eth-tester and JSON-RPC nodes estimate in the context of the next block, the
+            # one the transaction will land in, so deadline checks agree with the real send.
+            gas = int(function.estimate_gas({"from": account.address}) * GAS_HEADROOM)
+        except (ContractLogicError, Web3RPCError, TransactionFailed) as error:
+            raise self._decoded(error, label) from None
+        if self._backend is not None:
+            self._gas_limits[key] = max(gas, learned or 0)
+        return gas
+
     def call(self, function: ContractFunction) -> Any:
-        """Run a view function, decoding a revert into :class:`ContractRevertError`."""
+        """Run a view function, decoding a revert into :class:`ContractRevertError`.
+
+        On the in-process chain the result is kept until the head block changes.
+        """
+        if self._backend is None:
+            return self._call(function)
+        key = (str(function.address), str(function._encode_transaction_data()), "latest")
+        with self._chain_lock:
+            head = self._backend.chain.header.parent_hash
+            if head != self._view_head:
+                self._view_head, self._views = head, {}
+            if key not in self._views:
+                self._views[key] = self._call(function)
+            return copy.deepcopy(self._views[key])
+
+    def _call(self, function: ContractFunction) -> Any:
         try:
             return function.call()
         except (ContractLogicError, Web3RPCError, TransactionFailed) as error:
