@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -171,17 +171,29 @@ class EncryptionScheme(ABC):
 
     def _encrypt_encoded(self, encoded: np.ndarray) -> bytes:
         """One blob of ``encoded`` (already in the scheme's plaintext encoding)."""
+        chunks = self._encrypt_chunks(encoded)
+        header = BlobHeader(self.name, self.context_sha256, encoded.size, len(chunks), 1)
+        return pack_blob(header, chunks)
+
+    def _encrypt_chunks(self, encoded: np.ndarray) -> list[bytes]:
+        """The serialized ciphertexts of ``encoded``, ``slots_per_ciphertext`` values each (the
+        parallel path, ``crypto/parallel.py``, encrypts runs of them in other processes)."""
         slots = self.slots_per_ciphertext
-        chunks = [
+        return [
             self._encrypt_chunk(encoded[start : start + slots]).serialize()
             for start in range(0, encoded.size, slots)
         ]
-        header = BlobHeader(self.name, self.context_sha256, encoded.size, len(chunks), 1)
-        return pack_blob(header, chunks)
 
     def start_sum(self, expected_length: int | None = None) -> RunningSum:
         """Start a streaming sum of blobs (memory: one aggregate, whatever the party count)."""
         return RunningSum(self, expected_length)
+
+    def sum_blobs(self, blobs: Iterable[bytes], expected_length: int | None = None) -> bytes:
+        """The sum of ``blobs`` (byte-identical to a ``start_sum()`` fed one by one), in
+        several processes when the work is large enough to gain (``crypto/parallel.py``)."""
+        from .parallel import sum_blobs
+
+        return sum_blobs(self, blobs, expected_length)
 
     def decrypt(self, blob: bytes) -> np.ndarray:
         """Decrypt a blob (usually an aggregate) into a float64 vector: the sum, not the mean."""
