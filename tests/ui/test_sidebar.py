@@ -90,6 +90,7 @@ def _state(block_number: int, accept_votes: int) -> dict[str, Any]:
             "ledger_dir": None,
             "url": None,
             "connected": True,
+            "reopen_command": None,
         },
         "tasks": [
             {
@@ -157,7 +158,7 @@ def _checked(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_sidebar_renders_what_a_kernel_target_sends(lab: LabPage) -> None:
-    snapshot = _checked({"schema_version": 1, "type": "snapshot", "state": _state(9, 0)})
+    snapshot = _checked({"schema_version": 2, "type": "snapshot", "state": _state(9, 0)})
     vote = {
         "kind": "vote_cast",
         "block_number": 10,
@@ -170,7 +171,7 @@ def test_sidebar_renders_what_a_kernel_target_sends(lab: LabPage) -> None:
     }
     after_vote = _state(10, 1)
     after_vote["events"].append(vote)
-    event = _checked({"schema_version": 1, "type": "event", "event": vote, "state": after_vote})
+    event = _checked({"schema_version": 2, "type": "event", "event": vote, "state": after_vote})
 
     lab.open_sidebar()
     lab.new_notebook("stand-in.ipynb")

@@ -92,7 +92,7 @@ describe('LedgerView', () => {
       name: 'in-process (eth-tester/py-evm)'
     };
     kernel.lastComm.receive(snapshotMessage(state));
-    expect($$('.fc-network-name .fc-nowrap').map(s => s.textContent)).toEqual([
+    expect($$('.fc-network-name .fc-word').map(s => s.textContent)).toEqual([
       'in-process',
       '(eth-tester/py-evm)'
     ]);
@@ -152,7 +152,7 @@ describe('LedgerView', () => {
       [BOB, '400', '400', '1'],
       [CAROL, '200', '200', '1']
     ]);
-    expect(rows[0].children[2].textContent).toBe('350');
+    expect(rows[0].children[1].textContent).toBe('350');
     expect($('.fc-chart-caption')!.textContent).toBe(
       'Samples committed per round, stacked'
     );

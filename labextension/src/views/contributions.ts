@@ -171,8 +171,7 @@ function renderTaskContributions(
         h(
           'tr',
           {},
-          h('th', { scope: 'col' }, trans.__('Participant')),
-          h('th', { scope: 'col', class: 'fc-number' }, trans.__('Rounds')),
+          h('th', { scope: 'col' }, trans.__('Party')),
           h(
             'th',
             {
@@ -215,7 +214,6 @@ function renderTaskContributions(
               { class: 'fc-account', title: row.participant },
               accountLabel(row.participant, row.name)
             ),
-            h('td', { class: 'fc-number' }, row.perRound.length),
             h(
               'td',
               {

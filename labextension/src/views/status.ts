@@ -63,7 +63,7 @@ function command(text: string, trans: TranslationBundle): HTMLElement {
   return h(
     'div',
     { class: 'fc-command' },
-    h('code', { class: 'fc-command-text' }, text),
+    h('code', { class: 'fc-command-text' }, ...unbrokenWords(text)),
     copy
   );
 }
@@ -240,14 +240,14 @@ function networkView(
   );
 }
 
-/** Text whose words never break inside: `in-process (eth-tester/py-evm)` wraps at the space only. */
+/** Text whose words move to the next line whole: `in-process (eth-tester/py-evm)` wraps at the space. */
 export function unbrokenWords(text: string): (HTMLElement | string)[] {
   return text
     .split(/\s+/)
     .filter(word => word)
     .flatMap((word, index) => [
       ...(index ? [' '] : []),
-      h('span', { class: 'fc-nowrap' }, word)
+      h('span', { class: 'fc-word' }, word)
     ]);
 }
 
