@@ -25,10 +25,10 @@ from ..chain import (
     TransactionResult,
     UpdateCommitment,
 )
-from ..crypto import load_scheme
+from ..crypto import CryptoError, load_scheme, parallel
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
-from ..storage import BlobStore, digest_of
+from ..storage import BlobStore, StorageError, digest_of
 from . import masked
 from .errors import (
     AggregateMismatchError,
@@ -348,9 +348,15 @@ class Participant(_Role):
                 "task's coordinator to admit it again with a higher cap"
             )
 
-    def submit(self, update: LocalUpdate) -> Submission:
+    def weighted_delta(self, update: LocalUpdate) -> np.ndarray:
+        """What this party encrypts: the update's delta weighted by samples / sample_scale."""
+        return update.delta * (update.samples / self.task.config.sample_scale)
+
+    def submit(self, update: LocalUpdate, *, ciphertext: bytes | None = None) -> Submission:
         """Encrypt the weighted update, store the ciphertext, commit its digest on-chain.
 
+        ``ciphertext``: the encryption of :meth:`weighted_delta` made elsewhere (``simulate``
+        encrypts many parties' updates in a process pool); not for a masked task.
         If the commitment is refused, the stored ciphertext is removed again.
         """
         if update.task_id != self.task.task_id:
@@ -366,11 +372,12 @@ class Participant(_Role):
             or update.base_model_digest != self.task.state().current_model_digest
         ):
             raise StaleUpdateError(self.task.task_id, self.name, update.round, number)
-        weight = update.samples / self.task.config.sample_scale
         if self.task.masked:
-            ciphertext = self._masked_ciphertext(update.delta * weight, update.round)
-        else:
-            ciphertext = self.task.public_scheme.encrypt(update.delta * weight)
+            if ciphertext is not None:
+                raise InvalidInputError("a masked task's update is encrypted by submit() itself")
+            ciphertext = self._masked_ciphertext(self.weighted_delta(update), update.round)
+        elif ciphertext is None:
+            ciphertext = self.task.public_scheme.encrypt(self.weighted_delta(update))
         digest, result = _store_and_commit(
             self.federation.store,
             ciphertext,
@@ -474,10 +481,14 @@ class Aggregator(_Role):
         if state.commit_count < minimum:
             raise TooFewUpdatesError(self.task.task_id, number, state.commit_count, minimum)
         self.task.require_collection_closed(state)
+        commitments = self.task.commitments(number)
+        whole = None if self.task.masked else self._sum_all(commitments)
+        if whole is not None and len(commitments) >= minimum:
+            return self.commit_aggregate_blob(number, whole, commitments)
         running = self.task.public_scheme.start_sum(self.task.parameter_count)
         included = []
         replayers = masked.replayers(self.task, number) if self.task.masked else set()
-        for commitment in self.task.commitments(number):
+        for commitment in commitments:
             if commitment.participant in replayers:  # its masks cannot cancel: a replayed key
                 self.exclude(number, commitment, ExclusionReason.MALFORMED)
                 continue
@@ -489,6 +500,22 @@ class Aggregator(_Role):
         if len(included) < minimum:
             raise TooFewUpdatesError(self.task.task_id, number, len(included), minimum)
         return self.commit_aggregate_blob(number, running.result(), included)
+
+    def _sum_all(self, commitments: Sequence[UpdateCommitment]) -> bytes | None:
+        """A large round's sum of every committed update at once, in several processes
+        (``crypto/parallel.py``); None for a small round, or if any blob is unusable: the
+        one-by-one sum then finds and excludes it."""
+        size = self.task.parameter_count
+        if parallel.worth_processes(size * len(commitments)) < 2:
+            return None
+        store, limit = self.federation.store, self.task.max_ciphertext_bytes
+        blobs = [c.update_digest for c in commitments]
+        try:
+            return self.task.public_scheme.sum_blobs(
+                (store.get(digest, max_bytes=limit) for digest in blobs), size
+            )
+        except (CryptoError, StorageError):
+            return None
 
     def exclude(
         self, round_number: int, commitment: UpdateCommitment, reason: ExclusionReason
