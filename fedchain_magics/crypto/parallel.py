@@ -18,6 +18,7 @@ engine.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import multiprocessing
 import os
@@ -41,6 +42,7 @@ TASK_VALUES = 256 * 1024
 BLOBS_PER_TASK = 8
 
 _worker_scheme: EncryptionScheme | None = None
+_limit: int | None = None
 
 
 def available_processes() -> int:
@@ -51,10 +53,24 @@ def available_processes() -> int:
         return os.cpu_count() or 1
 
 
+@contextlib.contextmanager
+def processes_at_most(processes: int | None) -> Iterator[None]:
+    """Within this block, automatic choices (``processes=None``) use at most ``processes``
+    processes (``1``: everything in this process; ``None``: no limit)."""
+    global _limit
+    previous, _limit = _limit, processes
+    try:
+        yield
+    finally:
+        _limit = previous
+
+
 def worth_processes(values: int, processes: int | None = None) -> int:
     """How many processes to use for work on ``values`` values: 1 (serial) for small work or
-    one CPU, else ``processes`` (default: every CPU)."""
-    wanted = available_processes() if processes is None else processes
+    one CPU, else ``processes`` (default: every CPU, within ``processes_at_most``)."""
+    if processes is None:
+        processes = available_processes() if _limit is None else _limit
+    wanted = processes
     if wanted < 2 or values < MIN_PARALLEL_VALUES:
         return 1
     return wanted
@@ -205,7 +221,7 @@ def shared_pool(public_context: bytes, processes: int | None = None) -> Encrypti
     key = load_scheme(public_context).context_sha256
     with _shared_lock:
         pool = _shared.get(key)
-        wanted = max(1, processes or available_processes())
+        wanted = max(1, processes or _limit or available_processes())
         if pool is None or pool.processes != wanted:
             for old in _shared.values():
                 old.close()

@@ -19,11 +19,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..chain import RoundPhase
+from ..crypto import parallel
 from ..data import Shard, split_dirichlet, split_iid
 from ..models import adapter_for
 from .errors import InvalidInputError
 from .federation import Federation
 from .task import FederatedTask, TaskConfig
+
+PARTIES_PER_BATCH = 4
+"""Updates per worker process encrypted together when a round uses several processes."""
 
 
 @dataclass(frozen=True)
@@ -134,12 +138,17 @@ def simulate(
     seed: int = 0,
     progress: bool = True,
     train_options: dict[str, Any] | None = None,
+    processes: int | None = None,
 ) -> SimulationResult:
     """Run ``rounds`` federated rounds among ``parties`` simulated parties.
 
     The training data is split among the parties (``split="iid"`` or ``"dirichlet"`` label skew
     with concentration ``alpha``); the test data is split among the validators, and the
     reported metric is the global model's on the whole test set.
+
+    ``processes``: how many processes encrypt the parties' updates (and sum them); ``None``
+    decides by size (several only when parties x parameters is large: a pool's start costs
+    more than a small round's encryption), ``1`` keeps everything in this process.
     """
     if federation is None:
         directory = workspace or tempfile.mkdtemp(prefix="fedchain-sim-")
@@ -161,21 +170,33 @@ def simulate(
         participant.join()
     result = SimulationResult(task, federation, party_names, shards)
     adapter = adapter_for(model)
+    size = task.global_parameters().size * parties
+    workers = 1 if task.masked else parallel.worth_processes(size, processes)
+    pool = (
+        parallel.shared_pool(task.public_scheme.public_context_bytes(), workers)
+        if workers > 1
+        else None
+    )
     bar = tqdm(range(rounds), desc="federated rounds", disable=not progress, unit="round")
-    for _ in bar:
-        record = _run_round(
-            task,
-            participants,
-            shards,
-            validator_names,
-            validation_sets,
-            X_test,
-            y_test,
-            adapter,
-            train_options or {},
-        )
-        result.records.append(record)
-        bar.set_postfix(metric=f"{record.metric:.3f}", accepted=record.accepted)
+    try:
+        with parallel.processes_at_most(processes):
+            for _ in bar:
+                record = _run_round(
+                    task,
+                    participants,
+                    shards,
+                    validator_names,
+                    validation_sets,
+                    X_test,
+                    y_test,
+                    adapter,
+                    train_options or {},
+                    pool,
+                )
+                result.records.append(record)
+                bar.set_postfix(metric=f"{record.metric:.3f}", accepted=record.accepted)
+    finally:
+        parallel.release_shared_pools()  # the encryption pool, and any a large sum started
     return result
 
 
@@ -189,16 +210,29 @@ def _run_round(
     y_test: Any,
     adapter: Any,
     train_options: dict[str, Any],
+    pool: parallel.EncryptionPool | None = None,
 ) -> RoundRecord:
     started = time.perf_counter()
     gas: list[int] = []
     round_number = task.coordinator().open_round()
     ciphertext_bytes = 0
-    for participant, shard in zip(participants, shards, strict=True):
-        update = participant.train(shard.X, shard.y, **train_options)
-        submission = participant.submit(update)
-        ciphertext_bytes += submission.ciphertext_bytes
-        gas.append(submission.transaction.gas_used)
+    # With a pool, a few parties train, their updates are encrypted together across processes,
+    # then each commits: memory holds one batch's updates, not the round's.
+    batch = 1 if pool is None else PARTIES_PER_BATCH * pool.processes
+    pairs = list(zip(participants, shards, strict=True))
+    for first in range(0, len(pairs), batch):
+        group = pairs[first : first + batch]
+        updates = [party.train(shard.X, shard.y, **train_options) for party, shard in group]
+        blobs: list[bytes | None] = [None] * len(group)
+        if pool is not None:
+            weighted = [
+                party.weighted_delta(u) for (party, _), u in zip(group, updates, strict=True)
+            ]
+            blobs = list(pool.encrypt_many(weighted))
+        for (participant, _), update, blob in zip(group, updates, blobs, strict=True):
+            submission = participant.submit(update, ciphertext=blob)
+            ciphertext_bytes += submission.ciphertext_bytes
+            gas.append(submission.transaction.gas_used)
     aggregate = task.aggregator().aggregate(round_number)
     gas.append(aggregate.transaction.gas_used)
     gas.append(task.key_holder().decrypt_and_commit(round_number).transaction.gas_used)
