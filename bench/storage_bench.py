@@ -1,8 +1,8 @@
 """Bounded storage: the workspace's size on disk after 50 rounds of a 10-party task whose
 updates are the size issue #14 measured (~131-145 KB each: a ~4,200-parameter model takes one
 N=8192 BFV ciphertext, so ~1.45 MB of blobs a round), with the default retention policy
-(old rounds' updates pruned after each round, keep_rounds=2). Target <= 20 MB; without
-pruning the same run leaves ~80 MB.
+(old rounds' updates pruned after each round, keep_rounds=1). Target <= 20 MB; without
+pruning the same run leaves ~86 MB.
 
 Usage: ``python bench/storage_bench.py [--rounds 50] [--parties 10] [--features 4200]``; the
 last line printed is JSON (``bench/run.py`` includes it).

@@ -44,7 +44,7 @@ def repair(arguments: argparse.Namespace) -> int:
 
 def gc(arguments: argparse.Namespace) -> int:
     """Prune the encrypted updates of finished rounds whose aggregate was verified here, once
-    --keep-rounds later rounds have finished (default: the workspace's retention.json, else 2).
+    --keep-rounds later rounds have finished (default: the workspace's retention.json, else 1).
     Aggregates, models, manifests and contexts are kept. Prints a one-line summary."""
     from .chain.journal import JOURNAL_FILENAME, resolve_ledger_dir
     from .engine.federation import Federation
@@ -65,7 +65,7 @@ def _gc_options(command: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="keep the updates of the last N finished rounds of each task (default: the "
-        "workspace's setting, else 2)",
+        "workspace's setting, else 1)",
     )
     command.add_argument(
         "--dry-run", action="store_true", help="say what would be removed; remove nothing"

@@ -559,7 +559,7 @@ class Federation:
         self, keep_rounds: int | None = None, *, dry_run: bool = False
     ) -> GarbageReport:
         """Prune the update blobs of finished, verified rounds older than ``keep_rounds``
-        (default: the workspace's ``retention.json``, else 2); see :mod:`.retention`."""
+        (default: the workspace's ``retention.json``, else 1); see :mod:`.retention`."""
         return collect_garbage(self, keep_rounds, dry_run=dry_run)
 
     # -- balances and events --------------------------------------------------------------------

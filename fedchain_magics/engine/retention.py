@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .federation import Federation
 
 FILENAME = "retention.json"
-DEFAULT_KEEP_ROUNDS = 2
+DEFAULT_KEEP_ROUNDS = 1
 _log = logging.getLogger(__name__)
 
 

@@ -85,7 +85,7 @@ class ChainMagics(MagicsFamily):
         type=int,
         metavar="N",
         help="gc: keep the encrypted updates of each task's last N finished rounds (default: "
-        "the workspace's retention.json, else 2)",
+        "the workspace's retention.json, else 1)",
     )
     @argument(
         "--dry-run",

@@ -80,7 +80,7 @@ def everything_but_updates(federation: Federation) -> set[bytes]:
 def test_gc_removes_old_updates_and_keeps_aggregates_models_and_the_window(workspace):
     with Federation.open(workspace) as federation:
         before = files(workspace)
-        dry = federation.collect_garbage(dry_run=True)
+        dry = federation.collect_garbage(keep_rounds=2, dry_run=True)
         assert files(workspace) == before  # a dry run changes nothing
         updates = updates_by_round(federation)
         old = set(updates[1] + updates[2])  # keep_rounds=2: rounds 3 and 4 stay
@@ -89,7 +89,7 @@ def test_gc_removes_old_updates_and_keeps_aggregates_models_and_the_window(works
             dry.summary()
         )
 
-        report = federation.collect_garbage()
+        report = federation.collect_garbage(keep_rounds=2)
         assert {update.digest for update in report.removed} == old
         assert report.bytes_freed == dry.bytes_freed
         store = federation.store
@@ -100,7 +100,7 @@ def test_gc_removes_old_updates_and_keeps_aggregates_models_and_the_window(works
             store.get(updates[1][0])
 
         after = files(workspace)
-        again = federation.collect_garbage()  # idempotent
+        again = federation.collect_garbage(keep_rounds=2)  # idempotent
         assert again.removed == [] and files(workspace) == after
         assert "removed 0 update blob(s)" in again.summary()
 
@@ -195,8 +195,9 @@ def test_the_default_policy_prunes_after_each_round(tmp_path, breast_cancer):
             split.y_test, parties=2, rounds=3, federation=federation, progress=False,
         )  # fmt: skip
         updates = updates_by_round(federation)
-        assert not any(federation.store.has(digest) for digest in updates[1])  # 1 + 2 <= 3
-        assert all(federation.store.has(digest) for digest in updates[2] + updates[3])
+        # keep_rounds=1: a round's updates go once the next round finished (2 + 1 <= 3).
+        assert not any(federation.store.has(digest) for digest in updates[1] + updates[2])
+        assert all(federation.store.has(digest) for digest in updates[3])
         assert result.final_metric > 0.8
         assert verify_workspace(tmp_path / "ledger", federation).ok
 
@@ -228,7 +229,7 @@ class _NotLocal(LocalBlobStore.__mro__[1]):  # type: ignore[misc]
 
 
 def test_the_policy_is_a_workspace_setting(tmp_path):
-    assert RetentionPolicy.load(tmp_path) == RetentionPolicy(keep_rounds=2, auto=True)
+    assert RetentionPolicy.load(tmp_path) == RetentionPolicy(keep_rounds=1, auto=True)
     RetentionPolicy(keep_rounds=5, auto=False).save(tmp_path)
     assert json.loads((tmp_path / "retention.json").read_text()) == {
         "keep_rounds": 5,
@@ -249,13 +250,13 @@ def test_the_gc_command(workspace):
         )  # fmt: skip
 
     before = files(workspace)
-    dry = gc("--dry-run")
+    dry = gc("--dry-run", "--keep-rounds", "2")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith("gc: would remove 4 update blob(s) of 2 round(s)")
     assert files(workspace) == before
     done = gc("--keep-rounds", "1", str(workspace / "chain"))
     assert done.returncode == 2 and "unrecognized" in done.stderr  # one DIR only
-    done = gc("--keep-rounds", "1")
+    done = gc()  # the default: keep_rounds=1
     assert done.returncode == 0 and done.stdout.startswith("gc: removed 6 update blob(s)")
     assert len(done.stdout.strip().splitlines()) == 1
     refused = gc("--keep-rounds", "-1")
