@@ -13,7 +13,9 @@ same machine: compare ratios, not absolute seconds (the machines are shared and 
   without the same ledger transactions;
 - history: a fresh process's ledger view read after 50 rounds over after 5 (10 parties);
 - storage: the workspace's MB on disk after 50 rounds of 10 parties with ~131 KB updates, under
-  the default retention policy (target <= 20).
+  the default retention policy (target <= 20);
+- processes (issue #14): encryption and sums by 2 processes over 1, and a 100-party round of a
+  100,100-parameter model through ``simulate``, in seconds per party.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from crypto_bench import SETTINGS, measure, small_model_bytes
 from ledger_view_bench import measure as measure_ledger_view
+from parallel_bench import parallel_speedups, round_per_party
 from storage_bench import measure as measure_storage
 
 from fedchain_magics import Federation, TaskConfig
@@ -274,6 +277,11 @@ def main() -> None:
     figures[f"workspace_mb_after_{storage_rounds}_rounds"] = measure_storage(storage_rounds)[
         f"workspace_mb_after_{storage_rounds}_rounds"
     ]
+    # Issue #14: 8 updates of 100k parameters encrypted by 2 processes over 1, side by side
+    # (target >= 1.6), and one simulated round of 100 parties (target <= 0.15 s per party).
+    # --quick: 2 small updates, once, and 3 parties of a small model.
+    figures.update(parallel_speedups(2, 20_000, 2, 1) if arguments.quick else parallel_speedups())
+    figures.update(round_per_party(3, 30, 5) if arguments.quick else round_per_party(100))
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 
