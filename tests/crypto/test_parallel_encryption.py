@@ -84,10 +84,12 @@ def test_the_scheme_sums_in_processes_only_when_it_gains(bfv, monkeypatch):
     assert parallel.worth_processes(100_000, 2) == 1  # small: a pool's start costs more
     assert parallel.worth_processes(10**8, 1) == 1
     assert parallel.worth_processes(10**8, 2) == 2
+    assert parallel.worth_summing(10**7, 2) == 1  # adding is cheap next to moving the bytes
     blobs = [bfv.public.encrypt(update) for update in _updates(12, 3_000, seed=2)]
     expected = _serial_sum(bfv.public, blobs, 3_000)
     started = []
     monkeypatch.setattr(parallel, "MIN_PARALLEL_VALUES", 20_000)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_SUM_VALUES", 20_000)
     original = parallel.EncryptionPool.__init__
 
     def counted(self, *args, **kwargs):

@@ -16,6 +16,7 @@ from fedchain_magics.crypto import parallel
 def pools_for_small_models(monkeypatch):
     """Any work counts as large, and two CPUs are there: the pool is used."""
     monkeypatch.setattr(parallel, "MIN_PARALLEL_VALUES", 1)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_SUM_VALUES", 1)
     monkeypatch.setattr(parallel, "available_processes", lambda: 2)
     yield
     parallel.release_shared_pools()
