@@ -506,7 +506,7 @@ class Aggregator(_Role):
         (``crypto/parallel.py``); None for a small round, or if any blob is unusable: the
         one-by-one sum then finds and excludes it."""
         size = self.task.parameter_count
-        if parallel.worth_processes(size * len(commitments)) < 2:
+        if parallel.worth_summing(size * len(commitments)) < 2:
             return None
         store, limit = self.federation.store, self.task.max_ciphertext_bytes
         blobs = [c.update_digest for c in commitments]
