@@ -388,6 +388,23 @@ class FederatedTask:
                 commitment.update_digest, max_bytes=self.max_ciphertext_bytes
             )
 
+    def committed_update_bytes(self, round_number: int) -> int:
+        """The bytes of the round's committed encrypted updates (as stored, or as recorded when
+        the retention policy pruned them): nothing is read but their sizes."""
+        store = self.federation.store
+        sizes = getattr(store, "size", None)  # a local store knows sizes without reading
+        pruned = getattr(store, "pruned_size", None)
+        total = 0
+        for commitment in self.commitments(round_number):
+            size = sizes(commitment.update_digest) if sizes is not None else None
+            if size is None and pruned is not None:
+                size = pruned(commitment.update_digest)
+            if size is None:
+                blob = store.get(commitment.update_digest, max_bytes=self.max_ciphertext_bytes)
+                size = len(blob)
+            total += size
+        return total
+
     def verify_round(self, round_number: int) -> AggregateVerification:
         """Recompute the round's encrypted sum from the committed updates, with the public
         context only, and compare it with the aggregate digest on-chain."""

@@ -74,7 +74,8 @@ class BlobStore(ABC):
 
 
 PRUNED_RECORD = "pruned.log"
-"""The local store's record of pruned digests: one 64-hex-digit line each, appended."""
+"""The local store's record of pruned blobs: one line each (64 hex digits, a space, the
+size), appended."""
 
 
 class LocalBlobStore(BlobStore):
@@ -82,7 +83,7 @@ class LocalBlobStore(BlobStore):
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self._pruned: set[bytes] = set()
+        self._pruned: dict[bytes, int | None] = {}
         self._pruned_stamp: tuple[int, int] | None = None
 
     def put(self, blob: bytes) -> bytes:
@@ -147,6 +148,10 @@ class LocalBlobStore(BlobStore):
         except FileNotFoundError:
             return None
 
+    def pruned_size(self, digest: bytes) -> int | None:
+        """The size a pruned blob had, as recorded when it was pruned (None if it was not)."""
+        return self._pruned.get(digest) if self.pruned(digest) else None
+
     def prune(self, digests: Iterable[bytes]) -> int:
         """Remove these blobs on purpose; return the bytes freed.
 
@@ -156,10 +161,10 @@ class LocalBlobStore(BlobStore):
         Pruning a blob already gone, or twice, changes nothing.
         """
         wanted = [digest for digest in dict.fromkeys(digests) if self._path(digest).exists()]
-        fresh = [digest for digest in wanted if not self.pruned(digest)]
+        fresh = {digest: self.size(digest) for digest in wanted if not self.pruned(digest)}
         if fresh:
             self.root.mkdir(parents=True, exist_ok=True)
-            lines = "".join(digest.hex() + "\n" for digest in fresh)
+            lines = "".join(f"{digest.hex()} {size}\n" for digest, size in fresh.items())
             with open(self.root / PRUNED_RECORD, "a+b") as record:
                 if record.seek(0, os.SEEK_END):
                     record.seek(-1, os.SEEK_END)
@@ -194,15 +199,16 @@ class LocalBlobStore(BlobStore):
         return self.root / text[:2] / text
 
 
-def _read_pruned_record(path: Path) -> set[bytes]:
-    """The digests a pruned-blob record names; a line torn by a crash (never acted on: the
-    files are removed only after the record is on disk) is skipped."""
-    pruned = set()
+def _read_pruned_record(path: Path) -> dict[bytes, int | None]:
+    """The digests a pruned-blob record names, with the size each blob had (a line is the
+    digest's 64 hex digits, then its size); a line torn by a crash (never acted on: the files
+    are removed only after the record is on disk) is skipped."""
+    pruned: dict[bytes, int | None] = {}
     for line in path.read_text(encoding="ascii", errors="replace").splitlines():
-        text = line.strip()
+        text, _, size = line.strip().partition(" ")
         if len(text) == 64:
             try:
-                pruned.add(bytes.fromhex(text))
+                pruned[bytes.fromhex(text)] = int(size) if size.isdigit() else None
             except ValueError:
                 continue
     return pruned

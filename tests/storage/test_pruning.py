@@ -24,7 +24,8 @@ def test_a_pruned_blob_is_recorded_then_removed(tmp_path):
         store.get(old)
     with pytest.raises(BlobNotFoundError, match="no blob"):  # never stored: not "pruned"
         store.get(digest_of(b"never stored"))
-    assert (tmp_path / PRUNED_RECORD).read_text() == old.hex() + "\n"
+    assert (tmp_path / PRUNED_RECORD).read_text() == f"{old.hex()} {len(b'old update')}\n"
+    assert store.pruned_size(old) == len(b"old update") and store.pruned_size(kept) is None
 
 
 def test_pruning_twice_or_a_missing_blob_changes_nothing(tmp_path):
