@@ -215,6 +215,9 @@ def _run_round(
     started = time.perf_counter()
     gas: list[int] = []
     round_number = task.coordinator().open_round()
+    if task.masked:  # every party's masking key is in before any update
+        for participant in participants:
+            participant.advertise_masking_key(round_number)
     ciphertext_bytes = 0
     # With a pool, a few parties train, their updates are encrypted together across processes,
     # then each commits: memory holds one batch's updates, not the round's.
@@ -235,6 +238,9 @@ def _run_round(
             gas.append(submission.transaction.gas_used)
     aggregate = task.aggregator().aggregate(round_number)
     gas.append(aggregate.transaction.gas_used)
+    if task.masked:  # each party in the sum reveals what removes its masks from it
+        for participant in participants:
+            participant.reveal_masks(round_number)
     gas.append(task.key_holder().decrypt_and_commit(round_number).transaction.gas_used)
     verified = True
     for name, indices in zip(validator_names, validation_sets, strict=True):

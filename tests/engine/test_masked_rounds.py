@@ -189,3 +189,27 @@ def test_ten_parties_two_drop_after_advertising(task, federation):
 
     plain = base + weighted_average([u.delta for u in updates], [u.samples for u in updates])
     assert np.abs(model.parameters - plain).max() <= 1e-6
+
+
+def test_simulate_runs_masked_rounds(breast_cancer):
+    from fedchain_magics.engine.simulation import simulate
+
+    split = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = initialize(
+            LogisticRegression(max_iter=5), split.X_train[:20], split.y_train[:20], classes=[0, 1]
+        )
+    result = simulate(
+        model,
+        split.X_train,
+        split.y_train,
+        split.X_test,
+        split.y_test,
+        parties=3,
+        rounds=2,
+        config=TaskConfig(privacy="masked"),
+        progress=False,
+    )
+    assert result.task.masked and all(record.accepted for record in result.records)
+    assert result.final_metric > 0.9
