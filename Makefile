@@ -92,10 +92,11 @@ lab: $(LABEXTENSION_STAMP)
 	mkdir -p notebooks
 	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=notebooks
 
-## sidebar-screenshot: rerun the browser round test and refresh docs/images/sidebar.png
+## sidebar-screenshot: rerun the browser tests and refresh the sidebar pictures in docs/images/
 sidebar-screenshot: $(STAMP) $(LABEXTENSION_STAMP) chromium
 	$(PY) -m pytest -q tests/ui/test_sidebar_round.py
 	cp build/screenshots/sidebar-round-light.png docs/images/sidebar.png
+	FEDCHAIN_REFRESH_PICTURES=1 $(PY) -m pytest -q tests/ui/test_sidebar_quickstart.py
 
 ## test: everything CI runs (the browser tests included)
 test: $(STAMP) $(CONTRACTS_STAMP) $(LABEXTENSION_STAMP) chromium
