@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import os
+import re
 import shutil
 import time
 from pathlib import Path
