@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from crypto_bench import SETTINGS, measure, small_model_bytes
 from ledger_view_bench import measure as measure_ledger_view
+from masking_bench import measure as measure_masking
 from parallel_bench import parallel_speedups, round_per_party
 from storage_bench import measure as measure_storage
 
@@ -282,6 +283,9 @@ def main() -> None:
     # --quick: 2 small updates, once, and 3 parties of a small model.
     figures.update(parallel_speedups(2, 20_000, 2, 1) if arguments.quick else parallel_speedups())
     figures.update(round_per_party(3, 30, 5) if arguments.quick else round_per_party(100))
+    # Issue #12: a masked round over an unmasked one, 10 parties, ~100k parameters, side by side
+    # (target <= 1.5; n=100 with the sparse peer graph: bench/masking_bench.py --parties 100).
+    figures.update(measure_masking(3 if arguments.quick else 10, quick=arguments.quick))
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 
