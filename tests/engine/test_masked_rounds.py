@@ -191,7 +191,7 @@ def test_ten_parties_two_drop_after_advertising(task, federation):
     assert np.abs(model.parameters - plain).max() <= 1e-6
 
 
-def test_simulate_runs_masked_rounds(breast_cancer):
+def test_simulate_runs_masked_rounds(breast_cancer, tmp_path):
     from fedchain_magics.engine.simulation import simulate
 
     split = breast_cancer
@@ -209,7 +209,11 @@ def test_simulate_runs_masked_rounds(breast_cancer):
         parties=3,
         rounds=2,
         config=TaskConfig(privacy="masked"),
+        workspace=tmp_path / "simulated",
         progress=False,
     )
-    assert result.task.masked and all(record.accepted for record in result.records)
-    assert result.final_metric > 0.9
+    try:
+        assert result.task.masked and all(record.accepted for record in result.records)
+        assert result.final_metric > 0.9
+    finally:
+        result.federation.close()
