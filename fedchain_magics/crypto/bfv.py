@@ -37,7 +37,6 @@ from .errors import (
     CorruptCiphertextError,
     InvalidContextError,
     InvalidUpdateError,
-    MissingSecretKeyError,
 )
 from .scheme import (
     MAX_COEFF_MODULUS_BITS,
@@ -302,15 +301,7 @@ class BfvFixedPointScheme(EncryptionScheme):
     def decrypt_residues(self, blob: bytes) -> np.ndarray:
         """Decrypt a blob into its plaintext residues modulo t (no centring, no scaling): what
         masked sums are unmasked on, before :meth:`values_of`."""
-        if not self.has_secret_key:
-            raise MissingSecretKeyError(
-                "this scheme holds only the public context and cannot decrypt; "
-                "send the aggregate to the key holder, who loads secret_context_bytes()"
-            )
-        header, chunks = self._read_blob(blob)
-        vectors = self._load_chunks(header, chunks)
-        raw = np.concatenate([np.asarray(v.decrypt(), dtype=np.int64) for v in vectors])
-        return np.mod(raw, self._plain_modulus)
+        return self._residues(self._chunks_to_decrypt(blob))
 
     def values_of(self, residues: np.ndarray) -> np.ndarray:
         """Residues modulo t as the float values they encode (centred lift, then scale)."""
@@ -324,6 +315,10 @@ class BfvFixedPointScheme(EncryptionScheme):
         return ts.bfv_vector_from(self._context, data)
 
     def _decrypt_chunks(self, vectors: Sequence[Any]) -> np.ndarray:
+        return self.values_of(self._residues(vectors))
+
+    def _residues(self, vectors: Sequence[Any]) -> np.ndarray:
+        """The vectors' plaintexts modulo t, refusing a ciphertext whose noise ate its budget."""
         decryptor = self._decryptor()
         for index, vector in enumerate(vectors):
             for ciphertext in vector.ciphertext():
@@ -333,9 +328,7 @@ class BfvFixedPointScheme(EncryptionScheme):
                         "garbage; a sender added a malformed ciphertext: re-aggregate without it"
                     )
         raw = np.concatenate([np.asarray(vector.decrypt(), dtype=np.int64) for vector in vectors])
-        # TenSEAL already returns centred values; lifting again is a no-op kept for clarity.
-        centred = np.where(raw > self._plain_modulus // 2, raw - self._plain_modulus, raw)
-        return centred.astype(np.float64) / 2.0**self._resolution_bits
+        return np.mod(raw, self._plain_modulus)  # TenSEAL returns them centred
 
     def _decryptor(self) -> Any:
         return sealapi.Decryptor(self._context.seal_context().data, self._context.secret_key().data)

@@ -197,13 +197,17 @@ class EncryptionScheme(ABC):
 
     def decrypt(self, blob: bytes) -> np.ndarray:
         """Decrypt a blob (usually an aggregate) into a float64 vector: the sum, not the mean."""
+        return self._decrypt_chunks(self._chunks_to_decrypt(blob))
+
+    def _chunks_to_decrypt(self, blob: bytes) -> list[Any]:
+        """The blob's TenSEAL vectors, once this scheme is known to hold the secret key."""
         if not self.has_secret_key:
             raise MissingSecretKeyError(
                 "this scheme holds only the public context and cannot decrypt; "
                 "send the aggregate to the key holder, who loads secret_context_bytes()"
             )
         header, chunks = self._read_blob(blob)
-        return self._decrypt_chunks(self._load_chunks(header, chunks))
+        return self._load_chunks(header, chunks)
 
     def _check_bound(self, update: np.ndarray) -> None:
         bound = self.max_abs_value_per_party()
