@@ -125,13 +125,11 @@ def graph_seed(task: FederatedTask, round_number: int) -> bytes:
 
 def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) -> bytes:
     """The party's reveal for the round's committed sum."""
-    included, absent = _included_and_absent(task, round_number)
+    included, absent_peers = _included_and_absent_peers(task, round_number)
     if str(account.address) not in included:
         raise MaskingError("only a party whose update is in the sum reveals its masks")
     key = masking_key(task, account, round_number)
-    graph = peer_graph([*included.values(), *absent.values()], graph_seed(task, round_number))
-    absent_peers = graph[key.public] & set(absent.values())
-    return reveal_for(key, absent_peers, context(task, round_number)).to_bytes()
+    return reveal_for(key, absent_peers[key.public], context(task, round_number)).to_bytes()
 
 
 def bfv(scheme: EncryptionScheme) -> BfvFixedPointScheme:
@@ -146,7 +144,7 @@ def unmask(
 ) -> np.ndarray:
     """The decrypted sum's residues without the masks, from the included parties' reveals."""
     registry = task.federation.registry
-    included, absent = _included_and_absent(task, round_number)
+    included, absent_peers = _included_and_absent_peers(task, round_number)
     digests = registry.mask_reveals(task.task_id, round_number)
     waiting = sorted(address for address in included if address not in digests)
     if waiting:
@@ -160,23 +158,22 @@ def unmask(
                 "it must reveal again"
             )
         reveals.append(reveal)
-    graph = peer_graph([*included.values(), *absent.values()], graph_seed(task, round_number))
-    absent_keys = set(absent.values())
-    absent_peers = {public: graph[public] & absent_keys for public in included.values()}
     residual = residual_masks(reveals, absent_peers, residues.size, modulus)
     return np.mod(residues - residual, modulus)
 
 
-def _included_and_absent(
+def _included_and_absent_peers(
     task: FederatedTask, round_number: int
-) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The advertisers whose updates are in the round's sum, and the others, with their keys."""
+) -> tuple[dict[str, bytes], dict[bytes, set[bytes]]]:
+    """The advertisers whose updates are in the round's sum (by address, with their keys), and
+    for each of them its peers whose updates are not: the pairs whose masks do not cancel."""
     registry = task.federation.registry
     keys = advertised_keys(task, round_number)
     summed = {c.participant for c in registry.update_commitments(task.task_id, round_number)}
     included = {address: public for address, public in keys.items() if address in summed}
-    absent = {address: public for address, public in keys.items() if address not in summed}
-    return included, absent
+    absent = {public for address, public in keys.items() if address not in summed}
+    graph = peer_graph(keys.values(), graph_seed(task, round_number))
+    return included, {public: graph[public] & absent for public in included.values()}
 
 
 class MaskingKeyMissingError(FederationError):
