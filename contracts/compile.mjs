@@ -18,6 +18,8 @@ import solc from "solc";
 const SOLC_VERSION = "0.8.30";
 const EVM_VERSION = "prague";
 const OPTIMIZER_RUNS = 200;
+// Through the IR pipeline: FederatedTraining is 18.6 KB instead of 23.0 KB (EIP-170 allows 24.6 KB).
+const VIA_IR = true;
 
 const CONTRACTS_DIR = dirname(fileURLToPath(import.meta.url));
 const NODE_MODULES = join(CONTRACTS_DIR, "node_modules");
@@ -68,7 +70,7 @@ function compile(sources) {
     settings: {
       optimizer: { enabled: true, runs: OPTIMIZER_RUNS },
       evmVersion: EVM_VERSION,
-      viaIR: false,
+      viaIR: VIA_IR,
       outputSelection: {
         "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] },
       },
@@ -105,7 +107,7 @@ function renderArtifacts(sources, output) {
         bytecode: `0x${evm.bytecode.object}`,
         deployedBytecode: `0x${evm.deployedBytecode.object}`,
         sourceHash: sha256Hex(sources[sourceName].content),
-        compiler: { solc: SOLC_VERSION, evmVersion: EVM_VERSION, optimizerRuns: OPTIMIZER_RUNS },
+        compiler: { solc: SOLC_VERSION, evmVersion: EVM_VERSION, optimizerRuns: OPTIMIZER_RUNS, viaIR: VIA_IR },
       };
       artifacts.set(`${contractName}.json`, `${JSON.stringify(artifact, null, 2)}\n`);
     }

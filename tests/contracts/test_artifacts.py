@@ -14,7 +14,7 @@ import pytest
 from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_names, load_artifact
 
 DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
-COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200}
+COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200, "viaIR": True}
 
 TASK_PARAMS = (
     "(bytes32,bytes32,bytes32,uint32,uint32,uint32,uint64,uint64,uint256,uint32,uint64,bool,bool)"
