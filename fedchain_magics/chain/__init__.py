@@ -16,6 +16,7 @@ from .errors import (
 from .journal import Finding, JournalReport, verify_journal
 from .keystore import Keystore, KeystoreError
 from .ledger import Ledger, TransactionResult
+from .round_keys import DecryptionMismatch, RoundKey, RoundKeysContract
 from .training import (
     CancelReason,
     Contribution,
@@ -41,6 +42,7 @@ __all__ = [
     "ChainError",
     "ContractRevertError",
     "Contribution",
+    "DecryptionMismatch",
     "Deployment",
     "DeploymentNotFoundError",
     "ExclusionReason",
@@ -56,6 +58,8 @@ __all__ = [
     "MaskedRoundState",
     "Member",
     "Role",
+    "RoundKey",
+    "RoundKeysContract",
     "RoundPhase",
     "RoundState",
     "TaskParams",

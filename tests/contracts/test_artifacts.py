@@ -14,6 +14,7 @@ import pytest
 from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_names, load_artifact
 
 DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
+DEPLOYABLE = sorted([*DEPLOYABLE, "RoundKeys"])
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200, "viaIR": True}
 
 TASK_PARAMS = (
