@@ -4,6 +4,9 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IFederatedTraining} from "./IFederatedTraining.sol";
 import {IRewardPolicy} from "./IRewardPolicy.sol";
 
@@ -30,11 +33,15 @@ import {IRewardPolicy} from "./IRewardPolicy.sol";
  * {Contribution}) and updates two warm-able ones (the committer's {Member} slot and the round's
  * first slot).
  */
-contract FederatedTraining is IFederatedTraining {
+contract FederatedTraining is IFederatedTraining, EIP712 {
     using SafeERC20 for IERC20;
 
     /// @notice Longest submission, validation or aggregation window a task may set, in blocks.
     uint64 public constant MAX_WINDOW_BLOCKS = type(uint32).max;
+
+    /// @notice EIP-712 type hash of the commitment a participant signs for a batch.
+    bytes32 public constant UPDATE_COMMITMENT_TYPEHASH =
+        keccak256("UpdateCommitment(uint256 taskId,uint32 round,bytes32 updateDigest,uint64 samples)");
 
     /// @notice The reward token, escrowed per task at creation. A plain ERC-20 (no transfer fee).
     IERC20 public immutable token;
@@ -51,6 +58,7 @@ contract FederatedTraining is IFederatedTraining {
     mapping(uint256 taskId => mapping(uint32 round => uint256 amount)) private _rewardPaid;
     mapping(uint256 taskId => mapping(address account => Admission)) private _admissions;
     mapping(uint256 taskId => mapping(uint32 round => MaskedRound)) private _maskedRounds;
+    mapping(uint256 taskId => mapping(uint32 round => Batch)) private _batches;
 
     /**
      * @notice Deploys the registry. It mints nothing: every task escrows its rewards in `token_`.
@@ -58,7 +66,7 @@ contract FederatedTraining is IFederatedTraining {
      * @param token_ The reward token.
      * @param rewardPolicy_ The incentive mechanism that splits each round's reward.
      */
-    constructor(IERC20 token_, IRewardPolicy rewardPolicy_) {
+    constructor(IERC20 token_, IRewardPolicy rewardPolicy_) EIP712("FedChain FederatedTraining", "1") {
         if (address(token_) == address(0)) {
             revert TrainingInvalidToken(address(token_));
         }
@@ -379,7 +387,7 @@ contract FederatedTraining is IFederatedTraining {
         if (block.number > deadlineBlock) {
             revert TrainingSubmissionWindowClosed(taskId, round, deadlineBlock);
         }
-        _checkCanCommit(member, taskId, round, updateDigest, samples);
+        _checkCanCommit(member, taskId, round, msg.sender, updateDigest, samples);
         if (member.masked) {
             _checkMaskedCommit(member, r, taskId, round);
         }
@@ -503,6 +511,10 @@ contract FederatedTraining is IFederatedTraining {
      * @param reason Why the blob is unusable (evidence anyone can check against the blob store).
      */
     function excludeUpdate(uint256 taskId, uint32 round, bytes32 updateDigest, ExclusionReason reason) external {
+        _excludeUpdate(taskId, round, updateDigest, reason);
+    }
+
+    function _excludeUpdate(uint256 taskId, uint32 round, bytes32 updateDigest, ExclusionReason reason) private {
         Task storage task = _existingTask(taskId);
         if (msg.sender != task.aggregator) {
             revert TrainingNotAggregator(taskId, msg.sender);
@@ -747,6 +759,198 @@ contract FederatedTraining is IFederatedTraining {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Batched commitments
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * @notice Commits a round's batch of updates that participants signed off-chain, in one
+     * transaction. Aggregator only, once per round, within the submission window; not in a masked task.
+     * @dev Each update's signer is recovered from its EIP-712 {UPDATE_COMMITMENT_TYPEHASH}
+     * signature, which binds the chain, this contract, the task, the round, the digest and the
+     * samples; every check of {commitUpdate} then holds for it as for its own commit (member of the
+     * round's snapshot, admission and sample bound, one update per participant per round, a digest
+     * not committed on its own before), and digests must be strictly increasing, so none repeats
+     * in the batch. Any failing update refuses the whole batch. No per-update record is stored
+     * (the round keeps the Merkle root of the leaves, see {BatchLeaf}); each update is logged as
+     * {UpdateCommitted} and counts in the round as a commit does. Emits {BatchCommitted}.
+     * @param taskId The task.
+     * @param round The current round, which must be Collecting.
+     * @param updates The signed updates, ordered by increasing digest.
+     * @return root The batch's Merkle root.
+     */
+    function commitBatch(uint256 taskId, uint32 round, SignedUpdate[] calldata updates)
+        external
+        returns (bytes32 root)
+    {
+        Task storage task = _existingTask(taskId);
+        if (msg.sender != task.aggregator) {
+            revert TrainingNotAggregator(taskId, msg.sender);
+        }
+        if (task.params.masked) {
+            revert TrainingBatchMasked(taskId);
+        }
+        Round storage r = _roundInPhase(taskId, round, RoundPhase.Collecting);
+        if (block.number > r.submissionDeadlineBlock) {
+            revert TrainingSubmissionWindowClosed(taskId, round, r.submissionDeadlineBlock);
+        }
+        Batch storage batch = _batches[taskId][round];
+        if (batch.root != bytes32(0)) {
+            revert TrainingBatchAlreadyCommitted(taskId, round);
+        }
+        uint256 count = updates.length;
+        if (count == 0) {
+            revert TrainingEmptyBatch(taskId, round);
+        }
+        bytes32[] memory nodes = new bytes32[](count);
+        uint64 totalSamples;
+        uint104 updatesHash;
+        bytes32 previous;
+        for (uint256 i = 0; i < count; ++i) {
+            SignedUpdate calldata update = updates[i];
+            bytes32 digest = update.updateDigest;
+            uint64 samples = update.samples;
+            address participant = _batchSigner(taskId, round, update, i);
+            Member storage member = _members[taskId][participant];
+            if (member.role != Role.Participant) {
+                revert TrainingNotParticipant(taskId, participant);
+            }
+            _checkCanCommit(member, taskId, round, participant, digest, samples);
+            if (digest <= previous) {
+                revert TrainingBatchNotSorted(taskId, round, i);
+            }
+            previous = digest;
+            address committer = _contributions[taskId][digest].participant;
+            if (committer != address(0)) {
+                revert TrainingDigestAlreadyCommitted(taskId, digest, committer);
+            }
+            member.lastCommittedRound = round;
+            unchecked {
+                totalSamples += samples; // < 2^32 updates of < 2^32 samples each
+                updatesHash += updateTerm(participant, digest); // a sum modulo 2^104 by design
+            }
+            nodes[i] = _leafHash(participant, digest, samples);
+            emit UpdateCommitted(taskId, round, digest, participant, samples);
+        }
+        unchecked {
+            r.commitCount += uint32(count);
+            r.totalSamples += totalSamples;
+            r.updatesHash += updatesHash;
+        }
+        root = _merkleRoot(nodes);
+        batch.root = root;
+        batch.leafCount = uint32(count);
+        emit BatchCommitted(taskId, round, root, uint32(count), totalSamples);
+    }
+
+    /**
+     * @notice Excludes an update of the round's batch whose blob the aggregator cannot use, as
+     * {excludeUpdate} does for a committed one. Aggregator only, with the same conditions.
+     * @dev The leaf's inclusion is proven against the batch root; its contribution record is
+     * written now (excluded), so it earns nothing. Emits {UpdateExcluded}.
+     * @param taskId The task.
+     * @param round The current round, which must be Collecting with its window closed.
+     * @param leaf The excluded update's leaf.
+     * @param proof The leaf's Merkle proof in the round's batch.
+     * @param reason Why the blob is unusable.
+     */
+    function excludeBatchedUpdate(
+        uint256 taskId,
+        uint32 round,
+        BatchLeaf calldata leaf,
+        bytes32[] calldata proof,
+        ExclusionReason reason
+    ) external {
+        _checkInBatch(taskId, round, leaf, proof);
+        _recordLeaf(taskId, round, leaf);
+        _excludeUpdate(taskId, round, leaf.updateDigest, reason);
+    }
+
+    /**
+     * @notice Claims the caller's reward for its update in an accepted round's batch, once, as
+     * {claimReward} does for a committed update; refused once the batch was paid by {payBatch}.
+     * @dev The leaf's inclusion is proven against the batch root and its contribution record
+     * written now (claimed). Emits {RewardClaimed}, then transfers.
+     * @param taskId The task.
+     * @param round An accepted round of the task.
+     * @param leaf The caller's leaf.
+     * @param proof The leaf's Merkle proof in the round's batch.
+     * @return amount The reward paid, in token base units.
+     */
+    function claimBatchedReward(uint256 taskId, uint32 round, BatchLeaf calldata leaf, bytes32[] calldata proof)
+        external
+        returns (uint256 amount)
+    {
+        Round storage r = _acceptedRound(taskId, round);
+        if (_batches[taskId][round].paid) {
+            revert TrainingBatchAlreadyPaid(taskId, round);
+        }
+        _checkInBatch(taskId, round, leaf, proof);
+        amount = _claim(r, _recordLeaf(taskId, round, leaf), taskId, round, leaf.updateDigest);
+    }
+
+    /**
+     * @notice Pays every included, unclaimed update of an accepted round's batch in one
+     * transaction. Anyone may call it, once per round.
+     * @dev `leaves` must be the batch's leaves in order: they must hash to its root. A leaf whose
+     * digest has a contribution record (excluded, already claimed, or a digest committed before)
+     * is skipped. Each payment is logged as {RewardClaimed} and split by {rewardPolicy} as a
+     * claim is. Emits {BatchPaid}, then transfers (checks-effects-interactions).
+     * @param taskId The task.
+     * @param round An accepted round of the task with a batch.
+     * @param leaves The batch's leaves, in the order they were committed.
+     * @return total The reward paid, in token base units.
+     */
+    function payBatch(uint256 taskId, uint32 round, BatchLeaf[] calldata leaves) external returns (uint256 total) {
+        Round storage r = _acceptedRound(taskId, round);
+        Batch storage batch = _batches[taskId][round];
+        bytes32 root = batch.root;
+        if (root == bytes32(0)) {
+            revert TrainingNoBatch(taskId, round);
+        }
+        if (batch.paid) {
+            revert TrainingBatchAlreadyPaid(taskId, round);
+        }
+        uint256 count = leaves.length;
+        bytes32[] memory nodes = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            nodes[i] = _leafHash(leaves[i].participant, leaves[i].updateDigest, leaves[i].samples);
+        }
+        bytes32 computedRoot = _merkleRoot(nodes);
+        if (computedRoot != root) {
+            revert TrainingBatchMismatch(taskId, round, root, computedRoot);
+        }
+        uint256[] memory amounts = new uint256[](count);
+        uint256 rewardPerRound = _tasks[taskId].params.rewardPerRound;
+        uint256 paid = _rewardPaid[taskId][round];
+        uint64 roundSamples = r.totalSamples;
+        uint32 paidCount;
+        for (uint256 i = 0; i < count; ++i) {
+            BatchLeaf calldata leaf = leaves[i];
+            if (_contributions[taskId][leaf.updateDigest].participant != address(0)) {
+                continue; // excluded, claimed on its own, or a digest committed before
+            }
+            uint256 amount =
+                rewardPolicy.rewardFor(taskId, round, leaf.participant, rewardPerRound, leaf.samples, roundSamples);
+            if (amount > rewardPerRound - paid) {
+                revert TrainingRewardExceedsPool(taskId, round, amount, rewardPerRound - paid);
+            }
+            paid += amount;
+            total += amount;
+            amounts[i] = amount;
+            ++paidCount;
+            emit RewardClaimed(taskId, round, leaf.participant, leaf.updateDigest, amount);
+        }
+        batch.paid = true;
+        _rewardPaid[taskId][round] = paid;
+        emit BatchPaid(taskId, round, msg.sender, paidCount, total);
+        for (uint256 i = 0; i < count; ++i) {
+            if (amounts[i] != 0) {
+                token.safeTransfer(leaves[i].participant, amounts[i]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Rewards and escrow
     // ------------------------------------------------------------------------------------------
 
@@ -762,12 +966,26 @@ contract FederatedTraining is IFederatedTraining {
      * @return amount The reward paid, in token base units.
      */
     function claimReward(uint256 taskId, uint32 round, bytes32 updateDigest) external returns (uint256 amount) {
-        Round storage r = _rounds[taskId][round];
+        Round storage r = _acceptedRound(taskId, round);
+        amount = _claim(r, _contributions[taskId][updateDigest], taskId, round, updateDigest);
+    }
+
+    function _acceptedRound(uint256 taskId, uint32 round) private view returns (Round storage r) {
+        r = _rounds[taskId][round];
         if (r.phase != RoundPhase.Accepted) {
             _existingTask(taskId);
             revert TrainingRoundNotAccepted(taskId, round);
         }
-        Contribution storage contribution = _contributions[taskId][updateDigest];
+    }
+
+    /// @dev Pays `msg.sender` for its included, unclaimed contribution to the accepted round `r`.
+    function _claim(
+        Round storage r,
+        Contribution storage contribution,
+        uint256 taskId,
+        uint32 round,
+        bytes32 updateDigest
+    ) private returns (uint256 amount) {
         Contribution memory c = contribution;
         if (c.participant != msg.sender || c.round != round) {
             revert TrainingNoContribution(taskId, round, msg.sender);
@@ -828,6 +1046,50 @@ contract FederatedTraining is IFederatedTraining {
      */
     function maskingKeyDigest(uint256 taskId, uint32 round, address participant) public view returns (bytes32) {
         return keccak256(abi.encode("fedchain masking key", block.chainid, address(this), taskId, round, participant));
+    }
+
+    /**
+     * @notice The EIP-712 digest a participant signs to have its update committed in a batch.
+     * @param taskId The task.
+     * @param round The round.
+     * @param updateDigest sha256 of the update blob.
+     * @param samples Training samples the update was computed on.
+     * @return The typed-data hash under this contract's domain.
+     */
+    function updateCommitmentHash(uint256 taskId, uint32 round, bytes32 updateDigest, uint64 samples)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(UPDATE_COMMITMENT_TYPEHASH, taskId, round, updateDigest, samples)));
+    }
+
+    /**
+     * @notice A round's batch: its Merkle root, its size and whether it was paid; all zero if none.
+     * @param taskId The task.
+     * @param round The round.
+     * @return The batch.
+     */
+    function getBatch(uint256 taskId, uint32 round) external view returns (Batch memory) {
+        return _batches[taskId][round];
+    }
+
+    /**
+     * @notice Whether `leaf` is in the round's batch: anyone's proof of a participant's inclusion.
+     * @param taskId The task.
+     * @param round The round.
+     * @param leaf The participant, its update's digest and samples.
+     * @param proof The leaf's Merkle proof (sibling hashes from the leaf up).
+     * @return True when the proof leads to the round's batch root.
+     */
+    function isInBatch(uint256 taskId, uint32 round, BatchLeaf calldata leaf, bytes32[] calldata proof)
+        public
+        view
+        returns (bool)
+    {
+        bytes32 root = _batches[taskId][round].root;
+        return root != bytes32(0)
+            && MerkleProof.verifyCalldata(proof, root, _leafHash(leaf.participant, leaf.updateDigest, leaf.samples));
     }
 
     /**
@@ -1017,6 +1279,68 @@ contract FederatedTraining is IFederatedTraining {
     // Internals
     // ------------------------------------------------------------------------------------------
 
+    /// @dev The signer of a batch's update `index`, or a revert if its signature is invalid.
+    function _batchSigner(uint256 taskId, uint32 round, SignedUpdate calldata update, uint256 index)
+        private
+        view
+        returns (address signer)
+    {
+        ECDSA.RecoverError failure;
+        (signer, failure,) = ECDSA.tryRecover(
+            updateCommitmentHash(taskId, round, update.updateDigest, update.samples), update.r, update.vs
+        );
+        if (failure != ECDSA.RecoverError.NoError) {
+            revert TrainingBatchSignatureInvalid(taskId, round, index);
+        }
+    }
+
+    function _checkInBatch(uint256 taskId, uint32 round, BatchLeaf calldata leaf, bytes32[] calldata proof)
+        private
+        view
+    {
+        if (!isInBatch(taskId, round, leaf, proof)) {
+            revert TrainingNotInBatch(taskId, round, leaf.participant, leaf.updateDigest);
+        }
+    }
+
+    /// @dev The contribution record of a proven batch leaf, written on first use (exclusion or claim).
+    function _recordLeaf(uint256 taskId, uint32 round, BatchLeaf calldata leaf)
+        private
+        returns (Contribution storage contribution)
+    {
+        contribution = _contributions[taskId][leaf.updateDigest];
+        if (contribution.participant == address(0)) {
+            contribution.participant = leaf.participant;
+            contribution.round = round;
+            contribution.samples = uint32(leaf.samples); // checked <= maxSamplesPerUpdate at commit
+        }
+    }
+
+    /// @dev A batch leaf, hashed twice as OpenZeppelin's standard Merkle tree does.
+    function _leafHash(address participant, bytes32 updateDigest, uint64 samples) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(participant, updateDigest, samples))));
+    }
+
+    /// @dev The root of the tree whose leaves are `nodes` in order: each level hashes adjacent pairs
+    /// (sorted, as {MerkleProof} expects) and carries an odd last node up. Overwrites `nodes`.
+    function _merkleRoot(bytes32[] memory nodes) private pure returns (bytes32) {
+        uint256 count = nodes.length;
+        if (count == 0) {
+            return bytes32(0);
+        }
+        while (count > 1) {
+            uint256 next = 0;
+            for (uint256 i = 0; i + 1 < count; i += 2) {
+                nodes[next++] = Hashes.commutativeKeccak256(nodes[i], nodes[i + 1]);
+            }
+            if (count % 2 == 1) {
+                nodes[next++] = nodes[count - 1];
+            }
+            count = next;
+        }
+        return nodes[0];
+    }
+
     function _existingTask(uint256 taskId) private view returns (Task storage task) {
         task = _tasks[taskId];
         if (task.coordinator == address(0)) {
@@ -1046,15 +1370,19 @@ contract FederatedTraining is IFederatedTraining {
     }
 
     /// @dev The checks of {commitUpdate} on the committer's member slot and its arguments.
-    function _checkCanCommit(Member storage member, uint256 taskId, uint32 round, bytes32 updateDigest, uint64 samples)
-        private
-        view
-    {
+    function _checkCanCommit(
+        Member storage member,
+        uint256 taskId,
+        uint32 round,
+        address account,
+        bytes32 updateDigest,
+        uint64 samples
+    ) private view {
         if (round < member.firstRound) {
-            revert TrainingNotInRoundSnapshot(taskId, round, msg.sender, member.firstRound);
+            revert TrainingNotInRoundSnapshot(taskId, round, account, member.firstRound);
         }
         if (member.lastCommittedRound == round) {
-            revert TrainingAlreadyCommitted(taskId, round, msg.sender);
+            revert TrainingAlreadyCommitted(taskId, round, account);
         }
         if (updateDigest == bytes32(0)) {
             revert TrainingZeroDigest();
@@ -1064,15 +1392,18 @@ contract FederatedTraining is IFederatedTraining {
         }
         uint32 maxSamples = member.maxSamplesPerUpdate;
         if (samples > maxSamples) {
-            _revertTooManySamples(taskId, round, samples, maxSamples);
+            _revertTooManySamples(taskId, round, account, samples, maxSamples);
         }
     }
 
     /// @dev Why `samples` is over the committer's bound: a revoked admission (bound 0), its
     /// admission's cap, or the task's `maxSamplesPerUpdate`. Read only on this failure path.
-    function _revertTooManySamples(uint256 taskId, uint32 round, uint64 samples, uint32 maxSamples) private view {
+    function _revertTooManySamples(uint256 taskId, uint32 round, address account, uint64 samples, uint32 maxSamples)
+        private
+        view
+    {
         if (maxSamples == 0) {
-            revert TrainingNotAdmitted(taskId, msg.sender);
+            revert TrainingNotAdmitted(taskId, account);
         }
         if (maxSamples < _tasks[taskId].params.maxSamplesPerUpdate) {
             revert TrainingSamplesOverCap(taskId, round, samples, maxSamples);

@@ -143,6 +143,36 @@ interface IFederatedTraining {
     }
 
     /**
+     * @notice A participant's commitment to its update, signed off-chain as EIP-712 typed data
+     * `UpdateCommitment(uint256 taskId,uint32 round,bytes32 updateDigest,uint64 samples)` under this
+     * contract's domain (chain id and address), as the aggregator submits it in a batch.
+     * `r` and `vs` are the signature in its 64-byte (EIP-2098) form.
+     */
+    struct SignedUpdate {
+        bytes32 updateDigest;
+        uint64 samples;
+        bytes32 r;
+        bytes32 vs;
+    }
+
+    /**
+     * @notice A leaf of a round's batch: `keccak256(bytes.concat(keccak256(abi.encode(participant,
+     * updateDigest, samples))))` in the batch's Merkle tree (pairs hashed in sorted order).
+     */
+    struct BatchLeaf {
+        address participant;
+        bytes32 updateDigest;
+        uint64 samples;
+    }
+
+    /// @notice A round's batch of signed commitments: its Merkle root, its size, whether it was paid.
+    struct Batch {
+        bytes32 root;
+        uint32 leafCount;
+        bool paid;
+    }
+
+    /**
      * @notice A round of a masked task: its masking-key advertisement and its reveals, in one slot.
      * Advertisement closes once every eligible participant advertised, or after its deadline;
      * updates are taken only then, so every party masks against the same set of peers.
@@ -221,6 +251,16 @@ interface IFederatedTraining {
     event UpdateCommitted(
         uint256 indexed taskId, uint32 indexed round, bytes32 indexed updateDigest, address participant, uint64 samples
     );
+
+    /// @notice The aggregator committed a batch of `leafCount` signed updates (each also logged as
+    /// {UpdateCommitted}) whose Merkle root is `root`.
+    event BatchCommitted(
+        uint256 indexed taskId, uint32 indexed round, bytes32 indexed root, uint32 leafCount, uint64 totalSamples
+    );
+
+    /// @notice The round's batch was paid in one transaction: `paidCount` leaves got `amount` in
+    /// total (each also logged as {RewardClaimed}).
+    event BatchPaid(uint256 indexed taskId, uint32 indexed round, address indexed payer, uint32 paidCount, uint256 amount);
 
     /// @notice The aggregator excluded an update whose blob it could not use; it earns nothing.
     event UpdateExcluded(
@@ -430,4 +470,22 @@ interface IFederatedTraining {
     error TrainingMasksRevealed(uint256 taskId, uint32 round);
     /// @dev The task has `validatorCount` validators, fewer than its `quorum`.
     error TrainingNotEnoughValidators(uint256 taskId, uint32 validatorCount, uint32 quorum);
+    /// @dev The round already holds its batch: one batch per round.
+    error TrainingBatchAlreadyCommitted(uint256 taskId, uint32 round);
+    /// @dev A batch must hold at least one signed update.
+    error TrainingEmptyBatch(uint256 taskId, uint32 round);
+    /// @dev A masked task takes no batches: its reveals need each update's own record.
+    error TrainingBatchMasked(uint256 taskId);
+    /// @dev The batch's update at `index` carries no valid signature.
+    error TrainingBatchSignatureInvalid(uint256 taskId, uint32 round, uint256 index);
+    /// @dev A batch's digests must be strictly increasing (so none repeats); the one at `index` is not.
+    error TrainingBatchNotSorted(uint256 taskId, uint32 round, uint256 index);
+    /// @dev The round has no batch.
+    error TrainingNoBatch(uint256 taskId, uint32 round);
+    /// @dev The leaf (`participant`, `updateDigest`) and its proof do not lead to the round's batch root.
+    error TrainingNotInBatch(uint256 taskId, uint32 round, address participant, bytes32 updateDigest);
+    /// @dev The leaves given hash to `computedRoot`, not the round's batch root `root`.
+    error TrainingBatchMismatch(uint256 taskId, uint32 round, bytes32 root, bytes32 computedRoot);
+    /// @dev The round's batch was already paid.
+    error TrainingBatchAlreadyPaid(uint256 taskId, uint32 round);
 }

@@ -17,7 +17,13 @@ from eth_utils import keccak
 
 from .errors import ContractRevertError
 
-CONTRACT_NAMES = ("FedToken", "ProportionalRewardPolicy", "FederatedTraining", "RoundKeys")
+CONTRACT_NAMES = (
+    "FedToken",
+    "ProportionalRewardPolicy",
+    "FederatedTraining",
+    "RoundKeys",
+    "NaiveRoundReference",
+)
 
 _SOLIDITY_ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 _SOLIDITY_PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]

@@ -25,6 +25,7 @@ from web3.datastructures import AttributeDict
 from web3.logs import DISCARD
 
 from .artifacts import load_artifact
+from .batch import BatchLeaf, BatchTree, SignedUpdate, order_batch, sign_update
 from .errors import DeploymentNotFoundError
 from .ledger import Ledger, TransactionResult
 from .log_cache import CachedTaskLogs, RawLog, TaskLogFile
@@ -248,6 +249,9 @@ class Deployment:
     reward_policy: str
     training: str
     deployed_at_block: int
+    round_reports: str = ""
+    """RoundReports (valued rounds' group and score reports); empty in a deployment made before
+    it existed."""
 
 
 def update_term(participant: str, update_digest: bytes) -> int:
@@ -330,12 +334,17 @@ class TrainingContract:
         training = ledger.deploy(
             deployer, training_artifact.abi, training_artifact.bytecode, token, policy
         )
+        reports_artifact = load_artifact("RoundReports")
+        round_reports = ledger.deploy(
+            deployer, reports_artifact.abi, reports_artifact.bytecode, training
+        )
         deployment = Deployment(
             chain_id=ledger.chain_id,
             token=token,
             reward_policy=policy,
             training=training,
             deployed_at_block=start_block,
+            round_reports=round_reports,
         )
         return cls(ledger, deployment, cache_dir=cache_dir)
 
@@ -676,6 +685,120 @@ class TrainingContract:
         """Return an ended task's unspent escrow to its coordinator; returns the amount."""
         result = self.ledger.transact(caller, self.contract.functions.reclaimEscrow(task_id))
         (event,) = self.contract.events.EscrowReclaimed().process_receipt(
+            result.receipt, errors=DISCARD
+        )
+        return int(event["args"]["amount"]), result
+
+    # -- batched commitments ----------------------------------------------------------------------
+
+    def sign_update(
+        self,
+        participant: LocalAccount,
+        task_id: int,
+        round_number: int,
+        update_digest: bytes,
+        samples: int,
+    ) -> SignedUpdate:
+        """``participant``'s EIP-712 signed commitment to its update, for the aggregator's batch."""
+        return sign_update(
+            participant,
+            chain_id=self.ledger.chain_id,
+            contract=self.contract.address,
+            task_id=task_id,
+            round_number=round_number,
+            update_digest=update_digest,
+            samples=samples,
+        )
+
+    def commit_batch(
+        self,
+        aggregator: LocalAccount,
+        task_id: int,
+        round_number: int,
+        updates: Sequence[SignedUpdate],
+    ) -> tuple[BatchTree, TransactionResult]:
+        """Commit the round's signed updates in one transaction (ordered by digest here);
+        returns the batch's Merkle tree, whose root the contract now holds."""
+        ordered = order_batch(updates)
+        function = self.contract.functions.commitBatch(
+            task_id, round_number, [update.as_tuple() for update in ordered]
+        )
+        result = self.ledger.transact(aggregator, function)
+        return BatchTree([update.leaf for update in ordered]), result
+
+    def batch(self, task_id: int, round_number: int) -> tuple[bytes, int, bool]:
+        """The round's batch: its Merkle root (zero if none), its size, whether it was paid."""
+        root, leaf_count, paid = self.ledger.call(
+            self.contract.functions.getBatch(task_id, round_number)
+        )
+        return bytes(root), int(leaf_count), bool(paid)
+
+    def batch_tree(self, task_id: int, round_number: int) -> BatchTree | None:
+        """The round's batch rebuilt from the log (its ``UpdateCommitted`` logs in the batch's
+        transaction, in order); ``None`` when the round has no batch."""
+        logs = self.event_logs("BatchCommitted", taskId=task_id, round=round_number)
+        if not logs:
+            return None
+        tx_hash = bytes(logs[0]["transactionHash"])
+        leaves = [
+            BatchLeaf(
+                str(log["args"]["participant"]),
+                bytes(log["args"]["updateDigest"]),
+                int(log["args"]["samples"]),
+            )
+            for log in self.event_logs("UpdateCommitted", taskId=task_id, round=round_number)
+            if bytes(log["transactionHash"]) == tx_hash
+        ]
+        return BatchTree(leaves)
+
+    def is_in_batch(
+        self, task_id: int, round_number: int, leaf: BatchLeaf, proof: Sequence[bytes]
+    ) -> bool:
+        """Whether the contract accepts ``proof`` of ``leaf``'s inclusion in the round's batch."""
+        function = self.contract.functions.isInBatch(
+            task_id, round_number, leaf.as_tuple(), list(proof)
+        )
+        return bool(self.ledger.call(function))
+
+    def exclude_batched_update(
+        self,
+        aggregator: LocalAccount,
+        task_id: int,
+        round_number: int,
+        tree: BatchTree,
+        index: int,
+        reason: ExclusionReason,
+    ) -> TransactionResult:
+        """Exclude leaf ``index`` of the round's batch (as :meth:`exclude_update` does)."""
+        function = self.contract.functions.excludeBatchedUpdate(
+            task_id, round_number, tree.leaves[index].as_tuple(), tree.proof(index), int(reason)
+        )
+        return self.ledger.transact(aggregator, function)
+
+    def claim_batched_reward(
+        self, participant: LocalAccount, task_id: int, round_number: int, tree: BatchTree
+    ) -> tuple[int, TransactionResult]:
+        """Claim ``participant``'s reward for its leaf of an accepted round's batch."""
+        index = tree.index_of(participant.address)
+        function = self.contract.functions.claimBatchedReward(
+            task_id, round_number, tree.leaves[index].as_tuple(), tree.proof(index)
+        )
+        result = self.ledger.transact(participant, function)
+        (event,) = self.contract.events.RewardClaimed().process_receipt(
+            result.receipt, errors=DISCARD
+        )
+        return int(event["args"]["amount"]), result
+
+    def pay_batch(
+        self, caller: LocalAccount, task_id: int, round_number: int, tree: BatchTree
+    ) -> tuple[int, TransactionResult]:
+        """Pay every included, unclaimed leaf of an accepted round's batch in one transaction;
+        returns the total paid."""
+        function = self.contract.functions.payBatch(
+            task_id, round_number, [leaf.as_tuple() for leaf in tree.leaves]
+        )
+        result = self.ledger.transact(caller, function)
+        (event,) = self.contract.events.BatchPaid().process_receipt(
             result.receipt, errors=DISCARD
         )
         return int(event["args"]["amount"]), result

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_names, load_artifact
 
-DEPLOYABLE = ["FedToken", "FederatedTraining", "ProportionalRewardPolicy"]
+DEPLOYABLE = ["FedToken", "FederatedTraining", "NaiveRoundReference", "ProportionalRewardPolicy"]
 DEPLOYABLE = sorted([*DEPLOYABLE, "RoundKeys"])
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200, "viaIR": True}
 
@@ -72,6 +72,16 @@ TRAINING_FUNCTIONS = {
     "effectiveQuorum(uint256,uint32)->(uint32)",
     "updateTerm(address,bytes32)->(uint104)",
     "MAX_WINDOW_BLOCKS()->(uint64)",
+    # Batched commitments (EIP-712 signed leaves, a Merkle root per round).
+    "commitBatch(uint256,uint32,(bytes32,uint64,bytes32,bytes32)[])->(bytes32)",
+    "excludeBatchedUpdate(uint256,uint32,(address,bytes32,uint64),bytes32[],uint8)->()",
+    "claimBatchedReward(uint256,uint32,(address,bytes32,uint64),bytes32[])->(uint256)",
+    "payBatch(uint256,uint32,(address,bytes32,uint64)[])->(uint256)",
+    "getBatch(uint256,uint32)->((bytes32,uint32,bool))",
+    "isInBatch(uint256,uint32,(address,bytes32,uint64),bytes32[])->(bool)",
+    "updateCommitmentHash(uint256,uint32,bytes32,uint64)->(bytes32)",
+    "UPDATE_COMMITMENT_TYPEHASH()->(bytes32)",
+    "eip712Domain()->(bytes1,string,string,uint256,address,bytes32,uint256[])",
 }
 
 TRAINING_EVENTS = {
@@ -98,6 +108,9 @@ TRAINING_EVENTS = {
     "RoundCancelled(uint256 indexed,uint32 indexed,uint8)",
     "TaskEnded(uint256 indexed,uint32,uint32,bool)",
     "RewardClaimed(uint256 indexed,uint32 indexed,address indexed,bytes32,uint256)",
+    "BatchCommitted(uint256 indexed,uint32 indexed,bytes32 indexed,uint32,uint64)",
+    "BatchPaid(uint256 indexed,uint32 indexed,address indexed,uint32,uint256)",
+    "EIP712DomainChanged()",
 }
 
 
@@ -166,9 +179,12 @@ def test_training_abi_surface() -> None:
     }
     assert events == TRAINING_EVENTS
     errors = {item["name"] for item in abi if item["type"] == "error"}
-    # Our errors carry the component prefix; SafeERC20's is the library's own.
+    # Our errors carry the component prefix; SafeERC20's and EIP712's ShortStrings' are the
+    # libraries' own.
     assert {name for name in errors if not name.startswith("Training")} == {
-        "SafeERC20FailedOperation"
+        "SafeERC20FailedOperation",
+        "InvalidShortString",
+        "StringTooLong",
     }
     task_fields = next(item for item in abi if item.get("name") == "getTask")["outputs"][0]
     assert [field["name"] for field in task_fields["components"]] == [
