@@ -23,6 +23,8 @@ CONTRACT_NAMES = (
     "FederatedTraining",
     "RoundKeys",
     "NaiveRoundReference",
+    "ContributionRewardPolicy",
+    "TaskStakes",
 )
 
 _SOLIDITY_ERROR_SELECTOR = keccak(text="Error(string)")[:4]

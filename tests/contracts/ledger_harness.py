@@ -178,6 +178,7 @@ class Ledger:
     validators: list[ChecksumAddress]
     participants: list[ChecksumAddress]
     errors: RevertDecoder = field(repr=False)
+    stakes: Contract | None = None  # TaskStakes, deployed by ``build_scored_ledger``
     _event_decoders: dict[tuple[str, bytes], Any] = field(default_factory=dict, repr=False)
 
     # -- transactions ---------------------------------------------------------------------------
@@ -223,7 +224,8 @@ class Ledger:
     def events(self, receipt: TxReceipt) -> list[tuple[str, dict[str, Any]]]:
         """Every log of the receipt (all emitted by our contracts), decoded, in order."""
         if not self._event_decoders:
-            for contract in (self.training, self.token):
+            contracts = (self.training, self.token, self.policy, self.stakes)
+            for contract in (contract for contract in contracts if contract is not None):
                 for item in contract.abi:
                     if item["type"] == "event":
                         types = ",".join(abi_type(argument) for argument in item["inputs"])
@@ -433,3 +435,15 @@ def build_ledger(policy_factory: Callable[[Web3, str], Contract] | None = None) 
         participants=participants,
         errors=RevertDecoder([load_artifact(name)["abi"] for name in artifact_names()]),
     )
+
+
+def build_scored_ledger() -> Ledger:
+    """A fresh chain deployed as ``TrainingContract.deploy`` does: the ContributionRewardPolicy as
+    the registry's policy, TaskStakes, and the policy bound to both."""
+    ledger = build_ledger(lambda w3, deployer: _deploy(w3, "ContributionRewardPolicy", deployer))
+    ledger.stakes = _deploy(
+        ledger.w3, "TaskStakes", ledger.deployer, ledger.training.address, ledger.policy.address
+    )
+    bind = ledger.policy.functions.bindRegistry(ledger.training.address, ledger.stakes.address)
+    ledger.send(bind, ledger.deployer)
+    return ledger
