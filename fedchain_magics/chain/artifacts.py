@@ -25,6 +25,9 @@ CONTRACT_NAMES = (
     "NaiveRoundReference",
     "ContributionRewardPolicy",
     "TaskStakes",
+    "TaskRules",
+    "FedGovernor",
+    "FedTimelock",
 )
 
 _SOLIDITY_ERROR_SELECTOR = keccak(text="Error(string)")[:4]

@@ -447,3 +447,61 @@ def build_scored_ledger() -> Ledger:
     bind = ledger.policy.functions.bindRegistry(ledger.training.address, ledger.stakes.address)
     ledger.send(bind, ledger.deployer)
     return ledger
+
+# -- governance -------------------------------------------------------------------------------------
+
+VOTING_DELAY_BLOCKS = 1
+VOTING_PERIOD_BLOCKS = 10
+TIMELOCK_DELAY_S = 60
+QUORUM_PERCENT = 25
+# TaskRules.ValuationPolicy and OpenZeppelin's IGovernor.ProposalState / vote support.
+PROPORTIONAL, LEAVE_ONE_OUT, SHAPLEY = range(3)
+PENDING, ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
+AGAINST, FOR, ABSTAIN = range(3)
+
+
+@dataclass
+class Governance:
+    """TaskRules over the ledger's registry, and the governor acting through its timelock."""
+
+    rules: Contract
+    timelock: Contract
+    governor: Contract
+
+
+def deploy_governance(
+    ledger: Ledger,
+    *,
+    voting_delay: int = VOTING_DELAY_BLOCKS,
+    voting_period: int = VOTING_PERIOD_BLOCKS,
+    timelock_delay_s: int = TIMELOCK_DELAY_S,
+    quorum_percent: int = QUORUM_PERCENT,
+) -> Governance:
+    """Deploys TaskRules, FedTimelock and FedGovernor as ``chain/governance.py`` does: the
+    governor proposes and cancels on the timelock, anyone executes, the deployer renounces."""
+    w3, deployer = ledger.w3, ledger.deployer
+    rules = _deploy(w3, "TaskRules", deployer, ledger.training.address)
+    timelock = _deploy(w3, "FedTimelock", deployer, timelock_delay_s, [], [ZERO_ADDRESS], deployer)
+    governor = _deploy(
+        w3, "FedGovernor", deployer, ledger.token.address, timelock.address, voting_delay,
+        voting_period, 0, quorum_percent,
+    )  # fmt: skip
+    roles = timelock.functions
+    for role in (roles.PROPOSER_ROLE().call(), roles.CANCELLER_ROLE().call()):
+        ledger.send(roles.grantRole(role, governor.address), deployer)
+    ledger.send(roles.renounceRole(roles.DEFAULT_ADMIN_ROLE().call(), deployer), deployer)
+    return Governance(rules, timelock, governor)
+
+
+def rules_tuple(
+    group_size: int = 3,
+    policy: int = SHAPLEY,
+    min_standing_ppm: int = 800_000,
+    max_weight_over_median_ppm: int = 2_000_000,
+    slash_ppm: int = 100_000,
+    required_stake: int = 0,
+) -> tuple[int, int, int, int, int, int]:
+    """A TaskRules.Rules value (the engine's defaults unless given)."""
+    return (
+        group_size, policy, min_standing_ppm, max_weight_over_median_ppm, slash_ppm, required_stake
+    )

@@ -16,6 +16,7 @@ from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_name
 DEPLOYABLE = ["FedToken", "FederatedTraining", "NaiveRoundReference", "ProportionalRewardPolicy"]
 DEPLOYABLE = sorted([*DEPLOYABLE, "RoundKeys"])
 DEPLOYABLE = sorted([*DEPLOYABLE, "ContributionRewardPolicy", "TaskStakes"])
+DEPLOYABLE = sorted([*DEPLOYABLE, "FedGovernor", "FedTimelock", "TaskRules"])
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200, "viaIR": True}
 
 TASK_PARAMS = (

@@ -107,3 +107,49 @@ def test_admin_is_handed_over_in_two_steps_after_a_delay(ledger: Ledger) -> None
     assert token.defaultAdmin().call() == successor
     assert not token.hasRole(DEFAULT_ADMIN_ROLE, ledger.deployer).call()
     assert ledger.tester.get_block_by_number("latest")["timestamp"] > schedule
+
+
+# -- voting power (ERC20Votes) and the delegated supply ----------------------------------------
+
+
+def test_votes_follow_delegated_balances_and_the_delegated_supply_is_checkpointed(
+    ledger: Ledger,
+) -> None:
+    token = ledger.token.functions
+    alice, bob, carol = ledger.participants[:3]
+    assert (token.name().call(), token.symbol().call()) == ("FedChain Reward", "FCR")
+    ledger.send(token.transfer(alice, 100), ledger.deployer)
+    ledger.send(token.transfer(bob, 50), ledger.deployer)
+    assert token.getVotes(alice).call() == 0  # balances vote only once delegated
+    receipt = ledger.send(token.delegate(alice), alice)
+    assert ledger.events(receipt) == [
+        ("DelegateChanged", {"delegator": alice, "fromDelegate": ZERO_ADDRESS, "toDelegate": alice}),
+        ("DelegateVotesChanged", {"delegate": alice, "previousVotes": 0, "newVotes": 100}),
+        ("DelegatedSupplyChanged", {"previous": 0, "current": 100}),
+    ]
+    delegated_at = receipt["blockNumber"]
+    ledger.send(token.delegate(alice), bob)  # bob's 50 count for alice
+    assert token.getVotes(alice).call() == 150
+    assert token.delegatedSupply().call() == 150
+    # A transfer from a delegated balance to an undelegated one takes its votes out of play.
+    receipt = ledger.send(token.transfer(carol, 30), alice)
+    assert ledger.events(receipt)[1:] == [
+        ("DelegateVotesChanged", {"delegate": alice, "previousVotes": 150, "newVotes": 120}),
+        ("DelegatedSupplyChanged", {"previous": 150, "current": 120}),
+    ]
+    # Between two delegated balances the delegated supply does not move (no event for it).
+    ledger.send(token.delegate(carol), carol)
+    receipt = ledger.send(token.transfer(carol, 10), bob)
+    assert [name for name, _ in ledger.events(receipt)] == [
+        "Transfer", "DelegateVotesChanged", "DelegateVotesChanged",
+    ]  # fmt: skip
+    assert token.delegatedSupply().call() == 150
+    assert token.getPastDelegatedSupply(delegated_at).call() == 100
+    assert token.getPastDelegatedSupply(delegated_at - 1).call() == 0
+    head = ledger.w3.eth.block_number
+    ledger.assert_reverts(
+        token.getPastDelegatedSupply(head + 1), ledger.outsider, "ERC5805FutureLookup", head + 1,
+        head + 1,
+    )  # fmt: skip
+    assert token.getPastTotalSupply(head - 1).call() == SUPPLY_CAP
+    assert token.CLOCK_MODE().call() == "mode=blocknumber&from=default"
