@@ -38,9 +38,10 @@ class RoundKeysContract:
 
     def __init__(self, ledger: Ledger, address: str) -> None:
         self.ledger = ledger
-        self.address = str(to_checksum_address(address))
+        checksummed = to_checksum_address(address)
+        self.address = str(checksummed)
         self.contract: Contract = ledger.web3.eth.contract(
-            address=self.address, abi=load_artifact("RoundKeys").abi
+            address=checksummed, abi=load_artifact("RoundKeys").abi
         )
 
     @classmethod

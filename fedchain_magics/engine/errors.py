@@ -588,6 +588,57 @@ REFUSALS: dict[str, _Refusal] = {
     "TrainingZeroSamples": _Refusal(
         "round {round} of task {task} refused an update with no samples", "join_with_data"
     ),
+    # RoundKeys (per-round keys of masked tasks; see round_keys.py)
+    "KeysInvalidRegistry": _Refusal("RoundKeys needs the training registry's address", "details"),
+    "KeysZeroDigest": _Refusal("RoundKeys refused an all-zero digest", "repeat_step"),
+    "KeysNotMasked": _Refusal(
+        "task {task} is not masked: publishing a round's secret would reveal every update",
+        "create_new_task",
+    ),
+    "KeysNotKeyHolder": _Refusal(
+        "{who} is not task {task}'s key holder: only it registers and publishes round keys",
+        "run_where_created",
+    ),
+    "KeysNotValidator": _Refusal(
+        "{who} is not a validator of task {task}: only validators record a decryption mismatch",
+        "vote_as_named_validator",
+    ),
+    "KeysNotNextRound": _Refusal(
+        "a key of task {task} is registered for the next round (round {current} is the current "
+        "one, and has updates or is past collecting), not for round {round}",
+        "show_task",
+    ),
+    "KeysAlreadyRegistered": _Refusal(
+        "round {round} of task {task} has its key already", "show_task"
+    ),
+    "KeysDigestReused": _Refusal(
+        "that public context was already used by task {task}: each round needs fresh keys",
+        "repeat_step",
+    ),
+    "KeysModelNotCommitted": _Refusal(
+        "round {round} of task {task} has no committed model, so its secret is not published "
+        "and its decryption not checked yet",
+        "show_task",
+    ),
+    "KeysAlreadyPublished": _Refusal(
+        "round {round}'s secret of task {task} is published already", "show_task"
+    ),
+    "KeysSecretNotPublished": _Refusal(
+        "round {round}'s secret of task {task} is not published yet; the key holder publishes "
+        "it with the model",
+        "wait_longer",
+    ),
+    "KeysSecretMismatch": _Refusal(
+        "the evidence names another secret than round {round}'s published one (task {task})",
+        "repeat_step",
+    ),
+    "KeysModelMatches": _Refusal(
+        "the recomputed model is round {round}'s committed model (task {task}): nothing to record",
+        "vote",
+    ),
+    "KeysAlreadyRecorded": _Refusal(
+        "{who} already recorded a mismatch for round {round} of task {task}", "vote"
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from ..models import adapter_for
 from ..models.codec import encode_parameters
 from ..server import LedgerServer
 from ..storage import BlobStore, LocalBlobStore, StorageError, open_blob_store
+from . import round_keys
 from .errors import InvalidInputError, UnknownTaskError
 from .events import EventBus, LedgerEvent
 from .invitation import Invitation
@@ -377,7 +378,16 @@ class Federation:
             # Sealed before the task exists, keyed by the public context (unique to these keys):
             # a task on-chain never lacks its key, and no other ledger's key is overwritten.
             self._keep_secret_context(public_context_digest, scheme.secret_context_bytes())
-        manifest = manifest_bytes(adapter.spec(model), scheme.describe(), config)
+        manifest = manifest_bytes(
+            adapter.spec(model),
+            scheme.describe(),
+            config,
+            round_keys=(
+                round_keys.contract_address(self, coordinator_account)
+                if config.privacy == "masked"
+                else None
+            ),
+        )
         manifest_digest = self.store.put(manifest)
         initial_model_digest = self.store.put(encode_parameters(adapter.get_parameters(model)))
         params = TaskParams(
@@ -548,6 +558,15 @@ class Federation:
         if self.ledger.embedded and legacy.exists():
             return legacy.read_bytes()
         return None
+
+    def round_secret_context(self, public_context_digest: bytes) -> bytes | None:
+        """A masked task's round secret context sealed here under its public context's digest."""
+        sealed = self._sealed_key_path(public_context_digest)
+        return self.keystore.unseal(sealed.read_bytes()) if sealed.exists() else None
+
+    def keep_round_secret_context(self, public_context_digest: bytes, secret: bytes) -> None:
+        """Seal a masked task's round secret context here, as the task's own is sealed."""
+        self._keep_secret_context(public_context_digest, secret)
 
     def _keep_secret_context(self, public_context_digest: bytes, secret_context: bytes) -> None:
         path = self._sealed_key_path(public_context_digest)

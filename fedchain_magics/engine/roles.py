@@ -29,7 +29,7 @@ from ..crypto import CryptoError, load_scheme, parallel
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, StorageError, digest_of
-from . import masked
+from . import masked, round_keys
 from .errors import (
     AggregateMismatchError,
     InvalidInputError,
@@ -186,7 +186,9 @@ class _Role:
 
 class Coordinator(_Role):
     def open_round(self) -> int:
-        """Open the next round for updates."""
+        """Open the next round for updates (a masked task's key holder, if this workspace holds
+        it, first registers the round's key when no earlier step did)."""
+        round_keys.register_if_key_holder(self.task, self.task.current_round() + 1)
         round_number, result = self.registry.open_round(self.account, self.task.task_id)
         self._emit("round_opened", result, f"round {round_number} opened", round_number)
         return round_number
@@ -414,7 +416,7 @@ class Participant(_Role):
         window = masked.key_window(self.task, round_number)
         if not window.closed:
             raise masked.KeysStillOpenError(self.task.task_id, round_number, window)
-        scheme = masked.bfv(self.task.public_scheme)
+        scheme = masked.bfv(round_keys.public_scheme(self.task, round_number))
         modulus = scheme.plain_modulus
         mask = masked.update_mask(self.task, self.account, round_number, weighted.size, modulus)
         return bytes(scheme.encrypt_masked(weighted, mask))
@@ -485,7 +487,7 @@ class Aggregator(_Role):
         whole = None if self.task.masked else self._sum_all(commitments)
         if whole is not None and len(commitments) >= minimum:
             return self.commit_aggregate_blob(number, whole, commitments)
-        running = self.task.public_scheme.start_sum(self.task.parameter_count)
+        running = round_keys.public_scheme(self.task, number).start_sum(self.task.parameter_count)
         included = []
         replayers = masked.replayers(self.task, number) if self.task.masked else set()
         for commitment in commitments:
@@ -557,7 +559,7 @@ class KeyHolder(_Role):
         )
         state = self.task.round_state(number)
         assert state.aggregate_digest is not None  # the phase says it was committed
-        secret = self.federation.secret_context(self.task.task_id)
+        secret = round_keys.secret_context(self.task, number)
         if secret is None:
             raise MissingKeyError(self.task.task_id, self.name)
         verification = self.task.verify_round(number)
@@ -598,7 +600,14 @@ class KeyHolder(_Role):
             ),
         )
         self._emit("model_committed", result, f"round {number} model decrypted", number)
+        round_keys.after_model(self.task, self.account, number)  # publish, then the next key
         return ModelResult(self.task.task_id, number, digest, parameters, result)
+
+    def register_round_key(self, round_number: int | None = None) -> TransactionResult | None:
+        """Register a masked task's key for ``round_number`` (default: the next round), made
+        here and sealed in keys/; None if it has one. Decrypting a round registers the next."""
+        number = self.task.current_round() + 1 if round_number is None else round_number
+        return round_keys.register_round_key(self.task, self.account, number)
 
 
 class Validator(_Role):
@@ -609,13 +618,16 @@ class Validator(_Role):
         state = self.task.round_state(number)
         assert state.model_digest is not None  # the phase says it was committed
         verified = self.task.verify_round(number).matches
+        decrypted = round_keys.verify_decryption(self.task, self.account, number)
         parameters = decode_parameters(self.federation.store.get(state.model_digest))
         within_bound = self.task.model_within_bound(parameters, state)
         candidate = self.task.model_with(parameters)
         adapter = adapter_for(candidate)
         metric = float(adapter.evaluate(candidate, X, y))
         previous = float(adapter.evaluate(self.task.global_model(), X, y))
-        accept = verified and within_bound and self.task.strategy.accept(metric, previous)
+        accept = (
+            verified and decrypted and within_bound and self.task.strategy.accept(metric, previous)
+        )
         metric_ppm = round(min(max(metric, 0.0), 1.0) * PPM)
         result = self.registry.vote(self.account, self.task.task_id, number, accept, metric_ppm)
         verdict = "accepts" if accept else "rejects"

@@ -16,6 +16,7 @@ from ..crypto import CryptoError, EncryptionScheme, LengthMismatchError, Running
 from ..models import adapter_for
 from ..models.codec import decode_parameters
 from ..storage import BlobIntegrityError, BlobNotFoundError, BlobTooLargeError, StorageError
+from . import round_keys
 from .errors import (
     CollectionOpenError,
     InvalidInputError,
@@ -139,14 +140,23 @@ _UINT32_FIELDS = (
 )
 
 
-def manifest_bytes(model_spec: dict[str, Any], scheme: dict[str, Any], config: TaskConfig) -> bytes:
-    """The task manifest whose sha256 is the on-chain ``modelSpecDigest``."""
-    content = {
+def manifest_bytes(
+    model_spec: dict[str, Any],
+    scheme: dict[str, Any],
+    config: TaskConfig,
+    *,
+    round_keys: str | None = None,
+) -> bytes:
+    """The task manifest whose sha256 is the on-chain ``modelSpecDigest``; a masked task's
+    names the RoundKeys contract its per-round keys are registered on (``round_keys``)."""
+    content: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "model": model_spec,
         "encryption": scheme,
         "config": asdict(config),
     }
+    if round_keys is not None:
+        content["round_keys"] = round_keys
     return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -415,7 +425,9 @@ class FederatedTask:
                 "the aggregator commits it with task.aggregator().aggregate()"
             )
         verification = verify_aggregate(
-            self.public_scheme, self.committed_update_blobs(round_number), state.aggregate_digest
+            round_keys.public_scheme(self, round_number),
+            self.committed_update_blobs(round_number),
+            state.aggregate_digest,
         )
         self.federation.verifications.record(verification)
         self.federation.emit(
