@@ -14,8 +14,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..chain import RoundPhase, TaskState
+from ..chain import RoundKey, RoundPhase, TaskState
 from ..storage import BlobPrunedError, StorageError
+from . import round_keys
 from .tokens import TokenInfo
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ class RoundSummary:
     False if the key holder rejected it on-chain, None if never checked."""
     contributions: list[ContributionRecord] = field(default_factory=list)
     votes: list[dict[str, Any]] = field(default_factory=list)
+    round_key: RoundKey | None = None
+    """A masked task's round key digests: the public context the round's updates are encrypted
+    under, and its secret once published (see round_keys.py); None without round keys."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,7 @@ def _history(
                     {**vote, "name": names.get(vote["validator"].lower())}
                     for vote in votes.get(number, [])
                 ],
+                round_key=None if task is None else round_keys.round_key(task, number),
             )
         )
     return summaries

@@ -38,7 +38,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 from eth_utils import to_checksum_address
 
-from ..chain import RoundKeysContract, TransactionResult
+from ..chain import RoundKey, RoundKeysContract, TransactionResult
 from ..crypto import CryptoError, EncryptionScheme, generate_scheme, load_scheme
 from ..models.codec import encode_parameters
 from ..storage import StorageError, digest_of
@@ -106,6 +106,18 @@ def contract(task: FederatedTask) -> RoundKeysContract:
         )
         _contracts[task] = keys
     return keys
+
+
+def round_key(task: FederatedTask, round_number: int) -> RoundKey | None:
+    """The round's key digests for the read model: the public context its updates are encrypted
+    under (round 1: the task's own) and the published secret; None without round keys."""
+    if not uses_round_keys(task):
+        return None
+    keys = contract(task)
+    return RoundKey(
+        keys.round_public_context(task.task_id, round_number),
+        keys.round_key(task.task_id, round_number).secret_digest,
+    )
 
 
 # -- the public side: participants, the aggregator, anyone verifying the sum ----------------------

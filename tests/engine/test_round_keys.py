@@ -13,11 +13,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import TaskConfig
-from fedchain_magics.chain import RoundPhase
-from fedchain_magics.crypto import load_scheme
+from fedchain_magics.chain import RoundKey, RoundPhase
+from fedchain_magics.crypto import generate_scheme, load_scheme
 from fedchain_magics.crypto._container import read_blob_header
 from fedchain_magics.data import load_dataset, standardize
 from fedchain_magics.engine import masked, round_keys
+from fedchain_magics.engine.ledger_view import task_history
 from fedchain_magics.engine.round_keys import (
     RoundKeyMissingError,
     RoundKeysNotMaskedError,
@@ -94,6 +95,8 @@ def test_each_round_has_its_key_and_a_validator_re_decrypts_it(task, federation,
     vote = task.validator("validator-1").vote(X, y)
     assert vote.accept
     assert keys.mismatch(task.task_id, 1, task.validator("validator-1").address) is None
+    (summary,) = task_history(task)
+    assert summary.round_key == RoundKey(task.state().params.public_context_digest, published)
 
     second_key = keys.round_key(
         task.task_id, 2
@@ -165,6 +168,25 @@ def _decode(evidence, task):
     )
     assert digest_of(encode_parameters(parameters)) == evidence.recomputed_model_digest
     return parameters
+
+
+def test_a_published_secret_that_is_not_the_round_keys_is_rejected(task, federation, data):
+    X, y = data
+    task.coordinator().open_round()
+    _aggregate_and_reveal(task, _submit_all(task, data))
+    holder = task.key_holder().account
+    model = federation.store.put(encode_parameters(task.global_parameters()))
+    federation.registry.commit_model(holder, task.task_id, 1, model)
+    other = generate_scheme("bfv", max_parties=task.config.max_parties, parameter_count=39)
+    wrong = federation.store.put(other.secret_context_bytes())
+    round_keys.contract(task).publish_round_secret(holder, task.task_id, 1, wrong)
+
+    validator = task.validator("validator-1")
+    assert not validator.vote(X, y).accept
+
+    evidence = round_keys.contract(task).mismatch(task.task_id, 1, validator.address)
+    assert evidence.recomputed_model_digest == bytes(32)  # the secret does not fit the round
+    assert task.round_state(1).phase == RoundPhase.REJECTED
 
 
 def test_an_update_waits_for_its_round_key(task, federation, data):
