@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from batched_commitments_bench import measure as measure_round_gas
 from crypto_bench import SETTINGS, measure, small_model_bytes
 from ledger_view_bench import measure as measure_ledger_view
 from masking_bench import measure as measure_masking
@@ -286,6 +287,10 @@ def main() -> None:
     # Issue #12: a masked round over an unmasked one, 10 parties, ~100k parameters, side by side
     # (target <= 1.5; n=100 with the sparse peer graph: bench/masking_bench.py --parties 100).
     figures.update(measure_masking(3 if arguments.quick else 10, quick=arguments.quick))
+    # Issue #14 part 3: a round's gas from first submission to everyone paid, batched
+    # commitments over the naive reference contract on the same chain (target <= 0.25), and
+    # one commit per party (bench/batched_commitments_bench.py; --hardhat for a Hardhat node).
+    figures.update(measure_round_gas(5 if arguments.quick else 100))
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 

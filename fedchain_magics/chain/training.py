@@ -798,9 +798,7 @@ class TrainingContract:
             task_id, round_number, [leaf.as_tuple() for leaf in tree.leaves]
         )
         result = self.ledger.transact(caller, function)
-        (event,) = self.contract.events.BatchPaid().process_receipt(
-            result.receipt, errors=DISCARD
-        )
+        (event,) = self.contract.events.BatchPaid().process_receipt(result.receipt, errors=DISCARD)
         return int(event["args"]["amount"]), result
 
     # -- reads ----------------------------------------------------------------------------------

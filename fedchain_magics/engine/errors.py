@@ -588,6 +588,44 @@ REFUSALS: dict[str, _Refusal] = {
     "TrainingZeroSamples": _Refusal(
         "round {round} of task {task} refused an update with no samples", "join_with_data"
     ),
+    # Batched commitments (the aggregator commits a round's signed updates in one transaction)
+    "TrainingBatchAlreadyCommitted": _Refusal(
+        "round {round} of task {task} already holds its batch (one batch a round)",
+        "aggregate_submitted",
+    ),
+    "TrainingEmptyBatch": _Refusal(
+        "round {round} of task {task} has no signed update to batch yet", "submit_more"
+    ),
+    "TrainingBatchMasked": _Refusal(
+        "task {task} is masked: its updates are committed one by one, not batched",
+        "submit_rest",
+    ),
+    "TrainingBatchSignatureInvalid": _Refusal(
+        "a signed update in round {round}'s batch of task {task} has no valid signature; its "
+        "party signs again",
+        "submit_rest",
+    ),
+    "TrainingBatchNotSorted": _Refusal(
+        "round {round}'s batch of task {task} repeats an update digest (or is out of digest "
+        "order)",
+        "repeat_step",
+    ),
+    "TrainingNoBatch": _Refusal(
+        "round {round} of task {task} has no batch: its rewards are claimed one by one",
+        "see_balances",
+    ),
+    "TrainingNotInBatch": _Refusal(
+        "{who}'s update is not in round {round}'s batch of task {task} (the proof does not "
+        "lead to its root)",
+        "show_task",
+    ),
+    "TrainingBatchMismatch": _Refusal(
+        "the leaves given are not round {round}'s batch of task {task} (another root)",
+        "repeat_step",
+    ),
+    "TrainingBatchAlreadyPaid": _Refusal(
+        "round {round}'s batch of task {task} was paid already", "see_balances"
+    ),
     # RoundKeys (per-round keys of masked tasks; see round_keys.py)
     "KeysInvalidRegistry": _Refusal("RoundKeys needs the training registry's address", "details"),
     "KeysZeroDigest": _Refusal("RoundKeys refused an all-zero digest", "repeat_step"),

@@ -29,7 +29,7 @@ from ..crypto import CryptoError, load_scheme, parallel
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, StorageError, digest_of
-from . import masked, round_keys
+from . import batched, masked, round_keys
 from .errors import (
     AggregateMismatchError,
     InvalidInputError,
@@ -395,6 +395,14 @@ class Participant(_Role):
         )
         return Submission(self.task.task_id, update.round, digest, len(ciphertext), result)
 
+    def sign(
+        self, update: LocalUpdate, *, ciphertext: bytes | None = None
+    ) -> batched.SignedSubmission:
+        """Store the encrypted update and sign its commitment for the aggregator's batch
+        instead of committing it (batched commitments, see batched.py); no transaction."""
+        _check_samples(update.samples, self.task.config.max_samples_per_update)
+        return batched.sign(self, update, ciphertext)
+
     # -- masked tasks (see masked.py) -------------------------------------------------------------
 
     def advertise_masking_key(self, round_number: int) -> TransactionResult | None:
@@ -478,6 +486,8 @@ class Aggregator(_Role):
         number = self.task.require_phase(
             RoundPhase.COLLECTING, "there is nothing to aggregate", round_number
         )
+        if batched.enabled(self.task):  # the signed commitments waiting, in one transaction
+            batched.commit_waiting(self, number)
         state = self.task.round_state(number)
         minimum = self.task.state().params.min_participants
         if state.commit_count < minimum:
@@ -523,8 +533,10 @@ class Aggregator(_Role):
         self, round_number: int, commitment: UpdateCommitment, reason: ExclusionReason
     ) -> TransactionResult:
         """Exclude a committed update whose blob is unusable, with the reason, on-chain."""
-        result = self.registry.exclude_update(
-            self.account, self.task.task_id, round_number, commitment.update_digest, reason
+        result = batched.exclude(self, round_number, commitment, reason) or (
+            self.registry.exclude_update(
+                self.account, self.task.task_id, round_number, commitment.update_digest, reason
+            )
         )
         who = self.federation.name_of(commitment.participant) or commitment.participant
         self._emit(

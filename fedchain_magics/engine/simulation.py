@@ -22,6 +22,7 @@ from ..chain import RoundPhase
 from ..crypto import parallel
 from ..data import Shard, split_dirichlet, split_iid
 from ..models import adapter_for
+from . import batched as batched_commitments
 from .errors import InvalidInputError
 from .federation import Federation
 from .task import FederatedTask, TaskConfig
@@ -139,6 +140,7 @@ def simulate(
     progress: bool = True,
     train_options: dict[str, Any] | None = None,
     processes: int | None = None,
+    batched: bool = False,
 ) -> SimulationResult:
     """Run ``rounds`` federated rounds among ``parties`` simulated parties.
 
@@ -149,6 +151,9 @@ def simulate(
     ``processes``: how many processes encrypt the parties' updates (and sum them); ``None``
     decides by size (several only when parties x parameters is large: a pool's start costs
     more than a small round's encryption), ``1`` keeps everything in this process.
+
+    ``batched``: parties sign their commitments off-chain and the aggregator commits each
+    round's in one transaction, then pays the round in one (see ``engine/batched.py``).
     """
     if federation is None:
         directory = workspace or tempfile.mkdtemp(prefix="fedchain-sim-")
@@ -168,6 +173,8 @@ def simulate(
     participants = [task.participant(name) for name in party_names]
     for participant in participants:
         participant.join()
+    if batched:
+        batched_commitments.enable(task)
     result = SimulationResult(task, federation, party_names, shards)
     adapter = adapter_for(model)
     size = task.global_parameters().size * parties
@@ -233,10 +240,14 @@ def _run_round(
             ]
             blobs = list(pool.encrypt_many(weighted))
         for (participant, _), update, blob in zip(group, updates, blobs, strict=True):
+            if batched_commitments.enabled(task):  # signed now, committed by the aggregator
+                ciphertext_bytes += participant.sign(update, ciphertext=blob).ciphertext_bytes
+                continue
             submission = participant.submit(update, ciphertext=blob)
             ciphertext_bytes += submission.ciphertext_bytes
             gas.append(submission.transaction.gas_used)
     aggregate = task.aggregator().aggregate(round_number)
+    gas.extend(_batch_gas(task, round_number))
     gas.append(aggregate.transaction.gas_used)
     if task.masked:  # each party in the sum reveals what removes its masks from it
         for participant in participants:
@@ -252,6 +263,9 @@ def _run_round(
         verified = verified and vote.aggregate_verified
         gas.append(vote.transaction.gas_used)
     accepted = task.round_state(round_number).phase == RoundPhase.ACCEPTED
+    if accepted and batched_commitments.enabled(task):  # the whole batch paid at once
+        paid = batched_commitments.pay(task.aggregator(), round_number)
+        gas.extend([] if paid is None else [paid[1].gas_used])
     if accepted:
         for participant in participants:
             if task.federation.registry.pending_reward(
@@ -270,6 +284,13 @@ def _run_round(
         max_gas_per_transaction=max(gas),
         seconds=time.perf_counter() - started,
     )
+
+
+def _batch_gas(task: FederatedTask, round_number: int) -> list[int]:
+    """The gas of the round's batch transaction, if it has one."""
+    registry = task.federation.registry
+    logs = registry.event_logs("BatchCommitted", taskId=task.task_id, round=round_number)
+    return [registry.gas_used("0x" + bytes(log["transactionHash"]).hex()) for log in logs]
 
 
 def _take(values: Any, indices: np.ndarray) -> Any:
