@@ -108,3 +108,37 @@ def test_masked_tasks_refuse_batching(tmp_path, breast_cancer):
             batched.enable(task)
     finally:
         federation.close()
+
+
+BATCH_ERRORS = {
+    "TrainingBatchAlreadyCommitted": {"taskId": 1, "round": 2},
+    "TrainingEmptyBatch": {"taskId": 1, "round": 2},
+    "TrainingBatchMasked": {"taskId": 1},
+    "TrainingBatchSignatureInvalid": {"taskId": 1, "round": 2, "index": 0},
+    "TrainingBatchNotSorted": {"taskId": 1, "round": 2, "index": 1},
+    "TrainingNoBatch": {"taskId": 1, "round": 2},
+    "TrainingNotInBatch": {
+        "taskId": 1,
+        "round": 2,
+        "participant": "0x" + "11" * 20,
+        "updateDigest": b"\x01" * 32,
+    },
+    "TrainingBatchMismatch": {
+        "taskId": 1,
+        "round": 2,
+        "root": b"\x01" * 32,
+        "computedRoot": b"\x02" * 32,
+    },
+    "TrainingBatchAlreadyPaid": {"taskId": 1, "round": 2},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_ERRORS))
+def test_every_batch_refusal_is_worded(name):
+    from fedchain_magics.chain import ContractRevertError
+    from fedchain_magics.engine.errors import REFUSALS, refusal
+
+    assert name in REFUSALS
+    worded = refusal(ContractRevertError(name, BATCH_ERRORS[name], "commitBatch"), lambda a: "ana")
+    text = str(worded)
+    assert "task 1" in text and "{" not in text and "None" not in text
