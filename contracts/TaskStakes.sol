@@ -437,8 +437,8 @@ contract TaskStakes is ITaskStakes {
             }
         }
         registry.cancelRound(taskId, round);
-        (address party, Offence offence) = _silentRole(taskId, round);
-        if (party != address(0) && _stakes[taskId][party].staked) {
+        (bool silent, address party, Offence offence) = _silentRole(taskId, round);
+        if (silent && party != address(0) && _stakes[taskId][party].staked) {
             _slash(taskId, round, party, offence);
         }
     }
@@ -454,7 +454,10 @@ contract TaskStakes is ITaskStakes {
      * @param round A cancelled round.
      */
     function slashSilentRole(uint256 taskId, uint32 round) external {
-        (address party, Offence offence) = _silentRole(taskId, round);
+        (bool silent, address party, Offence offence) = _silentRole(taskId, round);
+        if (!silent) {
+            revert StakesNoSilentRole(taskId, round);
+        }
         if (party == address(0)) {
             revert StakesRolesNotRecorded(taskId, round);
         }
@@ -742,20 +745,25 @@ contract TaskStakes is ITaskStakes {
         return true;
     }
 
-    /// @dev The recorded role whose silence got the round cancelled (zero if not recorded).
-    function _silentRole(uint256 taskId, uint32 round) private view returns (address party, Offence offence) {
+    /// @dev Whether a role's silence got the round cancelled, and that role's recorded holder
+    /// (zero if not recorded). Reverts unless the round was cancelled.
+    function _silentRole(uint256 taskId, uint32 round)
+        private
+        view
+        returns (bool silent, address party, Offence offence)
+    {
         IFederatedTraining.Round memory r = registry.getRound(taskId, round);
         if (r.phase != IFederatedTraining.RoundPhase.Cancelled) {
             revert StakesRoundNotCancelled(taskId, round);
         }
         RoundRoles memory roles = _roundRoles[taskId][round];
         if (r.aggregateDigest != bytes32(0)) {
-            return (roles.keyHolder, Offence.KeyHolderSilent);
+            return (true, roles.keyHolder, Offence.KeyHolderSilent);
         }
         if (r.commitCount >= registry.getTask(taskId).params.minParticipants) {
-            return (roles.aggregator, Offence.AggregatorSilent);
+            return (true, roles.aggregator, Offence.AggregatorSilent);
         }
-        revert StakesNoSilentRole(taskId, round);
+        return (false, address(0), Offence.LowStanding);
     }
 
     /// @dev The round's dispute state and the last block it may be disputed in (0: no disputes).
