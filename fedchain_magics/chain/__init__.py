@@ -13,6 +13,15 @@ from .errors import (
     LedgerCorruptError,
     LedgerLockedError,
 )
+from .governance import (
+    GovernanceAddresses,
+    GovernanceContracts,
+    Proposal,
+    ProposalState,
+    TaskRules,
+    ValuationPolicy,
+    VoteSupport,
+)
 from .journal import Finding, JournalReport, verify_journal
 from .keystore import Keystore, KeystoreError
 from .ledger import Ledger, TransactionResult
@@ -47,6 +56,8 @@ __all__ = [
     "DeploymentNotFoundError",
     "ExclusionReason",
     "Finding",
+    "GovernanceAddresses",
+    "GovernanceContracts",
     "InsufficientFundsError",
     "JournalDamagedError",
     "JournalReport",
@@ -57,17 +68,22 @@ __all__ = [
     "LedgerLockedError",
     "MaskedRoundState",
     "Member",
+    "Proposal",
+    "ProposalState",
     "Role",
     "RoundKey",
     "RoundKeysContract",
     "RoundPhase",
     "RoundState",
     "TaskParams",
+    "TaskRules",
     "TaskState",
     "TrainingContract",
     "TransactionResult",
     "UpdateCommitment",
     "UpdateExclusion",
+    "ValuationPolicy",
+    "VoteSupport",
     "update_term",
     "updates_commitment",
     "verify_journal",

@@ -252,6 +252,12 @@ class Deployment:
     round_reports: str = ""
     """RoundReports (valued rounds' group and score reports); empty in a deployment made before
     it existed."""
+    task_rules: str = ""
+    """TaskRules, FedGovernor and FedTimelock: deployed the first time a task is put under
+    governance (empty until then, and in a deployment made before they existed)."""
+    governor: str = ""
+    timelock: str = ""
+    governance_deployed_at_block: int = 0
 
 
 def update_term(participant: str, update_digest: bytes) -> int:

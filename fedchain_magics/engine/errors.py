@@ -102,6 +102,20 @@ PYTHON_STEPS: dict[str, str] = {
     "name)): each advertises its masking key then",
     "reveal_masks": "each party in the sum reveals with session.aggregate({task}) in its own "
     "workspace",
+    # Governance of a task's rules (engine/governance.py)
+    "govern_task": "put it under governance with session.govern({task})",
+    "govern_before_round_one": "create a new task and put it under governance before round 1 "
+    "(session.govern(task))",
+    "show_proposals": "see the proposals with session.proposals({task})",
+    "propose_change": "propose the change with session.propose_rules({task}, party, 'why', ...)",
+    "vote_proposal": "vote with session.vote({proposal}, party, 'for')",
+    "queue_proposal": "queue it with session.queue({proposal})",
+    "execute_proposal": "execute it with session.execute({proposal})",
+    "wait_blocks": "wait until block {block} (the head is {head}), then repeat the step",
+    "wait_seconds": "wait until the chain's clock passes {eta} ({seconds} s after the last "
+    "block), then repeat the step",
+    "delegate_first": "delegate first with session.delegate(party): votes count from the next "
+    "proposal",
 }
 
 
@@ -676,6 +690,54 @@ REFUSALS: dict[str, _Refusal] = {
     ),
     "KeysAlreadyRecorded": _Refusal(
         "{who} already recorded a mismatch for round {round} of task {task}", "vote"
+    ),
+    # Governance (TaskRules, FedGovernor, FedTimelock)
+    "RulesNotCoordinator": _Refusal(
+        "{who} is not the coordinator of task {task}: only it sets the task's first rules",
+        "next_round_where_created",
+    ),
+    "RulesRoundsStarted": _Refusal(
+        "task {task} opened round {current}: its first rules are set before round 1",
+        "govern_before_round_one",
+    ),
+    "RulesAlreadyGoverned": _Refusal(
+        "task {task}'s rules are under governance already: only a passed proposal changes them",
+        "propose_change",
+    ),
+    "RulesNotGovernor": _Refusal(
+        "{who} cannot change task {task}'s rules: only the governance timelock does, by executing "
+        "a passed proposal",
+        "propose_change",
+    ),
+    "RulesNotSet": _Refusal("task {task} has no governed rules", "govern_task"),
+    "RulesTaskEnded": _Refusal(
+        "task {task} has ended: its rules no longer change", "create_new_task"
+    ),
+    "RulesInvalidGovernor": _Refusal(
+        "the zero address cannot govern a task's rules", "fix_task_settings"
+    ),
+    "RulesInvalidGroupSize": _Refusal(
+        "a valuation group holds at least 2 parties (k >= 2)", "fix_task_settings"
+    ),
+    "RulesInvalidMinStanding": _Refusal(
+        "the standing threshold is at most 1 (the median party's standing)", "fix_task_settings"
+    ),
+    "RulesInvalidWeightCap": _Refusal(
+        "an update's weight cap is at least 1 (the round's median weight)", "fix_task_settings"
+    ),
+    "RulesInvalidSlashPpm": _Refusal(
+        "a slash takes at most the whole stake (1)", "fix_task_settings"
+    ),
+    "GovernorUnexpectedProposalState": _Refusal(
+        "that proposal is not in the state this step needs", "show_proposals"
+    ),
+    "GovernorAlreadyCastVote": _Refusal("{who} already voted on that proposal", "show_proposals"),
+    "GovernorNonexistentProposal": _Refusal("no such proposal on this ledger", "show_proposals"),
+    "GovernorInsufficientProposerVotes": _Refusal(
+        "{who} holds too few delegated votes to propose", "delegate_first"
+    ),
+    "TimelockUnexpectedOperationState": _Refusal(
+        "the timelock does not hold that proposal ready yet", "show_proposals"
     ),
 }
 

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
 from ..chain import Deployment, Keystore, Ledger, TaskParams, TaskState, TrainingContract
+from ..chain.governance import GovernanceContracts
 from ..crypto import CryptoError, generate_scheme, load_scheme
 from ..models import adapter_for
 from ..models.codec import encode_parameters
@@ -85,6 +86,14 @@ class Federation:
         self.blob_location: str | None = None
         self.head = HeadWatcher(ledger.block_number)
         """Listen for the head moving, whoever moved it (this kernel or another)."""
+
+    @property
+    def governance(self) -> GovernanceContracts | None:
+        """This deployment's governance contracts (TaskRules, FedGovernor, FedTimelock); None
+        until a task is first put under governance (``engine/governance.py`` deploys them)."""
+        from . import governance
+
+        return governance.contracts(self)
 
     @classmethod
     def open(

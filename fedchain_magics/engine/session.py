@@ -26,9 +26,17 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..chain import ContractRevertError, RoundPhase, RoundState, TransactionResult
+from ..chain import (
+    ContractRevertError,
+    Proposal,
+    RoundPhase,
+    RoundState,
+    TaskRules,
+    TransactionResult,
+)
 from ..models import adapter_for, initialize_shape
 from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
+from . import governance
 from .errors import (
     AlreadySubmittedError,
     DataMismatchError,
@@ -529,7 +537,98 @@ class Session:
         return claimed
 
     def _claim(self, pending: UnclaimedReward) -> int:
-        return self.task(pending.task_id).participant(pending.name).claim(pending.round)
+        amount = self.task(pending.task_id).participant(pending.name).claim(pending.round)
+        federation = self.require_federation()
+        if governance.is_governed(federation, pending.task_id):  # its tokens vote from now on
+            governance.ensure_delegated(federation, pending.name)
+        return amount
+
+    # -- governance -----------------------------------------------------------------------------
+
+    @_words_refusals
+    def govern(
+        self,
+        task_id: int,
+        *,
+        group_size: int | None = None,
+        valuation: str | None = None,
+        min_standing: float | None = None,
+        max_weight_over_median: float | None = None,
+        required_stake: int = 0,
+        slash: float = 0.0,
+    ) -> TaskRules:
+        """Put a task's rules under on-chain governance (before round 1): the coordinator sets
+        them (defaults: the task's own settings) and hands them to the governance timelock; from
+        then on only a passed proposal changes them. Returns the rules set."""
+        task = self.task(task_id)
+        self._require_key(task, COORDINATOR)
+        defaults = governance.config_rules(task.config)
+        rules = governance.task_rules(
+            group_size=defaults["group_size"] if group_size is None else group_size,
+            valuation=defaults["valuation"] if valuation is None else valuation,
+            min_standing=defaults["min_standing"] if min_standing is None else min_standing,
+            max_weight_over_median=(
+                defaults["max_weight_over_median"]
+                if max_weight_over_median is None
+                else max_weight_over_median
+            ),
+            required_stake=required_stake,
+            slash=slash,
+        )
+        governance.govern(self.require_federation(), task.task_id, rules, COORDINATOR)
+        return rules
+
+    @_words_refusals
+    def propose_rules(self, task_id: int, proposer: str, description: str, **changes: Any) -> int:
+        """``proposer`` proposes changes to a governed task's rules (``group_size=4``,
+        ``valuation="shapley"``, ``min_standing=0.5``, ``max_weight_over_median=3``,
+        ``stake=(units, slash)``); returns the proposal id."""
+        federation = self.require_federation()
+        task = self.task(task_id)
+        encoded = governance.encode_changes(changes)
+        return governance.propose(federation, task.task_id, proposer, description, encoded)
+
+    @_words_refusals
+    def vote(self, proposal_id: int, party: str, support: str = "for") -> int:
+        """``party`` votes ``"for"``, ``"against"`` or ``"abstain"``; returns the votes counted.
+        On the in-process chain a vote that has not opened yet is waited for (blocks mined)."""
+        return governance.vote(
+            self.require_federation(), proposal_id, party, governance.vote_support(support)
+        )
+
+    @_words_refusals
+    def queue(self, proposal_id: int) -> int:
+        """Queue a passed proposal on the timelock (on the in-process chain the rest of its
+        voting period is mined first); returns when it may execute (a block timestamp)."""
+        return governance.queue(self.require_federation(), proposal_id, self._governance_caller())
+
+    @_words_refusals
+    def execute(self, proposal_id: int) -> int:
+        """Execute a queued proposal (on the in-process chain its timelock delay is mined
+        first); returns the first round its changes apply to."""
+        return governance.execute(self.require_federation(), proposal_id, self._governance_caller())
+
+    def proposals(self, task_id: int | None = None) -> list[Proposal]:
+        """The governance proposals (of one task's rules), oldest first."""
+        federation = self.require_federation()
+        task_ids = None if task_id is None else self.task(task_id).task_id
+        return governance.proposals(federation, task_ids)
+
+    def rules(self, task_id: int, round_number: int | None = None) -> TaskRules | None:
+        """The governed rules of round ``round_number`` (default: the next round to open);
+        None for a task not under governance."""
+        task = self.task(task_id)
+        return governance.rules(self.require_federation(), task.task_id, round_number)
+
+    @_words_refusals
+    def delegate(self, party: str, to: str | None = None) -> TransactionResult | None:
+        """``party`` delegates its reward-token votes (to itself by default); None if it
+        already did."""
+        return governance.delegate(self.require_federation(), party, to)
+
+    def _governance_caller(self) -> str:
+        federation = self.require_federation()
+        return COORDINATOR if federation.keystore.exists(COORDINATOR) else governance.TREASURY
 
     # -- simulation -----------------------------------------------------------------------------
 

@@ -84,6 +84,19 @@ MAGIC_STEPS: dict[str, str] = {
     "train_others": "run %%fedtrain {task} --as NAME for the other parties first: each "
     "advertises its masking key then",
     "reveal_masks": "each party's kernel in the sum runs %fedaggregate {task} to reveal",
+    # Governance of a task's rules (%fedgov)
+    "govern_task": "put it under governance with %fedgov rules {task}",
+    "govern_before_round_one": "create a new task and run %fedgov rules TASK before %fedtask next",
+    "show_proposals": "see the proposals with %fedgov show",
+    "propose_change": 'propose the change with %fedgov propose {task} --k N "why" --as NAME',
+    "vote_proposal": "vote with %fedgov vote {proposal} for --as NAME",
+    "queue_proposal": "queue it with %fedgov queue {proposal}",
+    "execute_proposal": "execute it with %fedgov execute {proposal}",
+    "wait_blocks": "wait until block {block} (the head is {head}), then run the step again",
+    "wait_seconds": "wait until the chain's clock passes {eta} ({seconds} s after the last "
+    "block), then run the step again",
+    "delegate_first": "delegate first with %fedgov delegate --as NAME: votes count from the next "
+    "proposal",
 }
 
 Method = TypeVar("Method", bound=Callable[..., Any])

@@ -448,7 +448,8 @@ def build_scored_ledger() -> Ledger:
     ledger.send(bind, ledger.deployer)
     return ledger
 
-# -- governance -------------------------------------------------------------------------------------
+
+# -- governance ---------------------------------------------------------------------------------
 
 VOTING_DELAY_BLOCKS = 1
 VOTING_PERIOD_BLOCKS = 10
@@ -503,5 +504,10 @@ def rules_tuple(
 ) -> tuple[int, int, int, int, int, int]:
     """A TaskRules.Rules value (the engine's defaults unless given)."""
     return (
-        group_size, policy, min_standing_ppm, max_weight_over_median_ppm, slash_ppm, required_stake
+        group_size,
+        policy,
+        min_standing_ppm,
+        max_weight_over_median_ppm,
+        slash_ppm,
+        required_stake,
     )

@@ -123,7 +123,10 @@ def test_votes_follow_delegated_balances_and_the_delegated_supply_is_checkpointe
     assert token.getVotes(alice).call() == 0  # balances vote only once delegated
     receipt = ledger.send(token.delegate(alice), alice)
     assert ledger.events(receipt) == [
-        ("DelegateChanged", {"delegator": alice, "fromDelegate": ZERO_ADDRESS, "toDelegate": alice}),
+        (
+            "DelegateChanged",
+            {"delegator": alice, "fromDelegate": ZERO_ADDRESS, "toDelegate": alice},
+        ),
         ("DelegateVotesChanged", {"delegate": alice, "previousVotes": 0, "newVotes": 100}),
         ("DelegatedSupplyChanged", {"previous": 0, "current": 100}),
     ]

@@ -148,9 +148,7 @@ def test_the_coordinator_hands_the_rules_over_once(ledger: Ledger, rules: Contra
         functions.handOver(task_id, ledger.deployer),
         functions.setInitialRules(task_id, rules_tuple(group_size=5)),
     ):
-        ledger.assert_reverts(
-            call, ledger.coordinator, "RulesAlreadyGoverned", task_id, governor
-        )
+        ledger.assert_reverts(call, ledger.coordinator, "RulesAlreadyGoverned", task_id, governor)
 
 
 def test_only_the_governor_changes_governed_rules(ledger: Ledger, rules: Contract) -> None:
@@ -183,9 +181,7 @@ def test_each_change_is_checked_and_applies_from_the_next_round(
     task_id = _governed_task(ledger, rules, governor)
     functions = rules.functions
     before = rules_tuple()
-    ledger.assert_reverts(
-        functions.setGroupSize(task_id, 1), governor, "RulesInvalidGroupSize", 1
-    )
+    ledger.assert_reverts(functions.setGroupSize(task_id, 1), governor, "RulesInvalidGroupSize", 1)
     ledger.assert_reverts(
         functions.setMinStanding(task_id, 2_000_000), governor, "RulesInvalidMinStanding", 2_000_000
     )

@@ -68,7 +68,9 @@ def _proposal(governance: Governance, task_id: int, description: str):  # type: 
 def _propose(ledger: Ledger, governance: Governance, proposal, proposer: str) -> int:  # type: ignore[no-untyped-def]
     governor = governance.governor.functions
     receipt = ledger.send(governor.propose(*proposal), proposer)
-    (created,) = governance.governor.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)
+    (created,) = governance.governor.events.ProposalCreated().process_receipt(
+        receipt, errors=DISCARD
+    )
     return int(created["args"]["proposalId"])
 
 
@@ -99,7 +101,9 @@ def test_a_proposal_is_voted_queued_and_executed_and_applies_from_the_next_round
     ledger.mine_past(governor.proposalDeadline(proposal_id).call() + 1)
     assert governor.state(proposal_id).call() == SUCCEEDED
 
-    receipt = ledger.send(governor.queue(targets, values, calldatas, description_hash), ledger.outsider)
+    receipt = ledger.send(
+        governor.queue(targets, values, calldatas, description_hash), ledger.outsider
+    )
     (queued,) = governance.governor.events.ProposalQueued().process_receipt(receipt, errors=DISCARD)
     eta = int(queued["args"]["etaSeconds"])
     assert eta == ledger.w3.eth.get_block("latest")["timestamp"] + TIMELOCK_DELAY_S
@@ -188,7 +192,9 @@ def test_undelegated_tokens_do_not_vote_and_only_the_timelock_changes_rules(
         )
 
 
-def test_the_timelock_is_wired_to_the_governor_alone(ledger: Ledger, governance: Governance) -> None:
+def test_the_timelock_is_wired_to_the_governor_alone(
+    ledger: Ledger, governance: Governance
+) -> None:
     timelock = governance.timelock.functions
     governor = governance.governor.functions
     assert timelock.getMinDelay().call() == TIMELOCK_DELAY_S

@@ -1,0 +1,427 @@
+"""Governance's client: TaskRules (the rules a task may change while it runs), FedGovernor (the
+reward token's holders vote) and its FedTimelock (which alone changes a governed task's rules).
+
+Knows Solidity types and the contracts' events; knows nothing of the engine: the rules are plain
+numbers here (what the engine does with k or the valuation policy is its own business).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from .artifacts import load_artifact
+from .ledger import Ledger, TransactionResult
+
+VOTING_DELAY_BLOCKS = 1
+"""Blocks between a proposal and its vote's snapshot: delegate before proposing to count."""
+VOTING_PERIOD_BLOCKS = 20
+"""Blocks a vote stays open. On the in-process chain every transaction is a block, so this is
+"about 20 transactions"; the engine mines the rest of the period when asked to queue."""
+TIMELOCK_DELAY_S = 60
+"""Seconds between queuing a passed proposal and executing it. The in-process chain's clock
+moves at least one second per block, so the engine waits it out by mining that many blocks."""
+QUORUM_PERCENT = 25
+"""Percent of the supply delegated at a proposal's snapshot that must vote for or abstain."""
+PROPOSAL_THRESHOLD = 0
+"""Votes an account needs to propose: anyone may."""
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class ValuationPolicy(IntEnum):
+    """TaskRules.ValuationPolicy; ``label`` is the engine's name of each (TaskConfig.valuation)."""
+
+    PROPORTIONAL = 0
+    LEAVE_ONE_OUT = 1
+    SHAPLEY = 2
+
+    @property
+    def label(self) -> str:
+        return ("off", "leave-one-out", "shapley")[self]
+
+    @classmethod
+    def parse(cls, text: str) -> ValuationPolicy:
+        """``"shapley"``, ``"leave-one-out"``, ``"proportional"`` (or ``"off"``)."""
+        names = {"off": 0, "proportional": 0, "leave-one-out": 1, "shapley": 2}
+        if text not in names:
+            raise ValueError(
+                f"valuation policy must be proportional, leave-one-out or shapley, not {text!r}"
+            )
+        return cls(names[text])
+
+
+class ProposalState(IntEnum):
+    """OpenZeppelin's IGovernor.ProposalState."""
+
+    PENDING = 0
+    ACTIVE = 1
+    CANCELED = 2
+    DEFEATED = 3
+    SUCCEEDED = 4
+    QUEUED = 5
+    EXPIRED = 6
+    EXECUTED = 7
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class VoteSupport(IntEnum):
+    """GovernorCountingSimple's vote types."""
+
+    AGAINST = 0
+    FOR = 1
+    ABSTAIN = 2
+
+    @classmethod
+    def parse(cls, text: str) -> VoteSupport:
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"a vote is for, against or abstain, not {text!r}") from None
+
+
+PPM = 1_000_000
+
+
+@dataclass(frozen=True)
+class TaskRules:
+    """A task's governed rules, as TaskRules stores them. Units are in the names."""
+
+    group_size: int = 3
+    valuation_policy: ValuationPolicy = ValuationPolicy.PROPORTIONAL
+    min_standing_ppm: int = 800_000
+    """A party whose standing (1e6: the median party's) is below this earns no share."""
+    max_weight_over_median_ppm: int = 2_000_000
+    """An update's weight is capped at this multiple (x 1e6) of the round's median."""
+    slash_ppm: int = 0
+    """Part (x 1e6) of the remaining stake an offence takes."""
+    required_stake: int = 0
+    """Token base units each participant stakes (0: none)."""
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.group_size,
+            int(self.valuation_policy),
+            self.min_standing_ppm,
+            self.max_weight_over_median_ppm,
+            self.slash_ppm,
+            self.required_stake,
+        )
+
+    @classmethod
+    def from_tuple(cls, raw: Sequence[Any]) -> TaskRules:
+        k, policy, standing, weight, slash, stake = (int(value) for value in raw)
+        return cls(k, ValuationPolicy(policy), standing, weight, slash, stake)
+
+
+RULE_CHANGES = (
+    "group_size",
+    "valuation_policy",
+    "min_standing_ppm",
+    "max_weight_over_median_ppm",
+    "stake",
+)
+"""What one proposal may change (``stake`` is ``(required_stake, slash_ppm)``)."""
+
+
+@dataclass(frozen=True)
+class GovernanceAddresses:
+    task_rules: str
+    governor: str
+    timelock: str
+    deployed_at_block: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal read from its ``ProposalCreated`` log, with its state and votes now."""
+
+    number: int
+    """Its place among the governor's proposals, from 1 (what people type; ``proposal_id`` is
+    the governor's 256-bit hash)."""
+    proposal_id: int
+    proposer: str
+    description: str
+    targets: tuple[str, ...]
+    calldatas: tuple[bytes, ...]
+    snapshot_block: int
+    deadline_block: int
+    task_ids: tuple[int, ...]
+    changes: dict[str, Any]
+    """The changes it makes, by :data:`RULE_CHANGES` name."""
+    state: ProposalState
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+    quorum: int | None
+    """Votes (for + abstain) it needs; None while its snapshot is not past."""
+    eta_s: int
+    """When a queued proposal may execute (a block timestamp), 0 otherwise."""
+
+    @property
+    def description_hash(self) -> bytes:
+        return keccak(text=self.description)
+
+
+class GovernanceContracts:
+    """TaskRules, FedGovernor and FedTimelock of one deployment, and the token that votes."""
+
+    def __init__(self, ledger: Ledger, addresses: GovernanceAddresses, token: str) -> None:
+        self.ledger = ledger
+        self.addresses = addresses
+        eth = ledger.web3.eth
+        self.rules: Contract = eth.contract(
+            address=to_checksum_address(addresses.task_rules), abi=load_artifact("TaskRules").abi
+        )
+        self.governor: Contract = eth.contract(
+            address=to_checksum_address(addresses.governor), abi=load_artifact("FedGovernor").abi
+        )
+        self.timelock: Contract = eth.contract(
+            address=to_checksum_address(addresses.timelock), abi=load_artifact("FedTimelock").abi
+        )
+        self.token: Contract = eth.contract(
+            address=to_checksum_address(token), abi=load_artifact("FedToken").abi
+        )
+
+    @classmethod
+    def deploy(
+        cls,
+        ledger: Ledger,
+        deployer: LocalAccount,
+        registry: str,
+        token: str,
+        *,
+        voting_delay_blocks: int = VOTING_DELAY_BLOCKS,
+        voting_period_blocks: int = VOTING_PERIOD_BLOCKS,
+        timelock_delay_s: int = TIMELOCK_DELAY_S,
+        quorum_percent: int = QUORUM_PERCENT,
+    ) -> GovernanceContracts:
+        """Deploy TaskRules over ``registry``, the timelock and the governor of ``token``'s
+        holders; give the governor the timelock's proposer and canceller roles, let anyone
+        execute, and renounce the deployer's temporary admin role (the timelock then administers
+        itself). Six transactions, made once per deployment."""
+        start = ledger.block_number()
+        rules_artifact = load_artifact("TaskRules")
+        timelock_artifact = load_artifact("FedTimelock")
+        governor_artifact = load_artifact("FedGovernor")
+        rules = ledger.deploy(deployer, rules_artifact.abi, rules_artifact.bytecode, registry)
+        timelock = ledger.deploy(
+            deployer, timelock_artifact.abi, timelock_artifact.bytecode, timelock_delay_s, [],
+            [ZERO_ADDRESS], deployer.address,
+        )  # fmt: skip
+        governor = ledger.deploy(
+            deployer, governor_artifact.abi, governor_artifact.bytecode, to_checksum_address(token),
+            timelock, voting_delay_blocks, voting_period_blocks, PROPOSAL_THRESHOLD, quorum_percent,
+        )  # fmt: skip
+        contracts = cls(ledger, GovernanceAddresses(rules, governor, timelock, start), token)
+        roles = contracts.timelock.functions
+        for role in (roles.PROPOSER_ROLE(), roles.CANCELLER_ROLE()):
+            ledger.transact(deployer, roles.grantRole(ledger.call(role), governor))
+        admin = ledger.call(roles.DEFAULT_ADMIN_ROLE())
+        ledger.transact(deployer, roles.renounceRole(admin, deployer.address))
+        return contracts
+
+    # -- a task's rules -------------------------------------------------------------------------
+
+    def set_initial_rules(
+        self, coordinator: LocalAccount, task_id: int, rules: TaskRules
+    ) -> TransactionResult:
+        """The coordinator sets the task's first rules (before round 1 opens)."""
+        function = self.rules.functions.setInitialRules(task_id, rules.as_tuple())
+        return self.ledger.transact(coordinator, function)
+
+    def hand_over(self, coordinator: LocalAccount, task_id: int) -> TransactionResult:
+        """The coordinator hands the task's rules to the timelock: only proposals change them."""
+        function = self.rules.functions.handOver(task_id, self.timelock.address)
+        return self.ledger.transact(coordinator, function)
+
+    def governed_by(self, task_id: int) -> str | None:
+        governor = str(self.ledger.call(self.rules.functions.governedBy(task_id)))
+        return None if int(governor, 16) == 0 else governor
+
+    def has_rules(self, task_id: int) -> bool:
+        return bool(self.ledger.call(self.rules.functions.hasRules(task_id)))
+
+    def rules_for(self, task_id: int, round_number: int) -> TaskRules:
+        """The rules round ``round_number`` runs under (those in force when it opened)."""
+        return TaskRules.from_tuple(
+            self.ledger.call(self.rules.functions.rulesFor(task_id, round_number))
+        )
+
+    def latest_rules(self, task_id: int) -> tuple[TaskRules, int]:
+        """The latest rules and the first round they apply to."""
+        raw, from_round = self.ledger.call(self.rules.functions.latestRules(task_id))
+        return TaskRules.from_tuple(raw), int(from_round)
+
+    # -- voting power ---------------------------------------------------------------------------
+
+    def delegate(self, account: LocalAccount, delegatee: str | None = None) -> TransactionResult:
+        """``account`` delegates its votes to ``delegatee`` (itself by default)."""
+        target = to_checksum_address(delegatee or account.address)
+        return self.ledger.transact(account, self.token.functions.delegate(target))
+
+    def delegate_of(self, account: str) -> str | None:
+        delegate = str(
+            self.ledger.call(self.token.functions.delegates(to_checksum_address(account)))
+        )
+        return None if int(delegate, 16) == 0 else delegate
+
+    def votes(self, account: str) -> int:
+        return int(self.ledger.call(self.token.functions.getVotes(to_checksum_address(account))))
+
+    def delegated_supply(self) -> int:
+        return int(self.ledger.call(self.token.functions.delegatedSupply()))
+
+    # -- proposals ------------------------------------------------------------------------------
+
+    def encode_changes(
+        self, task_id: int, changes: Mapping[str, Any]
+    ) -> tuple[list[str], list[int], list[bytes]]:
+        """The (targets, values, calldatas) of a proposal making ``changes`` to the task's rules
+        (names from :data:`RULE_CHANGES`)."""
+        setters = {
+            "group_size": "setGroupSize",
+            "valuation_policy": "setValuationPolicy",
+            "min_standing_ppm": "setMinStanding",
+            "max_weight_over_median_ppm": "setMaxWeightOverMedian",
+            "stake": "setStake",
+        }
+        unknown = sorted(set(changes) - set(setters))
+        if unknown or not changes:
+            raise ValueError(f"a proposal changes some of {', '.join(RULE_CHANGES)}, not {unknown}")
+        calldatas = []
+        for name in RULE_CHANGES:
+            if name not in changes:
+                continue
+            value = changes[name]
+            args = [task_id, *value] if name == "stake" else [task_id, int(value)]
+            calldata = self.rules.encode_abi(setters[name], args=args)
+            calldatas.append(bytes.fromhex(calldata.removeprefix("0x")))
+        address = self.rules.address
+        return [address] * len(calldatas), [0] * len(calldatas), calldatas
+
+    def propose(
+        self, proposer: LocalAccount, task_id: int, description: str, changes: Mapping[str, Any]
+    ) -> tuple[int, TransactionResult]:
+        """Propose ``changes`` to the task's rules; returns the proposal id."""
+        targets, values, calldatas = self.encode_changes(task_id, changes)
+        function = self.governor.functions.propose(targets, values, calldatas, description)
+        result = self.ledger.transact(proposer, function)
+        (event,) = self.governor.events.ProposalCreated().process_receipt(
+            result.receipt, errors=DISCARD
+        )
+        return int(event["args"]["proposalId"]), result
+
+    def cast_vote(
+        self, voter: LocalAccount, proposal_id: int, support: VoteSupport
+    ) -> tuple[int, TransactionResult]:
+        """Vote; returns the weight counted (the voter's votes at the proposal's snapshot)."""
+        function = self.governor.functions.castVote(proposal_id, int(support))
+        result = self.ledger.transact(voter, function)
+        (event,) = self.governor.events.VoteCast().process_receipt(result.receipt, errors=DISCARD)
+        return int(event["args"]["weight"]), result
+
+    def queue(self, caller: LocalAccount, proposal: Proposal) -> tuple[int, TransactionResult]:
+        """Queue a succeeded proposal on the timelock; returns when it may execute (a block
+        timestamp)."""
+        function = self.governor.functions.queue(
+            list(proposal.targets), [0] * len(proposal.targets), list(proposal.calldatas),
+            proposal.description_hash,
+        )  # fmt: skip
+        result = self.ledger.transact(caller, function)
+        (event,) = self.governor.events.ProposalQueued().process_receipt(
+            result.receipt, errors=DISCARD
+        )
+        return int(event["args"]["etaSeconds"]), result
+
+    def execute(self, caller: LocalAccount, proposal: Proposal) -> TransactionResult:
+        """Execute a queued proposal whose timelock delay passed."""
+        function = self.governor.functions.execute(
+            list(proposal.targets), [0] * len(proposal.targets), list(proposal.calldatas),
+            proposal.description_hash,
+        )  # fmt: skip
+        return self.ledger.transact(caller, function)
+
+    def state(self, proposal_id: int) -> ProposalState:
+        return ProposalState(int(self.ledger.call(self.governor.functions.state(proposal_id))))
+
+    def proposals(self, task_id: int | None = None) -> list[Proposal]:
+        """Every proposal (of one task's rules, if given), oldest first, as it stands now."""
+        event = self.governor.events.ProposalCreated()
+        logs = event.get_logs(from_block=self.addresses.deployed_at_block)
+        ordered = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        found = [self._proposal(log, number) for number, log in enumerate(ordered, start=1)]
+        return [p for p in found if task_id is None or task_id in p.task_ids]
+
+    def proposal(self, number_or_id: int) -> Proposal | None:
+        """The proposal by its number (from 1) or its governor id."""
+        for proposal in self.proposals():
+            if number_or_id in (proposal.number, proposal.proposal_id):
+                return proposal
+        return None
+
+    def _proposal(self, log: Any, number: int) -> Proposal:
+        args = log["args"]
+        proposal_id = int(args["proposalId"])
+        calldatas = tuple(bytes(data) for data in args["calldatas"])
+        task_ids: list[int] = []
+        changes: dict[str, Any] = {}
+        for target, data in zip(args["targets"], calldatas, strict=True):
+            if to_checksum_address(target) != self.rules.address:
+                continue
+            function, decoded = self.rules.decode_function_input(data)
+            task_ids.append(int(decoded["taskId"]))
+            changes.update(_change(function.fn_name, decoded))
+        state = self.state(proposal_id)
+        against, votes_for, abstain = self.ledger.call(
+            self.governor.functions.proposalVotes(proposal_id)
+        )
+        snapshot = int(args["voteStart"])
+        quorum = None
+        if snapshot < self.ledger.block_number():
+            quorum = int(self.ledger.call(self.governor.functions.quorum(snapshot)))
+        eta = int(self.ledger.call(self.governor.functions.proposalEta(proposal_id)))
+        return Proposal(
+            number=number,
+            proposal_id=proposal_id,
+            proposer=str(args["proposer"]),
+            description=str(args["description"]),
+            targets=tuple(to_checksum_address(target) for target in args["targets"]),
+            calldatas=calldatas,
+            snapshot_block=snapshot,
+            deadline_block=int(args["voteEnd"]),
+            task_ids=tuple(sorted(set(task_ids))),
+            changes=changes,
+            state=state,
+            votes_for=int(votes_for),
+            votes_against=int(against),
+            votes_abstain=int(abstain),
+            quorum=quorum,
+            eta_s=eta,
+        )
+
+    def latest_timestamp(self) -> int:
+        return int(self.ledger.web3.eth.get_block("latest")["timestamp"])
+
+
+def _change(function_name: str, decoded: Mapping[str, Any]) -> dict[str, Any]:
+    if function_name == "setGroupSize":
+        return {"group_size": int(decoded["groupSize"])}
+    if function_name == "setValuationPolicy":
+        return {"valuation_policy": ValuationPolicy(int(decoded["policy"]))}
+    if function_name == "setMinStanding":
+        return {"min_standing_ppm": int(decoded["minStandingPpm"])}
+    if function_name == "setMaxWeightOverMedian":
+        return {"max_weight_over_median_ppm": int(decoded["maxWeightOverMedianPpm"])}
+    if function_name == "setStake":
+        return {"stake": (int(decoded["requiredStake"]), int(decoded["slashPpm"]))}
+    return {}

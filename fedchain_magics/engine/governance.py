@@ -1,0 +1,489 @@
+"""On-chain governance of a task's rules, the engine's side.
+
+A coordinator puts a task under governance (:func:`govern`): the first time in a deployment the
+governance contracts are deployed (TaskRules, FedGovernor, FedTimelock; six transactions by the
+treasury account, recorded in the workspace's deployment), the coordinator sets the task's first
+rules and hands them to the timelock. From then on a change is a proposal that the reward token's
+holders vote on (:func:`propose`, :func:`vote`), which is queued on the timelock once it passed
+(:func:`queue`) and executed after the timelock's delay (:func:`execute`). A change applies from
+the round after the one open when it executes: the engine reads a round's rules when it opens
+(:func:`rules`).
+
+Voting power: FCR counts only once delegated. The engine self-delegates a party of this workspace
+the first time it claims a reward of a governed task, proposes or votes (one transaction, once);
+:func:`delegate` does it explicitly. Votes count at a proposal's snapshot (the block after the
+proposal), so a party that delegates later votes with weight 0 on proposals made before.
+
+Waiting: on the in-process chain, :func:`vote`, :func:`queue` and :func:`execute` mine the empty
+blocks the voting delay, the voting period and the timelock's delay need (each block moves the
+chain's clock at least one second). On a node they say what to wait for instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import TYPE_CHECKING, Any
+
+from ..chain import (
+    GovernanceAddresses,
+    GovernanceContracts,
+    Proposal,
+    ProposalState,
+    TaskRules,
+    TransactionResult,
+    ValuationPolicy,
+    VoteSupport,
+)
+from .errors import FederationError, InvalidInputError, step
+
+if TYPE_CHECKING:
+    from .federation import Federation
+
+TREASURY = "deployer"
+COORDINATOR = "coordinator"
+
+
+class GovernanceError(FederationError):
+    """A governance step that cannot be made now."""
+
+
+class NotGovernedError(GovernanceError):
+    def __init__(self, task_id: int) -> None:
+        self.task_id = task_id
+        super().__init__(
+            f"task {task_id}'s rules are not under governance", step("govern_task", task=task_id)
+        )
+
+
+class UnknownProposalError(GovernanceError):
+    def __init__(self, proposal_id: int, task_ids: tuple[int, ...] = ()) -> None:
+        self.proposal_id = proposal_id
+        task = task_ids[0] if task_ids else ""
+        super().__init__(
+            f"no proposal {proposal_id} on this ledger", step("show_proposals", task=task)
+        )
+
+
+class ProposalNotReadyError(GovernanceError):
+    """A proposal is not in the state the step needs, and the wait cannot be skipped here."""
+
+    def __init__(self, proposal: Proposal, what: str, next_step: Any) -> None:
+        self.proposal = proposal
+        super().__init__(what, next_step)
+
+
+PPM = 1_000_000
+
+
+# -- rules in the engine's units ------------------------------------------------------------------
+
+
+def task_rules(
+    *,
+    group_size: int = 3,
+    valuation: str = "off",
+    min_standing: float = 0.8,
+    max_weight_over_median: float = 2.0,
+    required_stake: int = 0,
+    slash: float = 0.0,
+) -> TaskRules:
+    """TaskRules from the engine's units (TaskConfig's names: fractions, policy labels),
+    checked here so a mistake is one line before anything is sent."""
+    value = TaskRules(
+        group_size=group_size,
+        valuation_policy=_policy(valuation),
+        min_standing_ppm=_ppm(min_standing, "min_standing"),
+        max_weight_over_median_ppm=_ppm(max_weight_over_median, "max_weight_over_median"),
+        slash_ppm=_ppm(slash, "slash"),
+        required_stake=int(required_stake),
+    )
+    problems = []
+    if value.group_size < 2 or value.group_size > 255:
+        problems.append("group_size must be between 2 and 255")
+    if value.min_standing_ppm > PPM:
+        problems.append("min_standing must be at most 1 (the median party)")
+    if value.max_weight_over_median_ppm < PPM:
+        problems.append("max_weight_over_median must be at least 1")
+    if value.slash_ppm > PPM:
+        problems.append("slash must be at most 1 (the whole stake)")
+    if value.required_stake < 0:
+        problems.append("required_stake must not be negative")
+    if problems:
+        raise InvalidInputError("; ".join(problems))
+    return value
+
+
+def config_rules(config: Any) -> dict[str, Any]:
+    """A task's own settings of the governed rules (TaskConfig's names; the defaults of
+    :func:`task_rules` where a config predates them)."""
+    defaults = {"group_size": 3, "valuation": "off", "min_standing": 0.8}
+    defaults["max_weight_over_median"] = 2.0
+    return {name: getattr(config, name, value) for name, value in defaults.items()}
+
+
+def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """A proposal's changes from the engine's units (``group_size``, ``valuation``,
+    ``min_standing``, ``max_weight_over_median``, ``stake=(units, slash)``) to the contract's."""
+    known = ("group_size", "valuation", "min_standing", "max_weight_over_median", "stake")
+    unknown = sorted(set(changes) - set(known))
+    if unknown or not changes:
+        raise InvalidInputError(
+            f"a proposal changes some of {', '.join(known)}"
+            + (f", not {', '.join(unknown)}" if unknown else "")
+        )
+    current = TaskRules()
+    checked = task_rules(
+        group_size=int(changes.get("group_size", current.group_size)),
+        valuation=str(changes.get("valuation", "off")),
+        min_standing=float(changes.get("min_standing", 0.0)),
+        max_weight_over_median=float(changes.get("max_weight_over_median", 1.0)),
+        required_stake=int(changes.get("stake", (0, 0.0))[0]),
+        slash=float(changes.get("stake", (0, 0.0))[1]),
+    )
+    encoded: dict[str, Any] = {}
+    if "group_size" in changes:
+        encoded["group_size"] = checked.group_size
+    if "valuation" in changes:
+        encoded["valuation_policy"] = checked.valuation_policy
+    if "min_standing" in changes:
+        encoded["min_standing_ppm"] = checked.min_standing_ppm
+    if "max_weight_over_median" in changes:
+        encoded["max_weight_over_median_ppm"] = checked.max_weight_over_median_ppm
+    if "stake" in changes:
+        encoded["stake"] = (checked.required_stake, checked.slash_ppm)
+    return encoded
+
+
+def vote_support(text: str) -> VoteSupport:
+    try:
+        return VoteSupport.parse(text)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
+
+
+def _policy(label: str) -> ValuationPolicy:
+    try:
+        return ValuationPolicy.parse(label)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
+
+
+def _ppm(value: float, name: str) -> int:
+    try:
+        return round(float(value) * PPM)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} takes a number, not {value!r}") from None
+
+
+# -- the contracts --------------------------------------------------------------------------------
+
+
+def contracts(federation: Federation) -> GovernanceContracts | None:
+    """This deployment's governance contracts, or None before any task was governed."""
+    deployment = federation.registry.deployment
+    if not deployment.governor:
+        return None
+    addresses = GovernanceAddresses(
+        deployment.task_rules,
+        deployment.governor,
+        deployment.timelock,
+        deployment.governance_deployed_at_block,
+    )
+    return GovernanceContracts(federation.ledger, addresses, deployment.token)
+
+
+def deploy(federation: Federation) -> GovernanceContracts:
+    """The governance contracts, deployed by the treasury account on first use and recorded in
+    the workspace's deployment file (an older file without them still loads)."""
+    existing = contracts(federation)
+    if existing is not None:
+        return existing
+    if not federation.keystore.exists(TREASURY):
+        raise InvalidInputError(
+            "this workspace did not deploy the contracts, so it cannot deploy their governance; "
+            "govern the task from the workspace that deployed them"
+        )
+    registry = federation.registry
+    deployed = GovernanceContracts.deploy(
+        federation.ledger,
+        federation.account(TREASURY),
+        registry.deployment.training,
+        registry.deployment.token,
+    )
+    addresses = deployed.addresses
+    registry.deployment = replace(
+        registry.deployment,
+        task_rules=addresses.task_rules,
+        governor=addresses.governor,
+        timelock=addresses.timelock,
+        governance_deployed_at_block=addresses.deployed_at_block,
+    )
+    registry.save(_deployment_path(federation))
+    if federation.server is not None:
+        federation.server.rpc.deployment = asdict(registry.deployment)
+    return deployed
+
+
+def _deployment_path(federation: Federation) -> Any:
+    chain_id = federation.registry.deployment.chain_id
+    if federation.ledger.embedded:
+        return federation.workspace / "deployment.json"
+    return federation.workspace / f"deployment-{chain_id}.json"
+
+
+def require(federation: Federation, task_id: int) -> GovernanceContracts:
+    """The governance contracts, with ``task_id`` governed by their timelock."""
+    governance = contracts(federation)
+    if governance is None or governance.governed_by(task_id) is None:
+        raise NotGovernedError(task_id)
+    return governance
+
+
+# -- the coordinator ------------------------------------------------------------------------------
+
+
+def govern(
+    federation: Federation, task_id: int, rules: TaskRules, coordinator: str = COORDINATOR
+) -> TransactionResult:
+    """Set the task's first rules and hand them to the timelock (before round 1 opens)."""
+    if is_governed(federation, task_id):
+        raise GovernanceError(
+            f"task {task_id}'s rules are under governance already: only a passed proposal "
+            "changes them",
+            step("propose_change", task=task_id),
+        )
+    state = federation.registry.task(task_id)
+    if state.current_round != 0:
+        raise GovernanceError(
+            f"task {task_id} opened round {state.current_round}: its first rules are set before "
+            "round 1",
+            step("govern_before_round_one"),
+        )
+    governance = deploy(federation)
+    account = federation.account(coordinator)
+    governance.set_initial_rules(account, task_id, rules)
+    result = governance.hand_over(account, task_id)
+    _emit(federation, result, f"task {task_id}'s rules handed to governance", task_id=task_id)
+    return result
+
+
+def rules(
+    federation: Federation, task_id: int, round_number: int | None = None
+) -> TaskRules | None:
+    """The rules round ``round_number`` (default: the next round to open) runs under; None for
+    a task without governed rules."""
+    governance = contracts(federation)
+    if governance is None or not governance.has_rules(task_id):
+        return None
+    if round_number is None:
+        return governance.latest_rules(task_id)[0]
+    return governance.rules_for(task_id, round_number)
+
+
+# -- voting power ---------------------------------------------------------------------------------
+
+
+def delegate(federation: Federation, party: str, to: str | None = None) -> TransactionResult | None:
+    """``party`` delegates its votes to ``to`` (a name here or an address; itself by default).
+    None when it already delegates there."""
+    governance = deploy(federation)
+    account = federation.account(party)
+    target = account.address if to is None else _address(federation, to)
+    current = governance.delegate_of(account.address)
+    if current is not None and current.lower() == target.lower():
+        return None
+    return governance.delegate(account, target)
+
+
+def ensure_delegated(federation: Federation, party: str) -> TransactionResult | None:
+    """Self-delegate ``party`` if it never delegated (governance deployed only)."""
+    governance = contracts(federation)
+    if governance is None:
+        return None
+    account = federation.account(party)
+    if governance.delegate_of(account.address) is not None:
+        return None
+    return governance.delegate(account)
+
+
+def is_governed(federation: Federation, task_id: int) -> bool:
+    governance = contracts(federation)
+    return governance is not None and governance.governed_by(task_id) is not None
+
+
+# -- proposals ------------------------------------------------------------------------------------
+
+
+def propose(
+    federation: Federation, task_id: int, proposer: str, description: str, changes: dict[str, Any]
+) -> int:
+    """Propose ``changes`` to a governed task's rules; returns the proposal's number (from 1:
+    every call here takes it, or the governor's 256-bit proposal id)."""
+    governance = require(federation, task_id)
+    if not description.strip():
+        raise InvalidInputError("a proposal needs a description saying why")
+    try:
+        governance.encode_changes(task_id, changes)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
+    ensure_delegated(federation, proposer)
+    proposal_id, result = governance.propose(
+        federation.account(proposer), task_id, description, changes
+    )
+    number = len(governance.proposals())
+    _emit(
+        federation, result, f"{proposer} proposed {changes} for task {task_id}",
+        task_id=task_id, proposal=number, proposal_id=proposal_id,
+    )  # fmt: skip
+    return number
+
+
+def proposals(federation: Federation, task_id: int | None = None) -> list[Proposal]:
+    governance = contracts(federation)
+    return [] if governance is None else governance.proposals(task_id)
+
+
+def proposal(federation: Federation, proposal_id: int) -> tuple[GovernanceContracts, Proposal]:
+    governance = contracts(federation)
+    found = None if governance is None else governance.proposal(proposal_id)
+    if governance is None or found is None:
+        raise UnknownProposalError(proposal_id)
+    return governance, found
+
+
+def vote(federation: Federation, proposal_id: int, party: str, support: VoteSupport) -> int:
+    """``party`` votes on the proposal; returns the weight counted. On the in-process chain a
+    proposal whose vote has not started yet is waited for (its voting delay is mined)."""
+    governance, found = proposal(federation, proposal_id)
+    if found.state == ProposalState.PENDING:
+        _wait_for_block(federation, found, found.snapshot_block + 1, "its vote opens")
+    elif found.state != ProposalState.ACTIVE:
+        raise _not_ready(found, "voting is over")
+    ensure_delegated(federation, party)
+    weight, result = governance.cast_vote(federation.account(party), found.proposal_id, support)
+    _emit(
+        federation, result,
+        f"{party} voted {support.name.lower()} on proposal {proposal_id} ({weight} votes)",
+        proposal_id=proposal_id,
+    )  # fmt: skip
+    return weight
+
+
+def queue(federation: Federation, proposal_id: int, caller: str = COORDINATOR) -> int:
+    """Queue a passed proposal on the timelock; returns when it may execute (a block timestamp).
+    On the in-process chain the rest of the voting period is mined first."""
+    governance, found = proposal(federation, proposal_id)
+    if found.state in (ProposalState.PENDING, ProposalState.ACTIVE):
+        _wait_for_block(federation, found, found.deadline_block + 1, "its vote closes")
+        found = governance.proposal(proposal_id) or found
+    if found.state != ProposalState.SUCCEEDED:
+        raise _not_ready(found, "only a proposal that passed is queued")
+    eta, result = governance.queue(federation.account(caller), found)
+    _emit(federation, result, f"proposal {proposal_id} queued until {eta}", proposal_id=proposal_id)
+    return eta
+
+
+def execute(federation: Federation, proposal_id: int, caller: str = COORDINATOR) -> int:
+    """Execute a queued proposal; returns the first round its changes apply to. On the
+    in-process chain the rest of the timelock's delay is mined first."""
+    governance, found = proposal(federation, proposal_id)
+    if found.state != ProposalState.QUEUED:
+        raise _not_ready(found, "only a queued proposal is executed")
+    remaining = found.eta_s - governance.latest_timestamp()
+    if remaining > 0:
+        if not federation.ledger.embedded:
+            raise ProposalNotReadyError(
+                found,
+                f"proposal {found.number}'s timelock releases it at {found.eta_s}",
+                step("wait_seconds", eta=found.eta_s, seconds=remaining),
+            )
+        federation.ledger.mine_blocks(remaining)
+    result = governance.execute(federation.account(caller), found)
+    task_ids = found.task_ids or (0,)
+    first_round = federation.registry.task(task_ids[0]).current_round + 1 if found.task_ids else 0
+    _emit(
+        federation, result,
+        f"proposal {proposal_id} executed: {found.changes} from round {first_round}",
+        proposal_id=proposal_id,
+    )  # fmt: skip
+    return first_round
+
+
+def _emit(
+    federation: Federation,
+    result: TransactionResult,
+    summary: str,
+    task_id: int | None = None,
+    **data: Any,
+) -> None:
+    """Tell the live views the ledger moved (a governance step is a "block" event: the event
+    kinds are the registry's)."""
+    federation.emit(
+        "block", result.block_number, summary, task_id=task_id, tx_hash=result.tx_hash,
+        gas_used=result.gas_used, data={"governance": True, **data},
+    )  # fmt: skip
+
+
+def _wait_for_block(federation: Federation, found: Proposal, block: int, event: str) -> None:
+    head = federation.ledger.block_number()
+    if head >= block:
+        return
+    if not federation.ledger.embedded:
+        raise ProposalNotReadyError(
+            found,
+            f"proposal {found.number} is {found.state.label}: {event} after block {block - 1}",
+            step("wait_blocks", block=block, head=head),
+        )
+    federation.ledger.mine_blocks(block - head)
+
+
+def _not_ready(found: Proposal, rule: str) -> ProposalNotReadyError:
+    task = found.task_ids[0] if found.task_ids else ""
+    tally = f"{found.votes_for} for, {found.votes_against} against, {found.votes_abstain} abstain"
+    if found.quorum is not None:
+        tally += f", quorum {found.quorum}"
+    what = f"proposal {found.number} is {found.state.label} ({tally}): {rule}"
+    if found.state == ProposalState.SUCCEEDED:
+        return ProposalNotReadyError(found, what, step("queue_proposal", proposal=found.number))
+    if found.state == ProposalState.QUEUED:
+        return ProposalNotReadyError(found, what, step("execute_proposal", proposal=found.number))
+    if found.state == ProposalState.ACTIVE:
+        return ProposalNotReadyError(found, what, step("vote_proposal", proposal=found.number))
+    return ProposalNotReadyError(found, what, step("propose_change", task=task))
+
+
+def _address(federation: Federation, name_or_address: str) -> str:
+    if name_or_address.startswith("0x"):
+        return name_or_address
+    return federation.account(name_or_address).address
+
+
+def describe(rules_value: TaskRules) -> dict[str, Any]:
+    """The rules as plain values (the engine's names and units) for views."""
+    return {
+        "group_size": rules_value.group_size,
+        "valuation": rules_value.valuation_policy.label,
+        "min_standing": rules_value.min_standing_ppm / 1_000_000,
+        "max_weight_over_median": rules_value.max_weight_over_median_ppm / 1_000_000,
+        "slash": rules_value.slash_ppm / 1_000_000,
+        "required_stake": rules_value.required_stake,
+    }
+
+
+__all__ = [
+    "GovernanceError",
+    "NotGovernedError",
+    "ProposalNotReadyError",
+    "UnknownProposalError",
+    "contracts",
+    "delegate",
+    "deploy",
+    "describe",
+    "execute",
+    "govern",
+    "proposals",
+    "propose",
+    "queue",
+    "rules",
+    "vote",
+]

@@ -1,0 +1,141 @@
+"""Governance through the session, on the in-process chain: a task's rules are handed to the
+governor, a proposal is voted, queued and executed (the engine mines the waits), and the change
+applies from the next round; a proposal without quorum is defeated and cannot be queued."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+from engine_helpers import logistic_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from fedchain_magics import TaskConfig
+from fedchain_magics.engine.errors import ContractRefusedError, InvalidInputError
+from fedchain_magics.engine.governance import (
+    GovernanceError,
+    NotGovernedError,
+    ProposalNotReadyError,
+    ProposalState,
+    ValuationPolicy,
+)
+from fedchain_magics.engine.session import DataRef, Session
+
+PARTIES = {"alice": 0.6, "bob": 0.3, "carol": 0.1}  # shares of the training data (and rewards)
+
+
+@pytest.fixture
+def session(tmp_path, breast_cancer):
+    split = breast_cancer
+    namespace = {
+        "model": logistic_regression(split),
+        "X_test": split.X_test,
+        "y_test": split.y_test,
+    }
+    start = 0
+    for name, share in PARTIES.items():
+        end = start + int(share * len(split.y_train))
+        namespace[f"X_{name}"], namespace[f"y_{name}"] = (
+            split.X_train[start:end], split.y_train[start:end],
+        )  # fmt: skip
+        start = end
+    opened = Session(namespace)
+    opened.open(tmp_path / "ledger")
+    yield opened
+    opened.close()
+
+
+def _run_round(session: Session, task_id: int) -> None:
+    for name in PARTIES:
+        model = session.start_training(task_id, name)
+        X, y = session.data(session.parties[(task_id, name)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        session.capture_update(task_id, name, model)
+        session.submit(task_id, name)
+    session.aggregate(task_id)
+    session.validate(task_id, "validator-1")
+
+
+def _governed_task(session: Session) -> int:
+    task = session.create_task(session.model("model"), TaskConfig(rounds=3))
+    for name in PARTIES:
+        session.join(task.task_id, name, DataRef(f"X_{name}", f"y_{name}"))
+    session.join(task.task_id, "validator-1", DataRef("X_test", "y_test"), validator=True)
+    rules = session.govern(task.task_id, group_size=3, valuation="leave-one-out")
+    assert (rules.group_size, rules.valuation_policy) == (3, ValuationPolicy.LEAVE_ONE_OUT)
+    return task.task_id
+
+
+def test_a_proposal_changes_the_rules_of_the_next_round(session: Session) -> None:
+    task_id = _governed_task(session)
+    federation = session.federation
+    assert federation is not None and federation.governance is not None
+    record = json.loads((federation.workspace / "deployment.json").read_text())
+    assert record["governor"] == federation.governance.governor.address
+    _run_round(session, task_id)
+    session.claim_all(task_id)  # claiming in a governed task self-delegates each party
+    governance = federation.governance
+    for name in PARTIES:
+        address = federation.keystore.address_of(name)
+        assert governance.delegate_of(address) == address
+        assert governance.votes(address) == federation.registry.token_balance(address) > 0
+
+    session.open_next_round(task_id)  # round 2 is open while the proposal passes
+    proposal_id = session.propose_rules(
+        task_id, "carol", "k 4 and Shapley: groups of 3 are too noisy", group_size=4,
+        valuation="shapley",
+    )  # fmt: skip
+    assert session.vote(proposal_id, "alice", "for") == governance.votes(
+        federation.keystore.address_of("alice")
+    )
+    session.vote(proposal_id, "carol", "against")
+    session.queue(proposal_id)  # mines the rest of the voting period
+    assert session.execute(proposal_id) == 3  # mines the timelock's delay
+    (shown,) = session.proposals(task_id)
+    assert shown.state == ProposalState.EXECUTED
+    assert shown.changes == {"group_size": 4, "valuation_policy": ValuationPolicy.SHAPLEY}
+    assert shown.votes_for > shown.quorum > shown.votes_against > 0
+    # Rounds 1 and 2 keep the rules they opened under; round 3 runs under the new ones.
+    for round_number, expected in ((1, 3), (2, 3), (3, 4)):
+        assert session.rules(task_id, round_number).group_size == expected
+    assert session.rules(task_id).valuation_policy == ValuationPolicy.SHAPLEY
+
+
+def test_a_proposal_without_quorum_fails_and_rules_change_only_by_proposal(
+    session: Session,
+) -> None:
+    task_id = _governed_task(session)
+    _run_round(session, task_id)
+    session.claim_all(task_id)
+    proposal_id = session.propose_rules(task_id, "carol", "a small holder's wish", group_size=5)
+    session.vote(proposal_id, "carol", "for")  # about 10% of the delegated supply < 25%
+    with pytest.raises(ProposalNotReadyError, match="is defeated") as caught:
+        session.queue(proposal_id)
+    assert caught.value.next_step.action == "propose_change"
+    assert session.rules(task_id, 2).group_size == 3
+    second = session.propose_rules(task_id, "alice", "k 5 again", group_size=5)
+    assert second == proposal_id + 1  # proposals are numbered from 1
+    session.vote(second, "alice", "for")
+    with pytest.raises(ContractRefusedError, match="already voted"):
+        session.vote(second, "alice", "against")
+    with pytest.raises(GovernanceError, match="under governance already"):
+        session.govern(task_id)
+
+
+def test_governance_refuses_bad_input_before_sending(session: Session) -> None:
+    task = session.create_task(session.model("model"), TaskConfig(rounds=2))
+    with pytest.raises(NotGovernedError):
+        session.propose_rules(task.task_id, "alice", "why", group_size=4)
+    assert session.rules(task.task_id) is None
+    with pytest.raises(InvalidInputError, match="group_size must be between 2"):
+        session.govern(task.task_id, group_size=1)
+    with pytest.raises(InvalidInputError, match="valuation policy must be"):
+        session.govern(task.task_id, valuation="median")
+    session.govern(task.task_id)
+    with pytest.raises(InvalidInputError, match="a proposal changes some of"):
+        session.propose_rules(task.task_id, "alice", "why", quorum=3)
+    with pytest.raises(InvalidInputError, match="a vote is for, against or abstain"):
+        session.vote(1, "alice", "maybe")
