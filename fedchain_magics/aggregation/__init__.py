@@ -7,12 +7,15 @@ neither TenSEAL's types nor where blobs are stored.
 
 from .encrypted import AggregateVerification, sum_encrypted, verify_aggregate
 from .fedavg import weighted_average
+from .robust import GroupCombination, combine_groups
 from .strategy import FedAvg, RoundStrategy
 
 __all__ = [
     "AggregateVerification",
     "FedAvg",
+    "GroupCombination",
     "RoundStrategy",
+    "combine_groups",
     "sum_encrypted",
     "verify_aggregate",
     "weighted_average",

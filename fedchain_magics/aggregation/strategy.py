@@ -8,9 +8,12 @@ vote); valuation, robust aggregation or a Flower bridge plug in here without tou
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
+from .robust import GroupCombination, combine_groups
 
 
 class RoundStrategy(ABC):
@@ -28,6 +31,17 @@ class RoundStrategy(ABC):
     def accept(self, metric: float, previous_metric: float) -> bool:
         """Whether a validator accepts a model scoring ``metric`` on its data, where the
         current model scores ``previous_metric``."""
+
+    def combine_groups(
+        self,
+        global_parameters: np.ndarray,
+        group_sums: Mapping[str, np.ndarray],
+        group_weights: Mapping[str, float],
+    ) -> GroupCombination:
+        """The new global parameters from a valued round's decrypted group sums (each the sum
+        of at least k weighted updates) and their capped weights: by default the groups whose
+        mean update is not an outlier among them (``robust.combine_groups``)."""
+        return combine_groups(global_parameters, group_sums, group_weights)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from .governance import (
 from .journal import Finding, JournalReport, verify_journal
 from .keystore import Keystore, KeystoreError
 from .ledger import Ledger, TransactionResult
+from .reports import RoundReportsContract, ScoreReport
 from .round_keys import DecryptionMismatch, RoundKey, RoundKeysContract
 from .training import (
     CancelReason,
@@ -74,7 +75,9 @@ __all__ = [
     "RoundKey",
     "RoundKeysContract",
     "RoundPhase",
+    "RoundReportsContract",
     "RoundState",
+    "ScoreReport",
     "TaskParams",
     "TaskRules",
     "TaskState",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,15 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from ..chain import Deployment, Keystore, Ledger, TaskParams, TaskState, TrainingContract
+from ..chain import (
+    Deployment,
+    Keystore,
+    Ledger,
+    RoundReportsContract,
+    TaskParams,
+    TaskState,
+    TrainingContract,
+)
 from ..chain.governance import GovernanceContracts
 from ..crypto import CryptoError, generate_scheme, load_scheme
 from ..models import adapter_for
@@ -86,6 +95,38 @@ class Federation:
         self.blob_location: str | None = None
         self.head = HeadWatcher(ledger.block_number)
         """Listen for the head moving, whoever moved it (this kernel or another)."""
+        self._round_reports: RoundReportsContract | None = None
+        self.decryptions: list[tuple[int, int, tuple[str, ...]]] = []
+        """Every sum this kernel's key holders decrypted: (task, round, the parties in it)."""
+
+    @property
+    def governance(self) -> GovernanceContracts | None:
+        """This deployment's governance contracts (TaskRules, FedGovernor, FedTimelock); None
+        until a task is first put under governance (``engine/governance.py`` deploys them)."""
+        from . import governance
+
+        return governance.contracts(self)
+
+    @property
+    def round_reports(self) -> RoundReportsContract | None:
+        """The RoundReports contract of this deployment (None in one made before it existed)."""
+        address = self.registry.deployment.round_reports
+        if not address:
+            return None
+        if self._round_reports is None:
+            self._round_reports = RoundReportsContract(
+                self.ledger, address, first_block=self.registry.deployment.deployed_at_block
+            )
+        return self._round_reports
+
+    def record_decryption(self, task_id: int, round_number: int, parties: Sequence[str]) -> None:
+        """Note a sum about to be decrypted here, with the parties whose updates it holds (in
+        memory and appended to ``decryptions.jsonl``): the evidence of what a key holder saw."""
+        entry = (task_id, round_number, tuple(parties))
+        self.decryptions.append(entry)
+        line = json.dumps({"task": task_id, "round": round_number, "parties": list(parties)})
+        with open(self.workspace / "decryptions.jsonl", "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     @property
     def governance(self) -> GovernanceContracts | None:

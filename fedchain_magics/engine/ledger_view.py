@@ -67,6 +67,9 @@ class TaskSnapshot:
     """The task's name from its manifest (None when this workspace lacks the manifest)."""
     state: TaskState
     rounds: list[RoundSummary]
+    valuation: str = "off"
+    """How rewards are shared: "off" (by declared samples), "shapley" or "leave-one-out" (by
+    group value and standing: valuation.py); "" when this workspace lacks the manifest."""
 
     @property
     def current_phase(self) -> RoundPhase:
@@ -149,6 +152,7 @@ def _task_snapshot(federation: Federation, task_id: int, verify: bool) -> TaskSn
         name,
         federation.registry.task(task_id),
         _history(federation, task_id, task, verify),
+        task.config.valuation if task is not None else "",
     )
 
 

@@ -25,11 +25,11 @@ from ..chain import (
     TransactionResult,
     UpdateCommitment,
 )
-from ..crypto import CryptoError, load_scheme, parallel
+from ..crypto import CryptoError, EncryptionScheme, load_scheme, parallel
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, StorageError, digest_of
-from . import batched, masked, round_keys
+from . import batched, masked, round_keys, valuation
 from .errors import (
     AggregateMismatchError,
     InvalidInputError,
@@ -596,6 +596,12 @@ class KeyHolder(_Role):
             state.aggregate_digest, max_bytes=self.task.max_ciphertext_bytes
         )
         scheme = load_scheme(secret)
+        if valuation.valued(self.task):
+            return self._decrypt_groups_and_commit(number, scheme)
+        included = self.task.commitments(number)
+        self.federation.record_decryption(
+            self.task.task_id, number, [c.participant for c in included]
+        )
         if self.task.masked:
             bfv = masked.bfv(scheme)
             residues = bfv.decrypt_residues(aggregate)
@@ -621,6 +627,32 @@ class KeyHolder(_Role):
         number = self.task.current_round() + 1 if round_number is None else round_number
         return round_keys.register_round_key(self.task, self.account, number)
 
+    def _decrypt_groups_and_commit(self, number: int, scheme: EncryptionScheme) -> ModelResult:
+        """A valued round: decrypt only the sums of the round's groups (each of at least k),
+        combine the groups that are not outliers, commit the model, anchor the group report."""
+        included = self.task.commitments(number)
+        groups = valuation.round_groups(self.task, number, included)
+        sums = valuation.decrypt_group_sums(self.task, number, scheme, groups, included)
+        weights = {group.name: group.weight for group in groups}
+        combined = self.task.strategy.combine_groups(self.task.global_parameters(), sums, weights)
+        digest, result = _store_and_commit(
+            self.federation.store,
+            encode_parameters(combined.parameters),
+            lambda digest: self.registry.commit_model(
+                self.account, self.task.task_id, number, digest
+            ),
+        )
+        report = valuation.GroupReport(
+            self.task.task_id, number, self.task.config.group_size, groups, sums, combined.kept
+        )
+        valuation.publish_group_report(self.task, self.account, report)
+        left_out = f", left out {', '.join(combined.left_out)}" if combined.left_out else ""
+        summary = (
+            f"round {number} model from {len(combined.kept)} of {len(groups)} groups{left_out}"
+        )
+        self._emit("model_committed", result, summary, number)
+        return ModelResult(self.task.task_id, number, digest, combined.parameters, result)
+
 
 class Validator(_Role):
     def vote(self, X: Any, y: Any, round_number: int | None = None) -> VoteResult:
@@ -632,7 +664,10 @@ class Validator(_Role):
         verified = self.task.verify_round(number).matches
         decrypted = round_keys.verify_decryption(self.task, self.account, number)
         parameters = decode_parameters(self.federation.store.get(state.model_digest))
-        within_bound = self.task.model_within_bound(parameters, state)
+        if valuation.valued(self.task):
+            within_bound = self._score_groups(number, parameters, X, y)
+        else:
+            within_bound = self.task.model_within_bound(parameters, state)
         candidate = self.task.model_with(parameters)
         adapter = adapter_for(candidate)
         metric = float(adapter.evaluate(candidate, X, y))
@@ -658,3 +693,16 @@ class Validator(_Role):
         return VoteResult(
             self.task.task_id, number, accept, metric, previous, verified, result, within_bound
         )
+
+    def _score_groups(self, number: int, parameters: np.ndarray, X: Any, y: Any) -> bool:
+        """A valued round, before the vote: value each group on (X, y) and anchor the scores;
+        returns whether the committed model is the strategy's combination of the report's
+        groups (a key holder that reports one thing and commits another is voted down)."""
+        report = valuation.read_group_report(self.task, number)
+        base = self.task.global_parameters()
+        sums = {group["name"]: group["values"] for group in report["groups"]}
+        weights = {group["name"]: group["weight"] for group in report["groups"]}
+        combined = self.task.strategy.combine_groups(base, sums, weights)
+        values = valuation.group_values(self.task, report, base, X, y)
+        valuation.publish_scores(self.task, self.account, number, values)
+        return bool(np.array_equal(combined.parameters, parameters))

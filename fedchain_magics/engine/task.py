@@ -28,6 +28,7 @@ from .errors import (
 )
 from .roles import Aggregator, Coordinator, KeyHolder, Participant, Validator
 from .tokens import TOKEN_UNIT
+from .valuation import VALUATIONS
 
 if TYPE_CHECKING:
     from .federation import Federation
@@ -75,6 +76,18 @@ class TaskConfig:
     privacy: str = "off"
     """"off" (the key holder could decrypt any single update) or "masked" (BFV only: pairwise
     masks that cancel in the sum, so a single ciphertext decrypts to noise; see masked.py)."""
+    valuation: str = "off"
+    """"off" (rewards by declared samples), "shapley" or "leave-one-out": the key holder
+    decrypts only sums of groups of at least ``group_size`` parties, validators value each group,
+    rewards follow value and standing (see valuation.py)."""
+    group_size: int = 3
+    """k: the fewest parties in any decrypted group sum of a valued task."""
+    min_standing: float = 0.5
+    """A valued task pays no share of a round to a party whose standing (its estimated
+    contribution over rounds, 1 = the median party) is below this."""
+    max_weight_over_median: float = 2.0
+    """A valued task caps each update's averaging weight (and reward weight) at this multiple of
+    the round's median declared samples."""
 
     def check(self, validator_count: int) -> None:
         problems = []
@@ -84,6 +97,25 @@ class TaskConfig:
             )
         elif self.privacy == "masked" and self.scheme != "bfv":
             problems.append('privacy="masked" needs scheme="bfv" (masks are exact modulo t)')
+        if self.valuation not in VALUATIONS:
+            problems.append(
+                f"valuation must be one of {', '.join(VALUATIONS)}, not {self.valuation!r}"
+            )
+        elif self.valuation != "off":
+            if self.privacy == "masked":
+                problems.append(
+                    "a valued task cannot be masked yet (masks would have to cancel within each "
+                    'group); use privacy="off" or valuation="off"'
+                )
+            if self.group_size < 2:
+                problems.append("group_size must be at least 2")
+            elif self.min_participants < self.group_size:
+                problems.append(
+                    f"a valued task needs min_participants >= group_size ({self.group_size}): "
+                    "fewer updates cannot form one group"
+                )
+            if self.max_weight_over_median < 1:
+                problems.append("max_weight_over_median must be at least 1")
         if self.admission not in ADMISSIONS:
             problems.append(
                 f"admission must be one of {', '.join(ADMISSIONS)}, not {self.admission!r}"

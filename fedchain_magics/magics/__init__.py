@@ -13,6 +13,7 @@ from typing import Any
 from ..engine.session import Session
 from ._base import MagicsFamily, MagicsState
 from .chain import ChainMagics
+from .governance import GovernanceMagics
 from .keys import KeyMagics
 from .parties import PartyMagics
 from .rounds import RoundMagics
@@ -28,6 +29,7 @@ FAMILIES: tuple[type[MagicsFamily], ...] = (
     RoundMagics,
     ViewMagics,
     SimulationMagics,
+    GovernanceMagics,
 )
 
 __all__ = ["FAMILIES", "MagicsState", "load", "loaded_state", "unload"]

@@ -48,6 +48,8 @@ CREATE_OPTIONS = (
     "min_metric",
     "max_metric_drop",
     "privacy",
+    "valuation",
+    "k",
 )
 USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 2]
                     [--reward 100] [--validators validator-1] [--quorum 1] [--scheme bfv|ckks]
@@ -55,6 +57,7 @@ USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
                     [--admission open|invited] [--classes 0,1,2 --features 13]
                     [--min-metric 0.0] [--max-metric-drop 0.05] [--privacy off|masked]
+                    [--valuation off|shapley|leave-one-out] [--k 3]
   %%fedtask admit TASK NAME|0xADDR[,...] [--cap SAMPLES]
   %%fedtask revoke TASK NAME|0xADDR
   %%fedtask invite TASK
@@ -162,6 +165,21 @@ class TaskMagics(MagicsFamily):
         default=None,
         help="create: masked adds pairwise masks (BFV) so that no one, the key holder included, "
         "can decrypt a single party's update; off (the default) does not",
+    )
+    @argument(
+        "--valuation",
+        choices=("off", "shapley", "leave-one-out"),
+        default=None,
+        help="create: pay by value instead of declared samples: the key holder decrypts only "
+        "sums of groups of at least --k parties, validators value each group (Shapley or "
+        "leave-one-group-out), rewards follow value and each party's standing over rounds",
+    )
+    @argument(
+        "--k",
+        type=int,
+        default=None,
+        metavar="N",
+        help="create: with --valuation, the fewest parties in any decrypted group sum (3)",
     )
     @argument(
         "--classes",
@@ -413,6 +431,8 @@ def _config(arguments: argparse.Namespace) -> TaskConfig:
         "validation_window_blocks": arguments.validation_window,
         "admission": arguments.admission,
         "privacy": arguments.privacy,
+        "valuation": arguments.valuation,
+        "group_size": arguments.k,
         "min_metric": arguments.min_metric,
         "max_metric_drop": arguments.max_metric_drop,
     }
@@ -434,6 +454,7 @@ def _task_line(task: TaskSnapshot) -> str:
         for mode, on in (
             ("masked", state.params.masked),
             ("invited parties only", state.params.admission_controlled),
+            (f"valued by {task.valuation}", task.valuation not in ("", "off")),
         )
         if on
     ]

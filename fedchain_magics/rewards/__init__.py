@@ -1,10 +1,17 @@
 """Rewards: how a round's reward is shared. v1 mirrors ProportionalRewardPolicy.sol.
 
 ``valuation`` values groups of contributions (Shapley exact and Monte Carlo with truncation,
-leave-one-out), draws groups of at least k parties, and guards which sums may be decrypted; the
-engine does not use it yet (the incentives issue wires it into rounds and the reward policy).
+leave-one-out), draws groups of at least k parties, and guards which sums may be decrypted;
+``contribution`` turns group values into each party's standing and reward share.
 """
 
+from .contribution import (
+    GroupObservation,
+    capped_weights,
+    relative_scores,
+    round_shares,
+    standings,
+)
 from .proportional import proportional_shares
 from .valuation import (
     ValuationError,
@@ -17,12 +24,17 @@ from .valuation import (
 )
 
 __all__ = [
+    "GroupObservation",
     "ValuationError",
     "assign_groups",
+    "capped_weights",
     "check_decryptable",
     "exact_shapley",
     "leave_one_out",
     "monte_carlo_shapley",
     "proportional_shares",
+    "relative_scores",
+    "round_shares",
     "shares_by_score",
+    "standings",
 ]

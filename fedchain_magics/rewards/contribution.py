@@ -1,0 +1,130 @@
+"""From group values to each party's standing and reward share.
+
+Under encryption only group sums are decrypted (each of at least ``k`` parties; see
+``valuation.assign_groups``), so a round values groups, never parties. A party's quality is
+recovered over rounds: groups are redrawn each round, so a persistently bad party drags down
+every group it sits in while the honest parties it shared a group with recover in their other
+groups. ``standings`` estimates each party's contribution from every round's group scores by
+ridge-regularized weighted least squares (a group's score is the mean of its members'), and
+``round_shares`` pays a round's reward by group value, within a group by capped samples, to the
+parties whose standing is not far below the median.
+
+What this reveals: one relative score per group per round, and per party an estimate of its
+standing (a number, never an update).
+
+A leaf: plain numbers in, plain numbers out; no chain, crypto or engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_RELATIVE_SCORE = -1.0
+MAX_RELATIVE_SCORE = 2.0
+"""A group's score relative to the round's mean group value is clipped to this range, so one
+wildly harmful group (a 100x-scaled update) cannot dominate every standing it touches."""
+
+RIDGE = 0.1
+"""How strongly a party's standing is pulled toward 1 (the typical party) before enough
+rounds separate it from its group mates."""
+SPARSE_ITERATIONS = 12
+SPARSE_SMOOTHING = 0.05
+"""The pull toward 1 is an L1 penalty (solved by reweighted least squares): most parties are
+typical, so when groups leave the estimate ambiguous (every round's groups partition the
+parties, so some blame pattern always fits as well) the fewest parties take it."""
+
+
+@dataclass(frozen=True)
+class GroupObservation:
+    """One group's score in one round: what ``standings`` learns from."""
+
+    members: tuple[str, ...]
+    relative_score: float
+    """The group's value over the round's median group value, clipped (1 = a typical group)."""
+    weight: float
+    """How much the round says: its median group value (rounds whose models barely move say
+    little), 0 when the typical group did not help."""
+
+
+def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Each group's value over the round's median group value, clipped to
+    [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight (that median, or 0
+    when it is not positive: then every group scores 1 and the round teaches nothing). The
+    median, not the mean: one very harmful group does not turn every other group's score."""
+    if not values:
+        raise ValueError("a round needs at least one group value")
+    median = float(np.median(list(values.values())))
+    if not np.isfinite(median) or median <= 0:
+        return dict.fromkeys(values, 1.0), 0.0
+
+    return {
+        group: float(np.clip(value / median, MIN_RELATIVE_SCORE, MAX_RELATIVE_SCORE))
+        for group, value in values.items()
+    }, median
+
+
+def standings(observations: Sequence[GroupObservation], parties: Sequence[str]) -> dict[str, float]:
+    """Each party's estimated contribution relative to the median party (1.0), from every
+    group observation so far: weighted least squares where a group's relative score is the mean
+    of its members' contributions, with an L1 pull of each party toward 1 (few parties are
+    atypical)."""
+    index = {party: position for position, party in enumerate(parties)}
+    if not index:
+        return {}
+    count = len(index)
+    heaviest = max((o.weight for o in observations), default=0.0)
+    rows = [o for o in observations if o.weight > 0 and all(m in index for m in o.members)]
+    design = np.zeros((len(rows), count))
+    targets = np.zeros(len(rows))
+    weights = np.zeros(len(rows))
+    for row, observation in enumerate(rows):
+        for member in observation.members:
+            design[row, index[member]] = 1.0 / len(observation.members)
+        targets[row] = observation.relative_score
+        weights[row] = observation.weight / heaviest
+    gram = design.T @ (weights[:, None] * design)
+    moment = design.T @ (weights * targets)
+    penalty = np.full(count, RIDGE)
+    for _ in range(SPARSE_ITERATIONS):  # an L1 pull toward 1 by reweighted least squares
+        estimate = np.linalg.solve(gram + np.diag(penalty), moment + penalty)
+        penalty = RIDGE / (np.abs(estimate - 1.0) + SPARSE_SMOOTHING)
+    median = float(np.median(estimate))
+    scale = median if median > 1e-9 else 1.0
+    return {party: float(estimate[position] / scale) for party, position in index.items()}
+
+
+def capped_weights(declared: Mapping[str, int], max_over_median: float) -> dict[str, float]:
+    """Declared sample counts, each capped at ``max_over_median`` times the round's median:
+    a party declaring 10x (or 1,000,000) samples weighs at most that much in the average and
+    in its group's reward."""
+    if not declared:
+        return {}
+    cap = max_over_median * float(np.median(list(declared.values())))
+    return {party: float(min(samples, cap)) for party, samples in declared.items()}
+
+
+def round_shares(
+    groups: Mapping[str, Sequence[str]],
+    group_scores: Mapping[str, float],
+    weights: Mapping[str, float],
+    party_standings: Mapping[str, float],
+    min_standing: float,
+) -> dict[str, float]:
+    """Each party's share of a round's reward (summing to 1, or all 0 when no group helped):
+    by its group's relative score (a group that did not help gets nothing), within the group by
+    capped samples, to each member whose standing is at least ``min_standing``. What a member
+    below it would have had goes to no one: it stays in the task's escrow."""
+    shares: dict[str, float] = {}
+    total = 0.0
+    for group, members in groups.items():
+        score = max(group_scores.get(group, 0.0), 0.0)
+        for member in members:
+            eligible = party_standings.get(member, 1.0) >= min_standing
+            shares[member] = score * weights.get(member, 0.0) if eligible else 0.0
+            total += shares[member]
+    if total <= 0:
+        return dict.fromkeys(shares, 0.0)
+    return {member: value / total for member, value in shares.items()}

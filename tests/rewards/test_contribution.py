@@ -1,0 +1,91 @@
+"""Standing and reward shares from group scores: regrouping separates a persistently bad party
+from the honest parties it shared groups with; shares never exceed the round."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fedchain_magics.rewards import (
+    GroupObservation,
+    assign_groups,
+    capped_weights,
+    relative_scores,
+    round_shares,
+    standings,
+)
+
+PARTIES = [f"p{index}" for index in range(9)]
+
+
+def test_relative_scores_clip_a_wildly_harmful_group_and_weigh_the_round_by_its_median():
+    scores, weight = relative_scores({"a": 1.0, "b": 1.0, "c": -50.0})
+    assert weight == 1.0 and scores == {"a": 1.0, "b": 1.0, "c": -1.0}
+    scores, weight = relative_scores({"a": 3.0, "b": 3.0, "c": 0.0, "d": 100.0})
+    assert weight == 3.0
+    assert scores["d"] == 2.0 and scores["c"] == 0.0
+    scores, weight = relative_scores({"a": -1.0, "b": -2.0, "c": 5.0})
+    assert weight == 0.0 and set(scores.values()) == {1.0}  # the typical group did not help
+
+
+def test_regrouping_makes_the_bad_party_the_lowest_and_its_group_mates_recover():
+    """Every round the bad party's group scores as 2 honest and 1 harmful member would; over ten
+    rounds of fresh groups it ends far below the median and every honest party near it."""
+    observations = []
+    for round_number in range(10):
+        groups = assign_groups(PARTIES, 3, bytes([round_number]))
+        values = {
+            str(index): (-1.0 if "p0" in members else 1.0) for index, members in enumerate(groups)
+        }
+        scores, weight = relative_scores(values)
+        observations += [
+            GroupObservation(tuple(members), scores[str(index)], weight)
+            for index, members in enumerate(groups)
+        ]
+    standing = standings(observations, PARTIES)
+    assert min(standing, key=standing.get) == "p0"
+    assert standing["p0"] < 0.5
+    assert all(standing[party] >= 0.9 for party in PARTIES[1:])
+
+
+def test_capped_weights_stop_a_party_inflating_its_samples():
+    capped = capped_weights({"honest": 100, "other": 120, "greedy": 1_000_000}, 2.0)
+    assert capped == {"honest": 100.0, "other": 120.0, "greedy": 240.0}
+
+
+def test_round_shares_pay_by_group_score_then_samples_and_skip_a_low_standing():
+    groups = {"g1": ["a", "b"], "g2": ["c", "d"]}
+    shares = round_shares(
+        groups,
+        {"g1": 2.0, "g2": 1.0},
+        {"a": 1.0, "b": 3.0, "c": 1.0, "d": 1.0},
+        {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.1},
+        0.8,
+    )
+    assert shares["d"] == 0.0
+    assert np.isclose(shares["b"], 3 * shares["a"])
+    assert np.isclose(shares["a"], 2 * shares["c"])
+    assert np.isclose(sum(shares.values()), 1.0)
+    nobody = round_shares(groups, {"g1": -1.0, "g2": 0.0}, dict.fromkeys("abcd", 1.0), {}, 0.8)
+    assert set(nobody.values()) == {0.0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-5, 5), min_size=3, max_size=3),
+    st.lists(st.integers(1, 10**6), min_size=9, max_size=9),
+    st.lists(st.floats(0, 3), min_size=9, max_size=9),
+)
+def test_shares_in_ppm_never_exceed_the_round(scores, samples, party_standings):
+    groups = {f"g{i}": PARTIES[3 * i : 3 * i + 3] for i in range(3)}
+    weights = capped_weights(dict(zip(PARTIES, samples, strict=True)), 2.0)
+    shares = round_shares(
+        groups,
+        {f"g{i}": score for i, score in enumerate(scores)},
+        weights,
+        dict(zip(PARTIES, party_standings, strict=True)),
+        0.8,
+    )
+    assert all(share >= 0 for share in shares.values())
+    assert sum(int(share * 1_000_000) for share in shares.values()) <= 1_000_000
