@@ -27,6 +27,8 @@ from .keystore import Keystore, KeystoreError
 from .ledger import Ledger, TransactionResult
 from .reports import RoundReportsContract, ScoreReport
 from .round_keys import DecryptionMismatch, RoundKey, RoundKeysContract
+from .scores import ScoreEntry, ScoresContract, score_tree
+from .stakes import DisputeState, Offence, StakeRules, StakesContract, StakeSummary
 from .training import (
     CancelReason,
     Contribution,
@@ -55,6 +57,7 @@ __all__ = [
     "DecryptionMismatch",
     "Deployment",
     "DeploymentNotFoundError",
+    "DisputeState",
     "ExclusionReason",
     "Finding",
     "GovernanceAddresses",
@@ -69,6 +72,7 @@ __all__ = [
     "LedgerLockedError",
     "MaskedRoundState",
     "Member",
+    "Offence",
     "Proposal",
     "ProposalState",
     "Role",
@@ -78,6 +82,11 @@ __all__ = [
     "RoundReportsContract",
     "RoundState",
     "ScoreReport",
+    "ScoreEntry",
+    "ScoresContract",
+    "StakeRules",
+    "StakeSummary",
+    "StakesContract",
     "TaskParams",
     "TaskRules",
     "TaskState",
@@ -87,6 +96,7 @@ __all__ = [
     "UpdateExclusion",
     "ValuationPolicy",
     "VoteSupport",
+    "score_tree",
     "update_term",
     "updates_commitment",
     "verify_journal",

@@ -258,6 +258,9 @@ class Deployment:
     governor: str = ""
     timelock: str = ""
     governance_deployed_at_block: int = 0
+    task_stakes: str = ""
+    """TaskStakes (stakes, slashing, disputes); empty in a deployment made before it existed, whose
+    reward policy is then the ProportionalRewardPolicy (no scoring, no stakes)."""
 
 
 def update_term(participant: str, update_digest: bytes) -> int:
@@ -276,6 +279,18 @@ def updates_commitment(commitments: Iterable[UpdateCommitment]) -> tuple[int, in
         count += 1
         total += update_term(commitment.participant, commitment.update_digest)
     return count, total % 2**UPDATES_HASH_BITS
+
+
+def _bound_stakes(ledger: Ledger, policy: str) -> str:
+    """The TaskStakes a ContributionRewardPolicy is bound to; "" for another policy."""
+    contract = ledger.web3.eth.contract(
+        address=to_checksum_address(policy), abi=load_artifact("ContributionRewardPolicy").abi
+    )
+    try:
+        stakes = str(ledger.call(contract.functions.stakes()))
+    except Exception:  # a ProportionalRewardPolicy: no such function
+        return ""
+    return "" if int(stakes, 16) == 0 else stakes
 
 
 class TrainingContract:
@@ -316,14 +331,17 @@ class TrainingContract:
         admin_transfer_delay_s: int = DEFAULT_ADMIN_TRANSFER_DELAY_S,
         cache_dir: Path | None = None,
     ) -> TrainingContract:
-        """Deploy token, reward policy and registry.
+        """Deploy token, reward policy and registry, and the registry's satellites.
+
+        The reward policy is the ContributionRewardPolicy (proportional unless a task enables
+        scoring), bound after the registry to it and to the TaskStakes deployed beside it.
 
         The token's whole ``supply_cap`` is minted to ``deployer``, which is the treasury (fund
         coordinators from it with :meth:`transfer_tokens`) and the token's admin (handed over in
         two steps). Nobody can mint: the registry pays rewards from each task's escrow.
         """
         token_artifact = load_artifact("FedToken")
-        policy_artifact = load_artifact("ProportionalRewardPolicy")
+        policy_artifact = load_artifact("ContributionRewardPolicy")
         training_artifact = load_artifact("FederatedTraining")
         start_block = ledger.block_number()
         token = ledger.deploy(
@@ -344,6 +362,14 @@ class TrainingContract:
         round_reports = ledger.deploy(
             deployer, reports_artifact.abi, reports_artifact.bytecode, training
         )
+        stakes_artifact = load_artifact("TaskStakes")
+        task_stakes = ledger.deploy(
+            deployer, stakes_artifact.abi, stakes_artifact.bytecode, training, policy
+        )
+        policy_contract = ledger.web3.eth.contract(
+            address=to_checksum_address(policy), abi=policy_artifact.abi
+        )
+        ledger.transact(deployer, policy_contract.functions.bindRegistry(training, task_stakes))
         deployment = Deployment(
             chain_id=ledger.chain_id,
             token=token,
@@ -351,6 +377,7 @@ class TrainingContract:
             training=training,
             deployed_at_block=start_block,
             round_reports=round_reports,
+            task_stakes=task_stakes,
         )
         return cls(ledger, deployment, cache_dir=cache_dir)
 
@@ -407,7 +434,7 @@ class TrainingContract:
                 low = middle + 1
         deployment = Deployment(
             chain_id=ledger.chain_id, token=token, reward_policy=policy, training=address,
-            deployed_at_block=low,
+            deployed_at_block=low, task_stakes=_bound_stakes(ledger, policy),
         )  # fmt: skip
         return cls(ledger, deployment, cache_dir=cache_dir)
 

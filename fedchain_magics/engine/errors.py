@@ -418,6 +418,192 @@ class _Refusal:
 
 
 REFUSALS: dict[str, _Refusal] = {
+    # Scores, stakes and disputes (ContributionRewardPolicy, TaskStakes; engine/incentives.py)
+    "PolicyNotBound": _Refusal(
+        "this deployment's reward policy was never bound to its registry; open a fresh workspace",
+        "details",
+    ),
+    "PolicyNotCoordinator": _Refusal(
+        "only task {task}'s coordinator enables scoring and posts its score tables",
+        "run_where_created",
+    ),
+    "PolicyRoundsStarted": _Refusal(
+        "task {task} is at round {current}: scoring is enabled before round 1 only",
+        "create_new_task",
+    ),
+    "PolicyScoringAlreadyEnabled": _Refusal("task {task} already pays by score", None),
+    "PolicyNotScored": _Refusal(
+        "task {task} pays in proportion to samples: it takes no score table "
+        "(incentives.enable_scoring before round 1)",
+        "create_new_task",
+    ),
+    "PolicyRoundNotAccepted": _Refusal(
+        "round {round} of task {task} was not accepted: it takes no score table", "see_ledger"
+    ),
+    "PolicyScoresAlreadyPosted": _Refusal(
+        "round {round} of task {task} already has its score table", "see_ledger"
+    ),
+    "PolicyZeroScores": _Refusal("a score table's root and digest cannot be zero", "details"),
+    "PolicyScoresNotPosted": _Refusal(
+        "round {round} of task {task} pays by score and its coordinator has not posted the "
+        "score table yet; claim again once it is posted",
+        "repeat_step",
+    ),
+    "PolicyInvalidProof": _Refusal(
+        "that row is not in the score table posted for round {round} of task {task}; prove the "
+        "row the table's blob holds (incentives.prove_share)",
+        "details",
+    ),
+    "PolicyShareAlreadyProven": _Refusal(
+        "{who}'s share of round {round} of task {task} is already proven", None
+    ),
+    "PolicyShareNotProven": _Refusal(
+        "{who}'s share of round {round} of task {task} is not proven yet; session.claim proves "
+        "it first (or incentives.prove_share)",
+        "repeat_step",
+    ),
+    "PolicyInvalidShare": _Refusal(
+        "the score table of round {round} of task {task} gives {who} more than the whole round",
+        "details",
+    ),
+    "PolicyInvalidSamples": _Refusal("an update's samples are not a share of its round", "details"),
+    "PolicyRoundDisputed": _Refusal(
+        "round {round} of task {task} was disputed and the validators upheld it: it pays nothing",
+        "see_ledger",
+    ),
+    "PolicyDisputeOpen": _Refusal(
+        "round {round} of task {task} is disputed; it pays once its validators settle the "
+        "dispute (session.vote_on_dispute)",
+        "see_ledger",
+    ),
+    "PolicyDisputeWindowOpen": _Refusal(
+        "round {round} of task {task} can be disputed up to block {deadline}; it pays, and takes "
+        "its score table, after that block",
+        "repeat_step",
+    ),
+    "PolicyStakeMissing": _Refusal(
+        "task {task} requires a stake and {who}'s does not cover round {round} (a stake covers "
+        "the rounds opened after it: session.stake(task, party) before the round opens)",
+        "see_ledger",
+    ),
+    "StakesNotCoordinator": _Refusal(
+        "only task {task}'s coordinator sets its stake rules", "run_where_created"
+    ),
+    "StakesRoundsStarted": _Refusal(
+        "task {task} is at round {current}: stake rules are set before round 1 only",
+        "create_new_task",
+    ),
+    "StakesRulesAlreadySet": _Refusal("task {task}'s stake rules are already set", None),
+    "StakesInvalidSlashPpm": _Refusal(
+        "slash_ppm is at most 1000000 (the whole remaining stake)", "repeat_step"
+    ),
+    "StakesNoRules": _Refusal(
+        "task {task} has no stake rules; its coordinator sets them with session.set_stakes",
+        "run_where_created",
+    ),
+    "StakesTaskEnded": _Refusal("task {task} ended: it takes no stake any more", "see_ledger"),
+    "StakesNothingToStake": _Refusal(
+        "{who}'s role in task {task} stakes nothing (participants stake `required`, the "
+        "aggregator and key holder `role`)",
+        None,
+    ),
+    "StakesAlreadyStaked": _Refusal("{who} already staked in task {task}", None),
+    "StakesNotStaked": _Refusal("that account has no stake in task {task}", "see_ledger"),
+    "StakesAlreadyWithdrawn": _Refusal(
+        "that account already withdrew its stake from task {task}", "see_ledger"
+    ),
+    "StakesTaskNotEnded": _Refusal(
+        "task {task} has not ended: stakes stay until it does", "see_ledger"
+    ),
+    "StakesAlreadySlashed": _Refusal(
+        "that party was already slashed for that offence in round {round} of task {task}",
+        "see_ledger",
+    ),
+    "StakesScoresNotPosted": _Refusal(
+        "round {round} of task {task} has no posted score table to slash by", "see_ledger"
+    ),
+    "StakesInvalidProof": _Refusal(
+        "that row is not in the score table posted for round {round} of task {task}", "details"
+    ),
+    "StakesStandingNotLow": _Refusal(
+        "that party's standing in round {round} of task {task} is not below the task's "
+        "threshold: nothing to slash",
+        "see_ledger",
+    ),
+    "StakesRoundNotOpen": _Refusal(
+        "round {round} of task {task} is not open: roles are recorded while a round runs",
+        "wait_next_round",
+    ),
+    "StakesRolesAlreadyRecorded": _Refusal(
+        "the roles of round {round} of task {task} are already recorded", None
+    ),
+    "StakesRolesNotRecorded": _Refusal(
+        "nobody recorded who held the roles of round {round} of task {task} while it ran, so "
+        "its silence cannot be slashed (cancel stalled rounds with "
+        "incentives.cancel_stalled_round)",
+        "see_ledger",
+    ),
+    "StakesRoundNotCancelled": _Refusal(
+        "round {round} of task {task} was not cancelled", "see_ledger"
+    ),
+    "StakesNoSilentRole": _Refusal(
+        "round {round} of task {task} was cancelled for too few updates: no role was silent",
+        "see_ledger",
+    ),
+    "StakesRoundNotMissed": _Refusal(
+        "that party did not advertise a key in round {round} of task {task} and then miss its "
+        "update (or it advertised again since)",
+        "see_ledger",
+    ),
+    "StakesRoundStillCollecting": _Refusal(
+        "round {round} of task {task} takes updates up to block {deadline}; slash after it",
+        "repeat_step",
+    ),
+    "StakesDisputesDisabled": _Refusal(
+        "task {task} takes no disputes (its stake rules set no dispute window)", "see_ledger"
+    ),
+    "StakesNotParticipant": _Refusal(
+        "{who} is not a participant of task {task}: only participants open disputes",
+        "own_account",
+    ),
+    "StakesNotValidator": _Refusal(
+        "{who} is not a validator of task {task}: only validators vote on disputes",
+        "vote_as_named_validator",
+    ),
+    "StakesZeroEvidence": _Refusal(
+        "a dispute needs evidence: what the verification found", "details"
+    ),
+    "StakesRoundNotDisputable": _Refusal(
+        "round {round} of task {task} is not validating nor accepted: a round is disputed "
+        "once its model is committed",
+        "see_ledger",
+    ),
+    "StakesDisputeWindowClosed": _Refusal(
+        "round {round} of task {task} could be disputed up to block {deadline}", "see_ledger"
+    ),
+    "StakesDisputeExists": _Refusal(
+        "round {round} of task {task} is already disputed", "see_ledger"
+    ),
+    "StakesNoOpenDispute": _Refusal(
+        "round {round} of task {task} has no open dispute", "see_ledger"
+    ),
+    "StakesAlreadyVotedOnDispute": _Refusal(
+        "{who} already voted on the dispute of round {round} of task {task}", None
+    ),
+    "StakesDisputeVotingClosed": _Refusal(
+        "the dispute of round {round} of task {task} took votes up to block {deadline}; close it "
+        "with incentives.close_dispute",
+        "see_ledger",
+    ),
+    "StakesDisputeVotingOpen": _Refusal(
+        "the dispute of round {round} of task {task} takes votes up to block {deadline}",
+        "repeat_step",
+    ),
+    "StakesLastRoundUnsettled": _Refusal(
+        "round {round} of task {task}, its last, can be disputed up to block {deadline} (or its "
+        "dispute is open): stakes are withdrawn after",
+        "repeat_step",
+    ),
     "TrainingAlreadyCommitted": _Refusal(
         "{who} already submitted an update in round {round} of task {task}", "wait_next_round"
     ),

@@ -23,6 +23,8 @@ from ..chain import (
     TrainingContract,
 )
 from ..chain.governance import GovernanceContracts
+from ..chain.scores import ScoresContract
+from ..chain.stakes import StakesContract
 from ..crypto import CryptoError, generate_scheme, load_scheme
 from ..models import adapter_for
 from ..models.codec import encode_parameters
@@ -135,6 +137,32 @@ class Federation:
         from . import governance
 
         return governance.contracts(self)
+
+    @property
+    def scores(self) -> ScoresContract | None:
+        """The ContributionRewardPolicy's client (score tables, proven shares); None in a
+        deployment made before it existed."""
+        if not self.registry.deployment.task_stakes:
+            return None
+        client = self.__dict__.get("_scores_client")
+        if client is None:
+            client = ScoresContract(self.ledger, self.registry.deployment.reward_policy)
+            self.__dict__["_scores_client"] = client
+        return client
+
+    @property
+    def stakes(self) -> StakesContract | None:
+        """The TaskStakes client (stakes, slashing, disputes); None in a deployment made before
+        it existed."""
+        address = self.registry.deployment.task_stakes
+        if not address:
+            return None
+        client = self.__dict__.get("_stakes_client")
+        if client is None:
+            deployed_at = self.registry.deployment.deployed_at_block
+            client = StakesContract(self.ledger, address, from_block=deployed_at)
+            self.__dict__["_stakes_client"] = client
+        return client
 
     @classmethod
     def open(

@@ -454,7 +454,12 @@ class Participant(_Role):
         return result
 
     def claim(self, round_number: int) -> int:
-        """Claim this party's reward for an accepted round; returns token base units."""
+        """Claim this party's reward for an accepted round; returns token base units. In a
+        scored task its row of the round's score table (rebuilt from the table's blob, whose
+        digest is on-chain) is proven first."""
+        from .incentives import prove_share
+
+        prove_share(self.federation, self.task.task_id, round_number, self.name)
         amount, result = self.registry.claim_reward(self.account, self.task.task_id, round_number)
         self._emit(
             "reward_claimed",

@@ -36,7 +36,7 @@ from ..chain import (
 )
 from ..models import adapter_for, initialize_shape
 from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
-from . import governance
+from . import governance, incentives
 from .errors import (
     AlreadySubmittedError,
     DataMismatchError,
@@ -542,6 +542,94 @@ class Session:
         if governance.is_governed(federation, pending.task_id):  # its tokens vote from now on
             governance.ensure_delegated(federation, pending.name)
         return amount
+
+    # -- incentives: stakes, slashing, disputes ----------------------------------------------------
+
+    @_words_refusals
+    def set_stakes(
+        self,
+        task_id: int,
+        *,
+        required: int,
+        role: int = 0,
+        slash_ppm: int = 0,
+        min_standing_ppm: int = 0,
+        dispute_bond: int = 0,
+        dispute_window_blocks: int = 0,
+    ) -> TransactionResult:
+        """Set the task's stake rules (its coordinator, before round 1): ``required`` from each
+        participant, ``role`` from the aggregator and the key holder (token base units), the
+        part of a stake an offence takes (``slash_ppm``), the standing below which a party is
+        slashed, the bond of a dispute and the blocks after validation a round may be disputed."""
+        return incentives.set_stakes(
+            self.require_federation(),
+            self.task(task_id).task_id,
+            required=required,
+            role=role,
+            slash_ppm=slash_ppm,
+            min_standing_ppm=min_standing_ppm,
+            dispute_bond=dispute_bond,
+            dispute_window_blocks=dispute_window_blocks,
+        )
+
+    @_words_refusals
+    def stake(self, task_id: int, party: str) -> int:
+        """``party`` stakes what its role in the task requires; returns the amount staked."""
+        return incentives.stake(self.require_federation(), self.task(task_id).task_id, party)
+
+    @_words_refusals
+    def withdraw_stake(self, task_id: int, party: str) -> tuple[int, int]:
+        """``party`` withdraws its stake from an ended task: (returned, slashed-pool share)."""
+        federation = self.require_federation()
+        return incentives.withdraw_stake(federation, self.task(task_id).task_id, party)
+
+    def stakes(self, task_id: int) -> list[incentives.StakeRow]:
+        """Each party's stake, slashed amount and offences in the task (from the logs)."""
+        return incentives.stake_rows(self.require_federation(), self.task(task_id).task_id)
+
+    @_words_refusals
+    def dispute(
+        self, task_id: int, round_number: int, party: str, *, evidence: Any = "aggregate mismatch"
+    ) -> bytes:
+        """``party`` disputes the round's aggregate with the task's bond; ``evidence`` (text,
+        bytes or a dict of what its verification found) goes to the blob store. Returns its
+        digest."""
+        federation = self.require_federation()
+        task_id = self.task(task_id).task_id
+        return incentives.dispute(federation, task_id, round_number, party, evidence=evidence)
+
+    @_words_refusals
+    def vote_on_dispute(self, task_id: int, round_number: int, validator: str, uphold: bool) -> str:
+        """``validator`` votes on the round's dispute; returns its state after (open, upheld,
+        dismissed)."""
+        federation = self.require_federation()
+        task_id = self.task(task_id).task_id
+        state = incentives.vote_on_dispute(
+            federation, task_id, round_number, validator, uphold=uphold
+        )
+        return state.label
+
+    @_words_refusals
+    def slash(
+        self, task_id: int, round_number: int, offence: str, party: str | None = None, *, by: str
+    ) -> int:
+        """Slash on on-chain evidence, sent by ``by``: ``offence`` is ``"low standing"`` (of
+        ``party``'s posted score row), ``"silent role"`` (the cancelled round's silent role) or
+        ``"missed round"`` (``party`` advertised a masking key and committed nothing). Returns
+        the amount slashed."""
+        federation = self.require_federation()
+        task_id = self.task(task_id).task_id
+        kind = offence.replace("_", " ").strip().lower()
+        if kind == "silent role":
+            return incentives.slash_silent_role(federation, task_id, round_number, by=by)
+        if party is None or kind not in ("low standing", "missed round"):
+            raise InvalidInputError(
+                f"unknown offence {offence!r} (or no party): use 'low standing' or 'missed round' "
+                "with a party, or 'silent role'"
+            )
+        if kind == "low standing":
+            return incentives.slash_low_standing(federation, task_id, round_number, party, by=by)
+        return incentives.slash_missed_round(federation, task_id, round_number, party, by=by)
 
     # -- governance -----------------------------------------------------------------------------
 

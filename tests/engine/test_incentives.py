@@ -1,0 +1,134 @@
+"""Scores, stakes, slashing and disputes through the session on a tiny task: parties stake, the
+coordinator posts a score table, each claim proves its row first and pays by share, a low
+standing is slashed to the honest stakers, stakes come back when the task ends; a dispute
+upheld by the validators leaves its round unpaid and slashes the recorded aggregator."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from engine_helpers import logistic_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from fedchain_magics import TaskConfig
+from fedchain_magics.chain import ContractRevertError
+from fedchain_magics.chain.scores import ScoreEntry
+from fedchain_magics.engine import incentives
+from fedchain_magics.engine.errors import ContractRefusedError
+from fedchain_magics.engine.session import DataRef, Session
+
+PARTIES = ("alice", "bob", "carol")
+UNIT = 10**18
+REWARD = 100 * UNIT
+REQUIRED, ROLE = 10 * UNIT, 20 * UNIT
+
+
+@pytest.fixture
+def session(tmp_path, breast_cancer):
+    split = breast_cancer
+    namespace = {
+        "model": logistic_regression(split),
+        "X_test": split.X_test,
+        "y_test": split.y_test,
+    }
+    size = len(split.y_train) // len(PARTIES)
+    for index, name in enumerate(PARTIES):
+        namespace[f"X_{name}"] = split.X_train[index * size : (index + 1) * size]
+        namespace[f"y_{name}"] = split.y_train[index * size : (index + 1) * size]
+    opened = Session(namespace)
+    opened.open(tmp_path / "ledger")
+    yield opened
+    opened.close()
+
+
+def _staked_task(session: Session, **rules: int) -> int:
+    task = session.create_task(
+        session.model("model"), TaskConfig(rounds=1, reward_per_round=REWARD)
+    )
+    for name in PARTIES:
+        session.join(task.task_id, name, DataRef(f"X_{name}", f"y_{name}"))
+    session.join(task.task_id, "validator-1", DataRef("X_test", "y_test"), validator=True)
+    federation = session.require_federation()
+    incentives.enable_scoring(federation, task.task_id)
+    session.set_stakes(task.task_id, required=REQUIRED, role=ROLE, slash_ppm=500_000,
+                       min_standing_ppm=500_000, **rules)  # fmt: skip
+    treasury = federation.account("deployer")
+    for name in (*PARTIES, "aggregator", "key-holder"):
+        federation.registry.transfer_tokens(treasury, federation.account(name).address, 50 * UNIT)
+        assert session.stake(task.task_id, name) == (REQUIRED if name in PARTIES else ROLE)
+    return task.task_id
+
+
+def _run_round(session: Session, task_id: int, *, record_roles: bool = False) -> None:
+    federation = session.require_federation()
+    for name in PARTIES:
+        model = session.start_training(task_id, name)
+        if record_roles and name == PARTIES[0]:
+            incentives.record_round_roles(federation, task_id, by="coordinator")
+        X, y = session.data(session.parties[(task_id, name)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        session.capture_update(task_id, name, model)
+        session.submit(task_id, name)
+    session.aggregate(task_id)
+    session.validate(task_id, "validator-1")
+
+
+def test_a_scored_staked_task_from_stake_to_withdrawal(session: Session) -> None:
+    task_id = _staked_task(session)
+    federation = session.require_federation()
+    with pytest.raises(ContractRefusedError, match="has not ended"):
+        session.withdraw_stake(task_id, "alice")
+    _run_round(session, task_id)
+    address = {name: federation.account(name).address for name in PARTIES}
+    shares = {"alice": 500_000, "bob": 400_000, "carol": 100_000}
+    standings = {"alice": 1_100_000, "bob": 1_000_000, "carol": 200_000}
+    rows = [
+        {"participant": address[name], "share_ppm": shares[name], "standing_ppm": standings[name],
+         "group": 0, "score": shares[name] / 1e6}
+        for name in PARTIES
+    ]  # fmt: skip
+    digest, _ = incentives.post_score_table(federation, task_id, 1, rows)
+    table = incentives.load_score_table(federation, task_id, 1)
+    assert table is not None and table.rows == rows
+    assert federation.scores is not None
+    assert federation.scores.score_table_digest(task_id, 1) == digest
+    before = {name: federation.registry.token_balance(address[name]) for name in PARTIES}
+    for name in PARTIES:
+        paid = session.task(task_id).participant(name).claim(1)  # proves the row, then claims
+        assert paid == REWARD * shares[name] // 1_000_000
+        entry = federation.scores.proven_share(task_id, 1, address[name])
+        assert entry == ScoreEntry(address[name], shares[name], standings[name])
+    assert session.slash(task_id, 1, "low standing", "carol", by="alice") == REQUIRED // 2
+    with pytest.raises(ContractRefusedError, match="not below the task's threshold"):
+        session.slash(task_id, 1, "low standing", "bob", by="alice")
+    rows_by_name = {row.name: row for row in session.stakes(task_id)}
+    assert rows_by_name["carol"].offences == ["round 1: low standing"]
+    assert (rows_by_name["carol"].staked, rows_by_name["carol"].slashed) == (
+        REQUIRED,
+        REQUIRED // 2,
+    )
+    assert rows_by_name["aggregator"].role == "aggregator"
+    returned, pool_share = session.withdraw_stake(task_id, "alice")
+    assert returned == REQUIRED and pool_share > 0
+    assert session.withdraw_stake(task_id, "carol") == (REQUIRED // 2, 0)
+    after = {name: federation.registry.token_balance(address[name]) for name in PARTIES}
+    assert after["alice"] - before["alice"] == REWARD // 2 + REQUIRED + pool_share
+
+
+def test_an_upheld_dispute_leaves_the_round_unpaid_and_slashes_its_aggregator(
+    session: Session,
+) -> None:
+    task_id = _staked_task(session, dispute_bond=UNIT, dispute_window_blocks=50)
+    federation = session.require_federation()
+    _run_round(session, task_id, record_roles=True)
+    evidence = {"recomputed": "0xabc", "reason": "the aggregate is not the sum"}
+    digest = session.dispute(task_id, 1, "bob", evidence=evidence)
+    assert federation.store.get(digest)
+    assert session.vote_on_dispute(task_id, 1, "validator-1", uphold=True) == "upheld"
+    rows_by_name = {row.name: row for row in session.stakes(task_id)}
+    assert rows_by_name["aggregator"].offences == ["round 1: dispute upheld"]
+    with pytest.raises(ContractRevertError, match="PolicyRoundDisputed"):
+        session.task(task_id).participant("alice").claim(1)
