@@ -470,6 +470,21 @@ def describe(rules_value: TaskRules) -> dict[str, Any]:
     }
 
 
+def describe_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """A proposal's changes (the contract's units) in the engine's names and units."""
+    described: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "valuation_policy":
+            described["valuation"] = ValuationPolicy(value).label
+        elif name == "stake":
+            described["required_stake"], described["slash"] = value[0], value[1] / PPM
+        elif name.endswith("_ppm"):
+            described[name.removesuffix("_ppm")] = value / PPM
+        else:
+            described[name] = value
+    return described
+
+
 __all__ = [
     "GovernanceError",
     "NotGovernedError",
@@ -485,6 +500,7 @@ __all__ = [
     "delegate",
     "deploy",
     "describe",
+    "describe_changes",
     "encode_changes",
     "execute",
     "govern",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chain import RoundKey, RoundPhase, TaskState
 from ..storage import BlobPrunedError, StorageError
-from . import round_keys
+from . import governance, round_keys
 from .tokens import TokenInfo
 
 if TYPE_CHECKING:
@@ -61,6 +61,33 @@ class RoundSummary:
 
 
 @dataclass(frozen=True)
+class ProposalSummary:
+    """A governance proposal on a task's rules, as the views show it."""
+
+    number: int
+    description: str
+    state: str
+    """pending, active, canceled, defeated, succeeded, queued, expired or executed."""
+    changes: dict[str, Any]
+    """What it changes, in the engine's names and units (``group_size``, ``valuation``, ...)."""
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+    quorum: int | None
+    """Votes (for + abstain) it needs, in token base units; None before its vote opened."""
+
+
+@dataclass(frozen=True)
+class GovernanceSummary:
+    """A governed task's rules (the latest, and the round they apply from) and its proposals."""
+
+    rules: dict[str, Any]
+    """The engine's names and units: group_size, valuation, min_standing, ..."""
+    from_round: int
+    proposals: list[ProposalSummary] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class TaskSnapshot:
     task_id: int
     name: str | None
@@ -70,6 +97,8 @@ class TaskSnapshot:
     valuation: str = "off"
     """How rewards are shared: "off" (by declared samples), "shapley" or "leave-one-out" (by
     group value and standing: valuation.py); "" when this workspace lacks the manifest."""
+    governance: GovernanceSummary | None = None
+    """The task's governed rules and proposals; None for a task not under governance."""
 
     @property
     def current_phase(self) -> RoundPhase:
@@ -153,6 +182,7 @@ def _task_snapshot(federation: Federation, task_id: int, verify: bool) -> TaskSn
         federation.registry.task(task_id),
         _history(federation, task_id, task, verify),
         task.config.valuation if task is not None else "",
+        governance=_governance_summary(federation, task_id),
     )
 
 
@@ -285,3 +315,26 @@ def _votes(federation: Federation, task_id: int) -> dict[int, list[dict[str, Any
             }
         )
     return votes
+
+
+def _governance_summary(federation: Federation, task_id: int) -> GovernanceSummary | None:
+    """The task's governed rules and proposals (nothing is read in a deployment without
+    governance contracts)."""
+    contracts = governance.contracts(federation)
+    if contracts is None or not contracts.has_rules(task_id):
+        return None
+    latest, from_round = contracts.latest_rules(task_id)
+    proposals = [
+        ProposalSummary(
+            number=proposal.number,
+            description=proposal.description,
+            state=proposal.state.label,
+            changes=governance.describe_changes(proposal.changes),
+            votes_for=proposal.votes_for,
+            votes_against=proposal.votes_against,
+            votes_abstain=proposal.votes_abstain,
+            quorum=proposal.quorum,
+        )
+        for proposal in contracts.proposals(task_id)
+    ]
+    return GovernanceSummary(governance.describe(latest), from_round, proposals)

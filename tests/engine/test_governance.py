@@ -139,3 +139,31 @@ def test_governance_refuses_bad_input_before_sending(session: Session) -> None:
         session.propose_rules(task.task_id, "alice", "why", quorum=3)
     with pytest.raises(InvalidInputError, match="a vote is for, against or abstain"):
         session.vote(1, "alice", "maybe")
+
+
+def test_the_ledger_view_shows_the_rules_and_proposals(session: Session) -> None:
+    from fedchain_magics.engine.ledger_view import read_snapshot
+
+    ungoverned = session.create_task(session.model("model"), TaskConfig(rounds=2)).task_id
+    task_id = _governed_task(session)
+    _run_round(session, task_id)
+    session.claim_all(task_id)
+    number = session.propose_rules(
+        task_id, "alice", "Shapley, standing 0.5", valuation="shapley", min_standing=0.5
+    )
+    session.vote(number, "alice", "for")
+    federation = session.federation
+    assert federation is not None
+    snapshot = read_snapshot(federation)
+    by_task = {task.task_id: task for task in snapshot.tasks}
+    assert by_task[ungoverned].governance is None
+    summary = by_task[task_id].governance
+    assert summary is not None
+    assert summary.rules["group_size"] == 3 and summary.rules["valuation"] == "leave-one-out"
+    assert summary.from_round == 1
+    (proposal,) = summary.proposals
+    assert (proposal.number, proposal.description, proposal.state) == (
+        1, "Shapley, standing 0.5", "active",
+    )  # fmt: skip
+    assert proposal.changes == {"valuation": "shapley", "min_standing": 0.5}
+    assert proposal.votes_for > 0 and proposal.votes_against == 0
