@@ -11,8 +11,9 @@ Registration (join / register) and opening the round are not counted, nor is dep
   ``vote``, N ``claimReward``;
 - naive (``NaiveRoundReference``): N ``submit`` (the same digests and samples) and one
   ``finalize`` (mints N rewards).
-Every party starts the round with no reward token in all three (its first reward), so each pays
-the same fresh balance slot per party.
+``round_gas_n{N}`` is a task's first round: every party starts it with no reward token in all
+three (its first reward), so each pays the same fresh balance slot per party. ``*_later_n{N}``
+is the second round of the same parties, each already holding its first reward.
 
 Usage: ``python bench/batched_commitments_bench.py [--parties 100] [--url URL --faucet-key KEY]
 [--quick]``; the last line is JSON with ``round_gas_n{N}``, ``naive_round_gas_n{N}``,
@@ -95,26 +96,31 @@ def _model(features: int) -> Any:
     return torch.nn.Linear(features, 2)
 
 
-def _gas_since(federation: Federation, after_block: int) -> tuple[int, int]:
-    """Gas of every transaction mined after block ``after_block``, and how many there were."""
+def _gas_since(
+    federation: Federation, after_block: int, up_to_block: int | None = None
+) -> tuple[int, int]:
+    """Gas of every transaction mined after block ``after_block`` (up to ``up_to_block``, or
+    the head), and how many there were."""
     ledger = federation.ledger
     total = count = 0
-    for number in range(after_block + 1, ledger.block_number() + 1):
+    last = ledger.block_number() if up_to_block is None else up_to_block
+    for number in range(after_block + 1, last + 1):
         for tx_hash in ledger.web3.eth.get_block(number)["transactions"]:
             total += ledger.gas_used("0x" + bytes(tx_hash).hex())
             count += 1
     return total, count
 
 
-def _opened_block(federation: Federation, task_id: int) -> int:
-    (log,) = federation.registry.event_logs("RoundOpened", taskId=task_id, round=1)
+def _opened_block(federation: Federation, task_id: int, round_number: int) -> int:
+    (log,) = federation.registry.event_logs("RoundOpened", taskId=task_id, round=round_number)
     return int(log["blockNumber"])
 
 
 def _engine_round(
     workspace: Path, parties: int, *, batched: bool, url: str | None, faucet_key: str | None
-) -> tuple[Federation, int, int, int]:
-    """One simulated round; returns the federation (open), its task, round gas, transactions."""
+) -> tuple[Federation, int, list[tuple[int, int]]]:
+    """Two simulated rounds; returns the federation (open), its task, and each round's gas and
+    transactions (round 1 ends where round 2 opens)."""
     features = 10
     X, y, X_test, y_test = _data(parties, features)
     federation = Federation.open(workspace, url=url, faucet_key=faucet_key)
@@ -125,7 +131,7 @@ def _engine_round(
         X_test,
         y_test,
         parties=parties,
-        rounds=1,
+        rounds=2,
         config=TaskConfig(max_parties=max(100, parties)),
         federation=federation,
         progress=False,
@@ -133,17 +139,17 @@ def _engine_round(
         train_options={"learning_rate": 0.01},
         batched=batched,
     )
-    (record,) = result.records
-    if not record.accepted:
-        raise RuntimeError("the benchmark round was not accepted: its gas would mean nothing")
+    if not all(record.accepted for record in result.records):
+        raise RuntimeError("a benchmark round was not accepted: its gas would mean nothing")
     task_id = result.task.task_id
-    gas, transactions = _gas_since(federation, _opened_block(federation, task_id))
-    return federation, task_id, gas, transactions
+    first, second = (_opened_block(federation, task_id, number) for number in (1, 2))
+    rounds = [_gas_since(federation, first, second - 1), _gas_since(federation, second)]
+    return federation, task_id, rounds
 
 
-def _naive_round(federation: Federation, task_id: int) -> tuple[int, int]:
+def _naive_rounds(federation: Federation, task_id: int) -> list[tuple[int, int]]:
     """The naive reference contract, driven by the same parties with the same digests and
-    samples as the engine's round; returns its round gas and transactions."""
+    samples as the engine's rounds; returns each round's gas and transactions."""
     ledger, registry = federation.ledger, federation.registry
     deployer = federation.account("naive-deployer")
     ledger.fund(deployer.address)
@@ -153,19 +159,20 @@ def _naive_round(federation: Federation, task_id: int) -> tuple[int, int]:
     commitments = registry.update_commitments(task_id, 1)
     names = {c.participant: federation.name_of(c.participant) for c in commitments}
     for commitment in commitments:  # registration: not part of the round
-        ledger.transact(
-            federation.account(names[commitment.participant]), naive.functions.register()
-        )
-    start = ledger.block_number()
-    for commitment in commitments:
         party = federation.account(names[commitment.participant])
-        submit = naive.functions.submit(commitment.update_digest, commitment.samples)
-        ledger.transact(party, submit)
-    ledger.transact(deployer, naive.functions.finalize())
-    first = commitments[0].participant
-    if int(ledger.call(naive.functions.balanceOf(first))) == 0:
-        raise RuntimeError("the naive round paid nothing: its gas would mean nothing")
-    return _gas_since(federation, start)
+        ledger.transact(party, naive.functions.register())
+    rounds = []
+    for round_number in (1, 2):
+        start = ledger.block_number()
+        for commitment in registry.update_commitments(task_id, round_number):
+            party = federation.account(names[commitment.participant])
+            submit = naive.functions.submit(commitment.update_digest, commitment.samples)
+            ledger.transact(party, submit)
+        ledger.transact(deployer, naive.functions.finalize())
+        rounds.append(_gas_since(federation, start))
+    if int(ledger.call(naive.functions.balanceOf(commitments[0].participant))) == 0:
+        raise RuntimeError("the naive rounds paid nothing: their gas would mean nothing")
+    return rounds
 
 
 def measure(
@@ -175,25 +182,28 @@ def measure(
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="fedchain-bench-batch-") as directory:
         workdir = Path(directory)
-        federation, task_id, gas, transactions = _engine_round(
+        federation, task_id, batched = _engine_round(
             workdir / "batched", parties, batched=True, url=url, faucet_key=faucet_key
         )
         try:
-            naive_gas, naive_transactions = _naive_round(federation, task_id)
+            naive = _naive_rounds(federation, task_id)
         finally:
             federation.close()
-        federation, _, unbatched_gas, unbatched_transactions = _engine_round(
+        federation, _, unbatched = _engine_round(
             workdir / "unbatched", parties, batched=False, url=url, faucet_key=faucet_key
         )
         federation.close()
-    figures["round_gas" + suffix] = gas
-    figures["naive_round_gas" + suffix] = naive_gas
-    figures["round_gas_ratio" + suffix] = gas / naive_gas
-    figures["unbatched_round_gas" + suffix] = unbatched_gas
-    figures["unbatched_round_gas_ratio" + suffix] = unbatched_gas / naive_gas
-    figures["round_transactions" + suffix] = transactions
-    figures["naive_round_transactions" + suffix] = naive_transactions
-    figures["unbatched_round_transactions" + suffix] = unbatched_transactions
+    for index, label in ((0, ""), (1, "_later")):
+        (gas, transactions), (naive_gas, naive_transactions) = batched[index], naive[index]
+        unbatched_gas, unbatched_transactions = unbatched[index]
+        figures[f"round_gas{label}{suffix}"] = gas
+        figures[f"naive_round_gas{label}{suffix}"] = naive_gas
+        figures[f"round_gas_ratio{label}{suffix}"] = gas / naive_gas
+        figures[f"unbatched_round_gas{label}{suffix}"] = unbatched_gas
+        figures[f"unbatched_round_gas_ratio{label}{suffix}"] = unbatched_gas / naive_gas
+        figures[f"round_transactions{label}{suffix}"] = transactions
+        figures[f"naive_round_transactions{label}{suffix}"] = naive_transactions
+        figures[f"unbatched_round_transactions{label}{suffix}"] = unbatched_transactions
     return figures
 
 
