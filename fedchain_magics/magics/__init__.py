@@ -14,6 +14,7 @@ from ..engine.session import Session
 from ._base import MagicsFamily, MagicsState
 from .chain import ChainMagics
 from .governance import GovernanceMagics
+from .incentives import IncentiveMagics
 from .keys import KeyMagics
 from .parties import PartyMagics
 from .rounds import RoundMagics
@@ -30,6 +31,7 @@ FAMILIES: tuple[type[MagicsFamily], ...] = (
     ViewMagics,
     SimulationMagics,
     GovernanceMagics,
+    IncentiveMagics,
 )
 
 __all__ = ["FAMILIES", "MagicsState", "load", "loaded_state", "unload"]
