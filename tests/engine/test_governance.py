@@ -167,3 +167,44 @@ def test_the_ledger_view_shows_the_rules_and_proposals(session: Session) -> None
     )  # fmt: skip
     assert proposal.changes == {"valuation": "shapley", "min_standing": 0.5}
     assert proposal.votes_for > 0 and proposal.votes_against == 0
+
+
+def test_every_rules_revert_is_worded_with_a_next_step() -> None:
+    from fedchain_magics.chain import ContractRevertError
+    from fedchain_magics.chain.artifacts import load_artifact
+    from fedchain_magics.engine.errors import REFUSALS, refusal
+    from fedchain_magics.magics._errors import MAGIC_STEPS
+
+    # Our errors carry the Rules prefix (Checkpoints' unordered insertion cannot happen: rounds
+    # only grow).
+    errors = [
+        item
+        for item in load_artifact("TaskRules").abi
+        if item["type"] == "error" and item["name"].startswith("Rules")
+    ]
+    assert len(errors) == 11 and {item["name"] for item in errors} <= set(REFUSALS)
+    for item in errors:
+        args = {
+            entry["name"]: ("0x" + "11" * 20 if entry["type"] == "address" else 7)
+            for entry in item["inputs"]
+        }
+        worded = refusal(ContractRevertError(item["name"], args, "setGroupSize"), lambda a: "alice")
+        assert "{" not in str(worded) and worded.next_step is not None
+        assert worded.next_step.action in MAGIC_STEPS
+
+
+def test_a_deployment_recorded_before_governance_still_loads(tmp_path) -> None:
+    import json
+
+    from fedchain_magics import Federation
+    from fedchain_magics.engine import governance
+
+    with Federation.open(tmp_path / "ledger") as federation:
+        path = federation.workspace / "deployment.json"
+    recorded = json.loads(path.read_text())
+    for name in ("task_rules", "governor", "timelock", "governance_deployed_at_block"):
+        recorded.pop(name)  # as written before governance existed
+    path.write_text(json.dumps(recorded))
+    with Federation.open(tmp_path / "ledger") as federation:
+        assert federation.registry.deployment.governor == ""
+        assert governance.contracts(federation) is None and federation.governance is None
