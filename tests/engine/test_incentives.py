@@ -132,3 +132,31 @@ def test_an_upheld_dispute_leaves_the_round_unpaid_and_slashes_its_aggregator(
     assert rows_by_name["aggregator"].offences == ["round 1: dispute upheld"]
     with pytest.raises(ContractRevertError, match="PolicyRoundDisputed"):
         session.task(task_id).participant("alice").claim(1)
+
+
+DEPLOYMENT_ONLY = {"PolicyNotDeployer", "PolicyAlreadyBound", "PolicyRegistryMismatch"}
+DEPLOYMENT_ONLY |= {"StakesInvalidAddress"}
+
+
+def _sample(kind: str) -> object:
+    if kind == "address":
+        return "0x" + "11" * 20
+    if kind.startswith("bytes"):
+        return b"\x01" * 32
+    return 7
+
+
+@pytest.mark.parametrize("contract", ["ContributionRewardPolicy", "TaskStakes"])
+def test_every_refusal_a_user_can_meet_is_worded(contract: str) -> None:
+    from fedchain_magics.chain.artifacts import load_artifact
+    from fedchain_magics.engine.errors import REFUSALS, refusal
+
+    errors = [item for item in load_artifact(contract).abi if item["type"] == "error"]
+    for item in errors:
+        name = item["name"]
+        if name in DEPLOYMENT_ONLY or not name.startswith(("Policy", "Stakes")):
+            continue  # OpenZeppelin's own (SafeERC20) are not ours to word
+        assert name in REFUSALS, f"{name} has no wording in engine/errors.py REFUSALS"
+        args = {field["name"]: _sample(field["type"]) for field in item["inputs"]}
+        worded = refusal(ContractRevertError(name, args, "call"), lambda address: "alice")
+        assert "None" not in worded.what and "\n" not in worded.what, (name, worded.what)
