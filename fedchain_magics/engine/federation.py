@@ -131,14 +131,6 @@ class Federation:
             log.write(line + "\n")
 
     @property
-    def governance(self) -> GovernanceContracts | None:
-        """This deployment's governance contracts (TaskRules, FedGovernor, FedTimelock); None
-        until a task is first put under governance (``engine/governance.py`` deploys them)."""
-        from . import governance
-
-        return governance.contracts(self)
-
-    @property
     def scores(self) -> ScoresContract | None:
         """The ContributionRewardPolicy's client (score tables, proven shares); None in a
         deployment made before it existed."""
