@@ -806,8 +806,7 @@ REFUSALS: dict[str, _Refusal] = {
         "submit_rest",
     ),
     "TrainingBatchNotSorted": _Refusal(
-        "round {round}'s batch of task {task} repeats an update digest (or is out of digest "
-        "order)",
+        "round {round}'s batch of task {task} repeats an update digest (or is out of digest order)",
         "repeat_step",
     ),
     "TrainingNoBatch": _Refusal(
@@ -917,10 +916,12 @@ REFUSALS: dict[str, _Refusal] = {
     "GovernorUnexpectedProposalState": _Refusal(
         "that proposal is not in the state this step needs", "show_proposals"
     ),
-    "GovernorAlreadyCastVote": _Refusal("{who} already voted on that proposal", "show_proposals"),
+    "GovernorAlreadyCastVote": _Refusal(
+        "that party already voted on that proposal (one vote each)", "show_proposals"
+    ),
     "GovernorNonexistentProposal": _Refusal("no such proposal on this ledger", "show_proposals"),
     "GovernorInsufficientProposerVotes": _Refusal(
-        "{who} holds too few delegated votes to propose", "delegate_first"
+        "the proposer holds too few delegated votes to propose", "delegate_first"
     ),
     "TimelockUnexpectedOperationState": _Refusal(
         "the timelock does not hold that proposal ready yet", "show_proposals"

@@ -31,6 +31,8 @@ EventKind = Literal[
     "round_cancelled",
     "reward_claimed",
     "aggregate_verified",
+    "scoring_enabled",
+    "scores_posted",
 ]
 
 _log = logging.getLogger(__name__)

@@ -102,14 +102,6 @@ class Federation:
         """Every sum this kernel's key holders decrypted: (task, round, the parties in it)."""
 
     @property
-    def governance(self) -> GovernanceContracts | None:
-        """This deployment's governance contracts (TaskRules, FedGovernor, FedTimelock); None
-        until a task is first put under governance (``engine/governance.py`` deploys them)."""
-        from . import governance
-
-        return governance.contracts(self)
-
-    @property
     def round_reports(self) -> RoundReportsContract | None:
         """The RoundReports contract of this deployment (None in one made before it existed)."""
         address = self.registry.deployment.round_reports
@@ -129,6 +121,14 @@ class Federation:
         line = json.dumps({"task": task_id, "round": round_number, "parties": list(parties)})
         with open(self.workspace / "decryptions.jsonl", "a", encoding="utf-8") as log:
             log.write(line + "\n")
+
+    @property
+    def governance(self) -> GovernanceContracts | None:
+        """This deployment's governance contracts (TaskRules, FedGovernor, FedTimelock); None
+        until a task is first put under governance (``engine/governance.py`` deploys them)."""
+        from . import governance
+
+        return governance.contracts(self)
 
     @property
     def scores(self) -> ScoresContract | None:
@@ -502,6 +502,23 @@ class Federation:
                 account=address,
                 tx_hash=added.tx_hash,
                 gas_used=added.gas_used,
+            )
+        if config.valuation != "off":  # paid by posted score tables, not declared samples
+            scores = self.scores
+            if scores is None or self.round_reports is None:
+                raise InvalidInputError(
+                    "this ledger's deployment predates valued rounds; open a fresh workspace "
+                    "(a new ledger directory) to create a valued task"
+                )
+            enabled = scores.enable_scoring(coordinator_account, task_id)
+            self.emit(
+                "scoring_enabled",
+                enabled.block_number,
+                f"task {task_id} pays by value ({config.valuation}, k={config.group_size})",
+                task_id=task_id,
+                account=accounts["coordinator"],
+                tx_hash=enabled.tx_hash,
+                gas_used=enabled.gas_used,
             )
         task = FederatedTask(self, task_id, model_template=model)
         self._tasks[task_id] = task

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 from web3.logs import DISCARD
 
-from ..chain import TransactionResult
+from ..chain import ContractRevertError, TransactionResult
 from ..chain.scores import ScoreEntry, ScoresContract, score_tree
 from ..chain.stakes import DisputeState, Offence, StakesContract, StakeSummary
 from .errors import InvalidInputError
@@ -412,3 +412,41 @@ def _address(federation: Federation, party: str) -> str:
 
 OFFENCES = tuple(offence.label for offence in Offence)
 """The offence labels a stake row names."""
+
+
+def posted_rows(
+    federation: Federation, task_id: int, round_number: int
+) -> dict[str, dict[str, Any]] | None:
+    """A scored round's posted score table rows by lower-case address (None when the task is
+    not scored, or its table is not posted yet)."""
+    client = federation.scores
+    if client is None or not client.is_scored(task_id):
+        return None
+    if not client.scores_posted(task_id, round_number):
+        return None
+    table = load_score_table(federation, task_id, round_number)
+    if table is None:
+        return None
+    return {str(row["participant"]).lower(): dict(row) for row in table.rows}
+
+
+def pending_reward(
+    federation: Federation,
+    task_id: int,
+    round_number: int,
+    participant: str,
+    row: Mapping[str, Any] | None = None,
+) -> int | None:
+    """What ``participant`` can claim for an accepted round, or None when nothing can be said
+    yet: a scored round pays ``reward x share_ppm / 1e6`` of its posted row (nothing before the
+    table is posted); any round waits out its dispute window (the policy refuses until then)."""
+    client = federation.scores
+    if client is not None and client.is_scored(task_id):
+        if row is None:
+            return None
+        per_round = federation.registry.task(task_id).params.reward_per_round
+        return per_round * int(row["share_ppm"]) // 1_000_000
+    try:
+        return federation.registry.pending_reward(task_id, round_number, participant)
+    except ContractRevertError:
+        return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..chain import RoundKey, RoundPhase, TaskState
 from ..storage import BlobPrunedError, StorageError
-from . import governance, round_keys
+from . import governance, incentives, round_keys
 from .tokens import TokenInfo
 
 if TYPE_CHECKING:
@@ -35,6 +35,11 @@ class ContributionRecord:
     reward: int | None
     """Reward-token base units claimed (or claimable) for this contribution; None if none."""
     claimed: bool
+    valuation: dict[str, Any] | None = None
+    """Why a valued task paid what it paid: the round's score table row (``group``, ``score``
+    of the group relative to the round's typical group, ``standing_ppm`` over rounds,
+    ``share_ppm`` of the round's reward, ``rounds`` the standing rests on); None when the task
+    pays by declared samples or the table is not posted yet."""
 
 
 @dataclass(frozen=True)
@@ -229,11 +234,19 @@ def _history(
     for number in range(1, state.current_round + 1):
         round_state = registry.round(task_id, number)
         contributions = []
+        table = (
+            incentives.posted_rows(federation, task_id, number)
+            if round_state.phase == RoundPhase.ACCEPTED
+            else None
+        )
         for commitment in registry.update_commitments(task_id, number):
             key = (number, commitment.participant.lower())
             reward = claimed.get(key)
+            row = None if table is None else table.get(commitment.participant.lower())
             if reward is None and round_state.phase == RoundPhase.ACCEPTED:
-                reward = registry.pending_reward(task_id, number, commitment.participant)
+                reward = incentives.pending_reward(
+                    federation, task_id, number, commitment.participant, row
+                )
             contributions.append(
                 ContributionRecord(
                     participant=commitment.participant,
@@ -244,6 +257,7 @@ def _history(
                     gas_used=registry.gas_used(commitment.tx_hash, task_id),
                     reward=reward,
                     claimed=key in claimed,
+                    valuation=row,
                 )
             )
         digest = round_state.aggregate_digest

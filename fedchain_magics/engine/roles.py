@@ -29,7 +29,7 @@ from ..crypto import CryptoError, EncryptionScheme, load_scheme, parallel
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, StorageError, digest_of
-from . import batched, masked, round_keys, valuation
+from . import batched, incentives, masked, round_keys, valuation
 from .errors import (
     AggregateMismatchError,
     InvalidInputError,
@@ -192,6 +192,33 @@ class Coordinator(_Role):
         round_number, result = self.registry.open_round(self.account, self.task.task_id)
         self._emit("round_opened", result, f"round {round_number} opened", round_number)
         return round_number
+
+    def settle_round(self, round_number: int | None = None) -> valuation.ScoreTable:
+        """A valued task's accepted round: post its score table (group values from the
+        validators, every party's standing, its share of the round), so parties can claim."""
+        number = self._round(round_number)
+        if not valuation.valued(self.task):
+            raise InvalidInputError(
+                f"task {self.task.task_id} pays by declared samples: there is no score table to "
+                "post; parties claim their rewards directly"
+            )
+        if self.task.round_state(number).phase != RoundPhase.ACCEPTED:
+            raise InvalidInputError(
+                f"round {number} of task {self.task.task_id} is not accepted, so it pays nothing "
+                "and has no score table; settle an accepted round"
+            )
+        table, digest = valuation.settle_round(self.task, number)
+        paid = sum(1 for entry in table.entries if entry["share_ppm"] > 0)
+        self.federation.emit(
+            "scores_posted",
+            self.federation.ledger.block_number(),
+            f"round {number} scored: {paid} of {len(table.entries)} parties paid",
+            task_id=self.task.task_id,
+            round=number,
+            account=self.address,
+            data={"table": digest.hex()},
+        )
+        return table
 
     def finalize_round(self, round_number: int | None = None) -> TransactionResult:
         """Tally a round whose validation window passed before every validator voted."""
@@ -469,11 +496,22 @@ class Participant(_Role):
         )
         return amount
 
+    def _row(self, round_number: int) -> dict[str, Any] | None:
+        rows = incentives.posted_rows(self.federation, self.task.task_id, round_number)
+        return None if rows is None else rows.get(self.address.lower())
+
     def claim_all(self) -> int:
         """Claim every unclaimed reward of this party on the task; returns the total."""
         total = 0
         for round_number in range(1, self.task.current_round() + 1):
-            if self.registry.pending_reward(self.task.task_id, round_number, self.address) > 0:
+            pending = incentives.pending_reward(
+                self.federation,
+                self.task.task_id,
+                round_number,
+                self.address,
+                self._row(round_number),
+            )
+            if pending:
                 total += self.claim(round_number)
         return total
 
@@ -648,7 +686,12 @@ class KeyHolder(_Role):
             ),
         )
         report = valuation.GroupReport(
-            self.task.task_id, number, self.task.config.group_size, groups, sums, combined.kept
+            self.task.task_id,
+            number,
+            valuation.round_rules(self.task, number).group_size,
+            groups,
+            sums,
+            combined.kept,
         )
         valuation.publish_group_report(self.task, self.account, report)
         left_out = f", left out {', '.join(combined.left_out)}" if combined.left_out else ""

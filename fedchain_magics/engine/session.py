@@ -36,7 +36,7 @@ from ..chain import (
 )
 from ..models import adapter_for, initialize_shape
 from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
-from . import governance, incentives
+from . import governance, incentives, valuation
 from .errors import (
     AlreadySubmittedError,
     DataMismatchError,
@@ -510,7 +510,39 @@ class Session:
         if ref is None:
             raise NoValidationDataError(task_id, name)
         X, y = self.data(ref)
-        return task.validator(name).vote(X, y)
+        vote = task.validator(name).vote(X, y)
+        self._settle_if_valued(task, vote.round)
+        return vote
+
+    def _settle_if_valued(self, task: FederatedTask, round_number: int) -> None:
+        """A valued task's round just accepted: its coordinator, when this workspace holds it,
+        posts the score table at once, so parties can claim (another kernel's coordinator posts
+        it with ``Session.settle``)."""
+        if (
+            not valuation.valued(task)
+            or task.round_state(round_number).phase != RoundPhase.ACCEPTED
+        ):
+            return
+        coordinator = self.require_federation().name_of(task.state().coordinator)
+        if coordinator is not None and not self._settled(task, round_number):
+            task.coordinator(coordinator).settle_round(round_number)
+
+    def _settled(self, task: FederatedTask, round_number: int) -> bool:
+        scores = self.require_federation().scores
+        return scores is not None and scores.scores_posted(task.task_id, round_number)
+
+    def settle(self, task_id: int, round_number: int | None = None) -> Any:
+        """Post a valued task's accepted round's score table (the coordinator's step; done
+        automatically when the round is accepted in the coordinator's workspace)."""
+        task = self.task(task_id)
+        number = task.current_round() if round_number is None else round_number
+        coordinator = self.require_federation().name_of(task.state().coordinator)
+        if coordinator is None:
+            raise InvalidInputError(
+                f"task {task_id}'s coordinator holds no key in this workspace; its notebook "
+                "posts the score table"
+            )
+        return task.coordinator(coordinator).settle_round(number)
 
     # -- rewards --------------------------------------------------------------------------------
 

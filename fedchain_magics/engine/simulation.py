@@ -23,6 +23,7 @@ from ..crypto import parallel
 from ..data import Shard, split_dirichlet, split_iid
 from ..models import adapter_for
 from . import batched as batched_commitments
+from . import valuation
 from .errors import InvalidInputError
 from .federation import Federation
 from .task import FederatedTask, TaskConfig
@@ -266,7 +267,12 @@ def _run_round(
     if accepted and batched_commitments.enabled(task):  # the whole batch paid at once
         paid = batched_commitments.pay(task.aggregator(), round_number)
         gas.extend([] if paid is None else [paid[1].gas_used])
-    if accepted:
+    if accepted and valuation.valued(task):  # paid by the posted score table
+        table = task.coordinator().settle_round(round_number)
+        for participant in participants:
+            if table.share_of(participant.address) > 0:
+                participant.claim(round_number)
+    elif accepted:
         for participant in participants:
             if task.federation.registry.pending_reward(
                 task.task_id, round_number, participant.address

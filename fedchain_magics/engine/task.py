@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 SCHEMES = ("bfv", "ckks")
 ADMISSIONS = ("open", "invited")
-PRIVACY_MODES = ("off", "masked")
+PRIVACY_MODES = ("off", "masked", "research")
 UINT32_MAX = 2**32 - 1
 UINT256_MAX = 2**256 - 1
 MANIFEST_VERSION = 1
@@ -74,15 +74,17 @@ class TaskConfig:
     """"open" (anyone may join) or "invited" (only accounts the coordinator admits on-chain,
     each with an optional cap on the samples its updates declare)."""
     privacy: str = "off"
-    """"off" (the key holder could decrypt any single update) or "masked" (BFV only: pairwise
-    masks that cancel in the sum, so a single ciphertext decrypts to noise; see masked.py)."""
+    """"off" (the key holder could decrypt any single update), "masked" (BFV only: pairwise
+    masks that cancel in the sum, so a single ciphertext decrypts to noise; see masked.py) or
+    "research" (plaintext research mode, valued tasks only: every party is its own group, so
+    Shapley and leave-one-out value single parties, and every update is published)."""
     valuation: str = "off"
     """"off" (rewards by declared samples), "shapley" or "leave-one-out": the key holder
     decrypts only sums of groups of at least ``group_size`` parties, validators value each group,
     rewards follow value and standing (see valuation.py)."""
     group_size: int = 3
     """k: the fewest parties in any decrypted group sum of a valued task."""
-    min_standing: float = 0.5
+    min_standing: float = 0.75
     """A valued task pays no share of a round to a party whose standing (its estimated
     contribution over rounds, 1 = the median party) is below this."""
     max_weight_over_median: float = 2.0
@@ -101,14 +103,22 @@ class TaskConfig:
             problems.append(
                 f"valuation must be one of {', '.join(VALUATIONS)}, not {self.valuation!r}"
             )
+        elif self.valuation == "off" and self.privacy == "research":
+            problems.append(
+                'privacy="research" values single parties: give it valuation="shapley" or '
+                '"leave-one-out"'
+            )
         elif self.valuation != "off":
             if self.privacy == "masked":
                 problems.append(
                     "a valued task cannot be masked yet (masks would have to cancel within each "
                     'group); use privacy="off" or valuation="off"'
                 )
-            if self.group_size < 2:
-                problems.append("group_size must be at least 2")
+            if self.group_size < 2 and self.privacy != "research":
+                problems.append(
+                    "group_size must be at least 2 (per-party valuation publishes every update: "
+                    'privacy="research")'
+                )
             elif self.min_participants < self.group_size:
                 problems.append(
                     f"a valued task needs min_participants >= group_size ({self.group_size}): "

@@ -60,6 +60,10 @@ VALUATIONS = ("off", "shapley", "leave-one-out")
 PPM = 1_000_000
 UINT32_MAX = 2**32 - 1
 REPORT_VERSION = 1
+SLASH_AFTER_ROUNDS = 3
+"""A party's stake is slashed for low standing only once it was valued in this many rounds: in
+its first rounds a party shares the blame of its group mates (the groups are redrawn each round
+and its own standing separates from theirs)."""
 DIRECTION_STEP = 1e-4
 """The finite-difference step of a coalition's utility, relative to the model's norm."""
 
@@ -117,7 +121,8 @@ class ScoreTable:
     group_values: dict[str, float]
     group_scores: dict[str, float]
     entries: tuple[dict[str, Any], ...]
-    """One per party: participant, group, score (its group's), standing_ppm, share_ppm."""
+    """One per party: participant, group, score (its group's), standing_ppm, share_ppm, and
+    rounds (how many valued rounds its standing rests on)."""
 
     def to_bytes(self) -> bytes:
         content = {
@@ -146,6 +151,38 @@ def valued(task: FederatedTask) -> bool:
     return task.config.valuation != "off"
 
 
+@dataclass(frozen=True)
+class RoundRules:
+    """The valuation rules one round runs under: the task's own settings, or, for a task handed
+    to governance (``engine/governance.py``), what TaskRules holds for that round (a change
+    applies from the round after the one open when it executed)."""
+
+    group_size: int
+    valuation: str
+    min_standing: float
+    max_weight_over_median: float
+
+
+def round_rules(task: FederatedTask, round_number: int) -> RoundRules:
+    from . import governance  # engine to engine; governance reads the chain
+
+    config = task.config
+    if config.privacy == "research":  # plaintext research mode: every party its own group
+        return RoundRules(1, config.valuation, config.min_standing, config.max_weight_over_median)
+    governed = governance.rules(task.federation, task.task_id, round_number)
+    if governed is None:
+        return RoundRules(
+            config.group_size, config.valuation, config.min_standing, config.max_weight_over_median
+        )
+    rules = governance.describe(governed)
+    return RoundRules(
+        int(rules["group_size"]),
+        str(rules["valuation"]),
+        float(rules["min_standing"]),
+        float(rules["max_weight_over_median"]),
+    )
+
+
 def reports(task: FederatedTask) -> RoundReportsContract:
     contract = task.federation.round_reports
     if contract is None:
@@ -162,13 +199,14 @@ def round_groups(
     """The round's groups of its included updates: drawn from the hash of the block that opened
     the round, the same for everyone who reads the chain."""
     declared = {c.participant: int(c.samples) for c in commitments}
-    k = task.config.group_size
+    rules = round_rules(task, round_number)
+    k = rules.group_size
     if len(declared) < k:
         raise InvalidInputError(
             f"round {round_number} of task {task.task_id} holds {len(declared)} updates, fewer "
             f"than a group of k={k}: no sum may be decrypted; wait for more parties"
         )
-    capped = capped_weights(declared, task.config.max_weight_over_median)
+    capped = capped_weights(declared, rules.max_weight_over_median)
     scale = task.config.sample_scale
     drawn = assign_groups(sorted(declared), k, masked.graph_seed(task, round_number))
     return tuple(
@@ -192,7 +230,7 @@ def decrypt_group_sums(
     """Sum each group's ciphertexts and decrypt that sum: the only decryption of a valued round.
     Refuses (before decrypting anything) a group below k or two groups sharing a party, and
     records every decryption in the workspace's decryption log."""
-    k = task.config.group_size
+    k = round_rules(task, round_number).group_size
     check_decryptable([group.members for group in groups], k)
     by_party = {c.participant: c for c in commitments}
     store, limit = task.federation.store, task.max_ciphertext_bytes
@@ -278,7 +316,10 @@ def group_values(
             return (ahead - behind) / (2 * step)
         return score(base + direction) - start
 
-    if task.config.valuation == "leave-one-out":
+    policy = round_rules(task, int(report["round"])).valuation
+    if policy in ("off", "proportional"):  # governed back to samples: all groups alike
+        return dict.fromkeys(names, 1.0)
+    if policy == "leave-one-out":
         values = leave_one_out(names, utility)
     elif len(names) <= MAX_EXACT_PLAYERS:
         values = exact_shapley(names, utility)
@@ -312,7 +353,7 @@ def publish_scores(
         "task": task.task_id,
         "round": round_number,
         "validator": str(account.address),
-        "valuation": task.config.valuation,
+        "valuation": round_rules(task, round_number).valuation,
         "values": values,
     }
     blob = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
@@ -345,8 +386,19 @@ def observations(task: FederatedTask, last_round: int) -> list[GroupObservation]
             continue
         report = json.loads(task.federation.store.get(digest))
         scores, weight = relative_scores(values)
+        declared = {
+            member: samples
+            for group in report["groups"]
+            for member, samples in zip(group["members"], group["declared_samples"], strict=True)
+        }
+        capped = capped_weights(declared, round_rules(task, number).max_weight_over_median)
+        typical = statistics.median(
+            sum(capped[m] for m in group["members"]) for group in report["groups"]
+        )
         for group in report["groups"]:
-            found.append(GroupObservation(tuple(group["members"]), scores[group["name"]], weight))
+            members = tuple(group["members"])
+            shares = tuple(capped[m] / typical for m in members)
+            found.append(GroupObservation(members, scores[group["name"]], weight, shares))
     return found
 
 
@@ -365,11 +417,15 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
     for group in report["groups"]:
         declared = dict(zip(group["members"], group["declared_samples"], strict=True))
         weights.update(declared)
-    capped = capped_weights(weights, task.config.max_weight_over_median)
+    rules = round_rules(task, round_number)
+    capped = capped_weights(weights, rules.max_weight_over_median)
     history = observations(task, round_number)
     parties = sorted({member for o in history for member in o.members} | set(capped))
     standing = standings(history, parties)
-    shares = round_shares(groups, scores, capped, standing, task.config.min_standing)
+    observed = {
+        party: sum(party in o.members for o in history if o.weight > 0) for party in parties
+    }
+    shares = round_shares(groups, scores, capped, standing, rules.min_standing)
     entries = []
     for name, members in sorted(groups.items()):
         for member in members:
@@ -380,6 +436,36 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
                     "score": scores[name],
                     "standing_ppm": int(min(max(round(standing[member] * PPM), 0), UINT32_MAX)),
                     "share_ppm": int(shares[member] * PPM),  # floor: the shares never exceed 1
+                    "rounds": observed[member],
                 }
             )
     return ScoreTable(task.task_id, round_number, values, scores, tuple(entries))
+
+
+def settle_round(task: FederatedTask, round_number: int) -> tuple[ScoreTable, bytes]:
+    """The coordinator's step once a valued round is accepted: build the score table and post
+    its root (the reward policy pays every claim of the round by its proven row), then, in a
+    staking task, slash each staked party whose standing is below the task's threshold (the
+    contract checks the proven row). Returns the table and its blob's digest."""
+    from .incentives import post_score_table, slash_low_standing
+
+    federation = task.federation
+    table = score_table(task, round_number)
+    digest, _ = post_score_table(federation, task.task_id, round_number, table.entries)
+    stakes = federation.stakes
+    rules = stakes.stake_rules(task.task_id) if stakes is not None else None
+    if stakes is not None and rules is not None and rules.set and rules.slash_ppm > 0:
+        coordinator = federation.name_of(federation.registry.task(task.task_id).coordinator)
+        if coordinator is None:
+            raise InvalidInputError(
+                f"task {task.task_id}'s coordinator holds no key in this workspace; its "
+                "notebook settles the round"
+            )
+        for entry in table.entries:  # a staked party below the task's threshold loses stake
+            low = entry["standing_ppm"] < rules.min_standing_ppm
+            low = low and entry["rounds"] >= SLASH_AFTER_ROUNDS  # evidence first
+            if low and stakes.stake_of(task.task_id, entry["participant"]).amount > 0:
+                slash_low_standing(
+                    federation, task.task_id, round_number, entry["participant"], by=coordinator
+                )
+    return table, digest

@@ -56,7 +56,7 @@ USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 
                     [--epochs 1] [--submission-window 1000] [--validation-window 1000]
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
                     [--admission open|invited] [--classes 0,1,2 --features 13]
-                    [--min-metric 0.0] [--max-metric-drop 0.05] [--privacy off|masked]
+                    [--min-metric 0.0] [--max-metric-drop 0.05] [--privacy off|masked|research]
                     [--valuation off|shapley|leave-one-out] [--k 3]
   %%fedtask admit TASK NAME|0xADDR[,...] [--cap SAMPLES]
   %%fedtask revoke TASK NAME|0xADDR
@@ -161,10 +161,11 @@ class TaskMagics(MagicsFamily):
     )
     @argument(
         "--privacy",
-        choices=("off", "masked"),
+        choices=("off", "masked", "research"),
         default=None,
         help="create: masked adds pairwise masks (BFV) so that no one, the key holder included, "
-        "can decrypt a single party's update; off (the default) does not",
+        "can decrypt a single party's update; off (the default) does not; research (with "
+        "--valuation) values single parties and publishes every update",
     )
     @argument(
         "--valuation",

@@ -45,15 +45,21 @@ class GroupObservation:
     relative_score: float
     """The group's value over the round's median group value, clipped (1 = a typical group)."""
     weight: float
-    """How much the round says: its median group value (rounds whose models barely move say
-    little), 0 when the typical group did not help."""
+    """How much the round says: 1, or 0 when the typical group did not help."""
+    shares: tuple[float, ...] = ()
+    """Each member's part of the group, as a fraction of the round's typical group: its
+    capped samples over the median group's (empty: 1 / the group's size each). A party that
+    claims more weight answers for more of its group's score."""
 
 
 def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], float]:
     """Each group's value over the round's median group value, clipped to
-    [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight (that median, or 0
-    when it is not positive: then every group scores 1 and the round teaches nothing). The
-    median, not the mean: one very harmful group does not turn every other group's score."""
+    [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight in the standings:
+    1, or 0 when the median is not positive (then every group scores 1 and the round teaches
+    nothing). The median, not the mean: one very harmful group does not turn every other group's
+    score. Every informative round weighs the same: weighing rounds by how far the model moved
+    would let the first rounds decide every standing, and an honest party that shared its first
+    groups with a bad one would never recover."""
     if not values:
         raise ValueError("a round needs at least one group value")
     median = float(np.median(list(values.values())))
@@ -63,14 +69,14 @@ def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], floa
     return {
         group: float(np.clip(value / median, MIN_RELATIVE_SCORE, MAX_RELATIVE_SCORE))
         for group, value in values.items()
-    }, median
+    }, 1.0
 
 
 def standings(observations: Sequence[GroupObservation], parties: Sequence[str]) -> dict[str, float]:
     """Each party's estimated contribution relative to the median party (1.0), from every
-    group observation so far: weighted least squares where a group's relative score is the mean
-    of its members' contributions, with an L1 pull of each party toward 1 (few parties are
-    atypical)."""
+    group observation so far: weighted least squares where a group's relative score is the
+    weighted sum of its members' contributions (each by its part of the group), with an L1
+    pull of each party toward 1 (few parties are atypical)."""
     index = {party: position for position, party in enumerate(parties)}
     if not index:
         return {}
@@ -81,8 +87,9 @@ def standings(observations: Sequence[GroupObservation], parties: Sequence[str]) 
     targets = np.zeros(len(rows))
     weights = np.zeros(len(rows))
     for row, observation in enumerate(rows):
-        for member in observation.members:
-            design[row, index[member]] = 1.0 / len(observation.members)
+        parts = observation.shares or (1.0 / len(observation.members),) * len(observation.members)
+        for member, part in zip(observation.members, parts, strict=True):
+            design[row, index[member]] = part
         targets[row] = observation.relative_score
         weights[row] = observation.weight / heaviest
     gram = design.T @ (weights[:, None] * design)
