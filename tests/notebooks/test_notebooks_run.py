@@ -1,4 +1,4 @@
-"""Notebooks 02 and 03 run top to bottom in a fresh kernel and reach their key results (the
+"""Notebooks 02, 03 and 07 run top to bottom in a fresh kernel and reach their key results (the
 quickstart runs through `make demo`'s code path in test_demo_cli.py)."""
 
 from __future__ import annotations
@@ -50,3 +50,22 @@ def test_simulation_compares_skew_and_schemes_and_records_costs(tmp_path):
     assert runs["dirichlet-bfv"]["accuracy_per_round"][0] < runs["iid-bfv"]["accuracy_per_round"][0]
     assert png_outputs(notebook) == 2  # accuracy per round, and the three cost plots
     assert any("simulation" in html or "party-1" in html for html in html_outputs(notebook))
+
+
+def test_incentives_pay_by_value_slash_the_bad_and_govern_the_policy(tmp_path):
+    notebook, summary = run_notebook("07-incentives.ipynb", tmp_path)
+
+    behaviour, balances, stakes = summary["behaviour"], summary["balances"], summary["stakes_left"]
+    honest = sorted(balances[name] for name, kind in behaviour.items() if kind == "honest")
+    for kind in ("label-flipper", "noisy"):
+        (name,) = [party for party, what in behaviour.items() if what == kind]
+        assert balances[name] < honest[0], (kind, balances)
+        assert stakes[name] < 10, (kind, stakes)  # slashed
+    (free_rider,) = [party for party, what in behaviour.items() if what == "free-rider"]
+    assert balances[free_rider] < honest[len(honest) // 2], balances  # below the honest median
+    accuracies = summary["accuracy_per_round"]
+    assert len(accuracies) == 10 and accuracies[-1] >= 0.9
+    assert summary["decrypted_group_sizes"] == [3]  # no sum of fewer than k updates
+    assert summary["policy_round_11"] == "leave-one-out" and summary["applies_from"] == 11
+    assert summary["round_11_accepted"]
+    assert png_outputs(notebook) == 1  # accuracy, rewards and stakes round by round
