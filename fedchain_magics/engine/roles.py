@@ -191,6 +191,10 @@ class Coordinator(_Role):
         round_keys.register_if_key_holder(self.task, self.task.current_round() + 1)
         round_number, result = self.registry.open_round(self.account, self.task.task_id)
         self._emit("round_opened", result, f"round {round_number} opened", round_number)
+        stakes = self.federation.stakes
+        if stakes is not None and stakes.stake_rules(self.task.task_id).role_stake > 0:
+            # who aggregates and decrypts this round, so a silent one can be slashed
+            stakes.record_round_roles(self.account, self.task.task_id)
         return round_number
 
     def settle_round(self, round_number: int | None = None) -> valuation.ScoreTable:

@@ -64,8 +64,13 @@ def _run_round(session: Session, task_id: int, *, record_roles: bool = False) ->
     federation = session.require_federation()
     for name in PARTIES:
         model = session.start_training(task_id, name)
-        if record_roles and name == PARTIES[0]:
-            incentives.record_round_roles(federation, task_id, by="coordinator")
+        if record_roles and name == PARTIES[0]:  # opening the round recorded its roles
+            number = federation.registry.task(task_id).current_round
+            stakes = federation.stakes
+            assert stakes is not None
+            assert (
+                stakes.round_roles(task_id, number)[0] == federation.account("aggregator").address
+            )
         X, y = session.data(session.parties[(task_id, name)])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

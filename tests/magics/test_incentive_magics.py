@@ -32,9 +32,9 @@ def test_stakes_and_an_upheld_dispute_through_the_magics(ipython, tmp_path, caps
     magic(ipython, "fedstake 1 --as aggregator")
     for name in PARTIES:
         train(ipython, 1, name)
-        if name == PARTIES[0]:
+        if name == PARTIES[0]:  # opening the round recorded who aggregates it
             fed = federation(ipython)
-            fed.stakes.record_round_roles(fed.account("coordinator"), 1)
+            assert fed.stakes.round_roles(1, 1)[0] == fed.account("aggregator").address
         magic(ipython, f"fedsubmit 1 --as {name}")
     magic(ipython, "fedaggregate 1")
     magic(ipython, "fedvalidate 1 --as validator-1")
