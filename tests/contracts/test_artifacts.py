@@ -13,10 +13,21 @@ from typing import Any
 import pytest
 from ledger_harness import ARTIFACTS_DIR, CONTRACTS_DIR, abi_type, artifact_names, load_artifact
 
-DEPLOYABLE = ["FedToken", "FederatedTraining", "NaiveRoundReference", "ProportionalRewardPolicy"]
-DEPLOYABLE = sorted([*DEPLOYABLE, "RoundKeys"])
-DEPLOYABLE = sorted([*DEPLOYABLE, "ContributionRewardPolicy", "TaskStakes"])
-DEPLOYABLE = sorted([*DEPLOYABLE, "FedGovernor", "FedTimelock", "TaskRules"])
+DEPLOYABLE = sorted(
+    [
+        "ContributionRewardPolicy",
+        "FedGovernor",
+        "FedTimelock",
+        "FedToken",
+        "FederatedTraining",
+        "NaiveRoundReference",
+        "ProportionalRewardPolicy",
+        "RoundKeys",
+        "RoundReports",
+        "TaskRules",
+        "TaskStakes",
+    ]
+)
 COMPILER = {"solc": "0.8.30", "evmVersion": "prague", "optimizerRuns": 200, "viaIR": True}
 
 TASK_PARAMS = (
