@@ -4,10 +4,11 @@ once each, only once the round's model is committed; every refusal is a named cu
 from __future__ import annotations
 
 import pytest
-from ledger_harness import Ledger, _deploy, digest
+from ledger_harness import Ledger, _deploy, digest, load_artifact, revert_data
 
 REPORT = digest("group report")
 SCORES = digest("scores")
+ZERO = "0x" + "00" * 20
 
 
 @pytest.fixture
@@ -101,5 +102,18 @@ def test_each_validator_reports_its_scores_once(ledger: Ledger, reports, validat
 
 
 def test_a_zero_registry_is_refused(ledger: Ledger):
-    with pytest.raises(AssertionError, match="deploying RoundReports failed"):
-        _deploy(ledger.w3, "RoundReports", ledger.deployer, "0x" + "00" * 20)
+    artifact = load_artifact("RoundReports")
+    factory = ledger.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    with pytest.raises(Exception) as refused:
+        factory.constructor("0x" + "00" * 20).estimate_gas({"from": ledger.deployer})
+    assert ledger.errors.decode(revert_data(refused.value)).name == "ReportsInvalidRegistry"
+
+
+def test_task_stakes_refuses_a_zero_registry_or_policy(ledger: Ledger):
+    """(Beside RoundReports' own: the other contract that sits beside the registry.)"""
+    artifact = load_artifact("TaskStakes")
+    factory = ledger.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    for registry, policy in ((ZERO, ledger.policy.address), (ledger.training.address, ZERO)):
+        with pytest.raises(Exception) as refused:
+            factory.constructor(registry, policy).estimate_gas({"from": ledger.deployer})
+        assert ledger.errors.decode(revert_data(refused.value)).name == "StakesInvalidAddress"
