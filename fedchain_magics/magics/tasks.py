@@ -65,6 +65,7 @@ USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 
   %%fedtask list
   %%fedtask show TASK
   %%fedtask next TASK
+  %%fedtask settle TASK [ROUND]
   %%fedtask use TASK MODEL_VAR"""
 
 
@@ -76,7 +77,7 @@ class TaskMagics(MagicsFamily):
     @argument(
         "command",
         nargs="?",
-        help="create, admit, revoke, invite, wait, list, show, next or use",
+        help="create, admit, revoke, invite, wait, list, show, next, settle or use",
     )
     @argument("values", nargs="*", metavar="MODEL_VAR|TASK", help="what the sub-command acts on")
     @argument("--name", default=None, help="create: a name for the task")
@@ -369,6 +370,22 @@ class TaskMagics(MagicsFamily):
             f"next: %%fedtrain {number} --as NAME for each party"
         )
 
+    def _settle(self, arguments: argparse.Namespace) -> Any:
+        """A valued task's accepted round: post its score table (the coordinator's notebook
+        does it by itself when its validator's vote accepts the round)."""
+        values = list(arguments.values)
+        if not 1 <= len(values) <= 2:
+            raise UsageError("usage: %fedtask settle TASK [ROUND]")
+        number = task_id(values[0])
+        round_number = task_id(values[1]) if len(values) == 2 else None
+        table = self.session.settle(number, round_number)
+        paid = sum(1 for entry in table.entries if entry["share_ppm"] > 0)
+        print(
+            f"round {table.round} of task {number} scored: {paid} of {len(table.entries)} "
+            f"parties paid; next: %fedrewards {number}"
+        )
+        return table
+
     def _use(self, arguments: argparse.Namespace) -> None:
         text, model_name = expect("fedtask use", arguments.values, ["TASK", "MODEL_VAR"])
         number = task_id(text)
@@ -416,6 +433,7 @@ class TaskMagics(MagicsFamily):
         "list": _list,
         "show": _show,
         "next": _next,
+        "settle": _settle,
         "use": _use,
     }
 
