@@ -133,7 +133,7 @@ CASES = {
     "no sub-command": (
         "fedtask",
         "fedchain: %fedtask needs a sub-command: create, admit, revoke, invite, wait, list, show, "
-        "next or use",
+        "next, settle or use",
     ),
     "an option of another sub-command": (
         "fedtask list --rounds 3",

@@ -29,6 +29,9 @@ LINE_MAGICS = {
     "fedledger",
     "fedsim",
     "fedmodel",
+    "fedstake",
+    "feddispute",
+    "fedgov",
 }
 
 
