@@ -135,15 +135,15 @@ class ScoreTable:
         return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
 
     def share_of(self, participant: str) -> float:
-        for entry in self.entries:
-            if entry["participant"].lower() == participant.lower():
-                return int(entry["share_ppm"]) / PPM
-        return 0.0
+        return self._ppm_of(participant, "share_ppm")
 
     def standing_of(self, participant: str) -> float:
+        return self._ppm_of(participant, "standing_ppm")
+
+    def _ppm_of(self, participant: str, field: str) -> float:
         for entry in self.entries:
             if entry["participant"].lower() == participant.lower():
-                return int(entry["standing_ppm"]) / PPM
+                return int(entry[field]) / PPM
         return 0.0
 
 
@@ -386,12 +386,7 @@ def observations(task: FederatedTask, last_round: int) -> list[GroupObservation]
             continue
         report = json.loads(task.federation.store.get(digest))
         scores, weight = relative_scores(values)
-        declared = {
-            member: samples
-            for group in report["groups"]
-            for member, samples in zip(group["members"], group["declared_samples"], strict=True)
-        }
-        capped = capped_weights(declared, round_rules(task, number).max_weight_over_median)
+        capped = _capped_weights(report, round_rules(task, number))
         typical = statistics.median(
             sum(capped[m] for m in group["members"]) for group in report["groups"]
         )
@@ -400,6 +395,16 @@ def observations(task: FederatedTask, last_round: int) -> list[GroupObservation]
             shares = tuple(capped[m] / typical for m in members)
             found.append(GroupObservation(members, scores[group["name"]], weight, shares))
     return found
+
+
+def _capped_weights(report: dict[str, Any], rules: RoundRules) -> dict[str, float]:
+    """Each member's capped samples in a group report (the weights its round ran with)."""
+    declared = {
+        member: samples
+        for group in report["groups"]
+        for member, samples in zip(group["members"], group["declared_samples"], strict=True)
+    }
+    return capped_weights(declared, rules.max_weight_over_median)
 
 
 def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
@@ -413,12 +418,8 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
     report = read_group_report(task, round_number)
     scores, _ = relative_scores(values)
     groups = {group["name"]: group["members"] for group in report["groups"]}
-    weights = {}
-    for group in report["groups"]:
-        declared = dict(zip(group["members"], group["declared_samples"], strict=True))
-        weights.update(declared)
     rules = round_rules(task, round_number)
-    capped = capped_weights(weights, rules.max_weight_over_median)
+    capped = _capped_weights(report, rules)
     history = observations(task, round_number)
     parties = sorted({member for o in history for member in o.members} | set(capped))
     standing = standings(history, parties)
