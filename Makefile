@@ -103,7 +103,7 @@ test: $(STAMP) $(CONTRACTS_STAMP) $(LABEXTENSION_STAMP) chromium
 	$(MAKE) lint
 	$(MAKE) typecheck
 	$(MAKE) labextension-test
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=0 --durations-min=5
 
 ## demo: run notebooks/01-quickstart.ipynb headless; print its summary (accuracy per round vs
 ## centralized, ledger totals, balances); write build/01-quickstart.html
