@@ -362,6 +362,24 @@ class GovernanceContracts:
         found = [self._proposal(log, number) for number, log in enumerate(ordered, start=1)]
         return [p for p in found if task_id is None or task_id in p.task_ids]
 
+    def executed_from_rounds(self, task_id: int) -> dict[int, int]:
+        """The first round each executed proposal's changes to the task's rules apply to, by
+        proposal id: its ProposalExecuted and the RulesChanged it caused share a transaction
+        (two log reads)."""
+        first_block = self.addresses.deployed_at_block
+        changed = self.rules.events.RulesChanged().get_logs(
+            argument_filters={"taskId": task_id}, from_block=first_block
+        )
+        from_round = {
+            bytes(log["transactionHash"]): int(log["args"]["fromRound"]) for log in changed
+        }
+        executed = self.governor.events.ProposalExecuted().get_logs(from_block=first_block)
+        return {
+            int(log["args"]["proposalId"]): from_round[bytes(log["transactionHash"])]
+            for log in executed
+            if bytes(log["transactionHash"]) in from_round
+        }
+
     def proposal(self, number_or_id: int) -> Proposal | None:
         """The proposal by its number (from 1) or its governor id."""
         for proposal in self.proposals():

@@ -20,6 +20,8 @@ from .ledger import Ledger, TransactionResult
 from .training import Role
 
 __all__ = [
+    "Deposit",
+    "DisputeRecord",
     "DisputeState",
     "DisputeStatus",
     "Offence",
@@ -28,6 +30,7 @@ __all__ = [
     "StakeRules",
     "StakeSummary",
     "StakesContract",
+    "Withdrawal",
 ]
 
 
@@ -106,6 +109,45 @@ class Slash:
     amount: int
     remaining: int
     block_number: int
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """One Staked event."""
+
+    party: str
+    role: Role
+    amount: int
+    covers_from_round: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """One StakeWithdrawn event: the stake returned and the slashed pool's share paid with it."""
+
+    party: str
+    returned: int
+    pool_share: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class DisputeRecord:
+    """One round's dispute, from its DisputeOpened event and (once settled) DisputeResolved."""
+
+    round_number: int
+    opener: str
+    bond: int
+    state: DisputeState
+    """OPEN until a DisputeResolved event settles it."""
+    opened_block: int
+    resolved_block: int | None
+
+    @property
+    def bond_refunded(self) -> bool:
+        """Upheld and lapsed disputes refund the bond; a dismissed one gives it to the pool."""
+        return self.state in (DisputeState.UPHELD, DisputeState.LAPSED)
 
 
 @dataclass
@@ -346,23 +388,70 @@ class StakesContract:
             for log in self._logs("Slashed", task_id)
         ]
 
+    def deposits(self, task_id: int) -> list[Deposit]:
+        """Every stake of the task, in chain order."""
+        return [
+            Deposit(
+                party=str(log["args"]["account"]),
+                role=Role(int(log["args"]["role"])),
+                amount=int(log["args"]["amount"]),
+                covers_from_round=int(log["args"]["coversFromRound"]),
+                block_number=int(log["blockNumber"]),
+            )
+            for log in self._logs("Staked", task_id)
+        ]
+
+    def withdrawals(self, task_id: int) -> list[Withdrawal]:
+        """Every withdrawal of a stake from the task, in chain order."""
+        return [
+            Withdrawal(
+                party=str(log["args"]["account"]),
+                returned=int(log["args"]["returned"]),
+                pool_share=int(log["args"]["poolShare"]),
+                block_number=int(log["blockNumber"]),
+            )
+            for log in self._logs("StakeWithdrawn", task_id)
+        ]
+
+    def disputes(self, task_id: int) -> list[DisputeRecord]:
+        """Every dispute of the task's rounds, in the order they opened (two log reads)."""
+        resolved = {
+            int(log["args"]["round"]): (DisputeState(int(log["args"]["state"])), log["blockNumber"])
+            for log in self._logs("DisputeResolved", task_id)
+        }
+        records = []
+        for log in self._logs("DisputeOpened", task_id):
+            number = int(log["args"]["round"])
+            state, block = resolved.get(number, (DisputeState.OPEN, None))
+            records.append(
+                DisputeRecord(
+                    round_number=number,
+                    opener=str(log["args"]["opener"]),
+                    bond=int(log["args"]["bond"]),
+                    state=state,
+                    opened_block=int(log["blockNumber"]),
+                    resolved_block=None if block is None else int(block),
+                )
+            )
+        return records
+
     def stake_summaries(self, task_id: int) -> dict[str, StakeSummary]:
         """Each party's stake, slashed amount, withdrawal and offences, from the task's logs."""
         summaries: dict[str, StakeSummary] = {}
-        for log in self._logs("Staked", task_id):
-            party = str(log["args"]["account"])
-            summaries[party] = StakeSummary(
-                party=party, role=Role(int(log["args"]["role"])), staked=int(log["args"]["amount"])
+        for deposit in self.deposits(task_id):
+            summaries[deposit.party] = StakeSummary(
+                party=deposit.party, role=deposit.role, staked=deposit.amount
             )
         for slash in self.slashes(task_id):
             summary = summaries.setdefault(slash.party, StakeSummary(slash.party, Role.NONE))
             summary.slashed += slash.amount
             summary.offences.append(slash)
-        for log in self._logs("StakeWithdrawn", task_id):
-            party = str(log["args"]["account"])
-            summary = summaries.setdefault(party, StakeSummary(party, Role.NONE))
-            summary.withdrawn = int(log["args"]["returned"])
-            summary.pool_share = int(log["args"]["poolShare"])
+        for withdrawal in self.withdrawals(task_id):
+            summary = summaries.setdefault(
+                withdrawal.party, StakeSummary(withdrawal.party, Role.NONE)
+            )
+            summary.withdrawn = withdrawal.returned
+            summary.pool_share = withdrawal.pool_share
         return summaries
 
     # -- internals ------------------------------------------------------------------------------

@@ -9,14 +9,16 @@ contribution earned, what a token amount is (``TokenInfo``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..chain import RoundKey, RoundPhase, TaskState
+from ..chain.stakes import StakesContract
 from ..storage import BlobPrunedError, StorageError
-from . import governance, incentives, round_keys
+from . import governance, incentives, round_keys, valuation
+from .explain import PartyStake, PayoutExplanation, StakeChange, StakesSummary, slash_reason
 from .tokens import TokenInfo
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ class ContributionRecord:
     of the group relative to the round's typical group, ``standing_ppm`` over rounds,
     ``share_ppm`` of the round's reward, ``rounds`` the standing rests on); None when the task
     pays by declared samples or the table is not posted yet."""
+    payout: PayoutExplanation | None = None
+    """The same row read as an explanation (group, score, standing, share and why); None
+    exactly when ``valuation`` is."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class ProposalSummary:
     votes_abstain: int
     quorum: int | None
     """Votes (for + abstain) it needs, in token base units; None before its vote opened."""
+    from_round: int | None = None
+    """The first round an executed proposal's changes apply to; None until it executed."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,9 @@ class TaskSnapshot:
     group value and standing: valuation.py); "" when this workspace lacks the manifest."""
     governance: GovernanceSummary | None = None
     """The task's governed rules and proposals; None for a task not under governance."""
+    stakes: StakesSummary | None = None
+    """The task's stake rules and each party's stake with its changes (staked, slashed and
+    why, withdrawn, dispute bonds); None for a task without stakes."""
 
     @property
     def current_phase(self) -> RoundPhase:
@@ -181,13 +191,15 @@ def _task_snapshot(federation: Federation, task_id: int, verify: bool) -> TaskSn
     except StorageError:
         task = None  # created elsewhere on a shared node: its manifest is not in this store
     name = task.config.name if task is not None else None
+    rounds = _history(federation, task_id, task, verify)
     return TaskSnapshot(
         task_id,
         name,
         federation.registry.task(task_id),
-        _history(federation, task_id, task, verify),
+        rounds,
         task.config.valuation if task is not None else "",
         governance=_governance_summary(federation, task_id),
+        stakes=_stakes_summary(federation, task_id, rounds),
     )
 
 
@@ -239,6 +251,7 @@ def _history(
             if round_state.phase == RoundPhase.ACCEPTED
             else None
         )
+        paid_from = _min_standing_of(task, number, table)
         for commitment in registry.update_commitments(task_id, number):
             key = (number, commitment.participant.lower())
             reward = claimed.get(key)
@@ -258,6 +271,7 @@ def _history(
                     reward=reward,
                     claimed=key in claimed,
                     valuation=row,
+                    payout=None if row is None else PayoutExplanation.from_row(row, paid_from),
                 )
             )
         digest = round_state.aggregate_digest
@@ -300,6 +314,18 @@ def _history(
     return summaries
 
 
+def _min_standing_of(
+    task: FederatedTask | None, round_number: int, table: dict[str, dict[str, Any]] | None
+) -> float | None:
+    """The standing a valued round paid from, for a table posted before its rows recorded it
+    (None when every row has it, or without the task's manifest)."""
+    if not table or task is None:
+        return None
+    if all("min_standing_ppm" in row for row in table.values()):
+        return None
+    return valuation.round_rules(task, round_number).min_standing
+
+
 def _claimed_rewards(federation: Federation, task_id: int) -> dict[tuple[int, str], int]:
     logs = federation.registry.event_logs("RewardClaimed", taskId=task_id)
     return {
@@ -338,6 +364,8 @@ def _governance_summary(federation: Federation, task_id: int) -> GovernanceSumma
     if contracts is None or not contracts.has_rules(task_id):
         return None
     latest, from_round = contracts.latest_rules(task_id)
+    found = contracts.proposals(task_id)
+    executed = contracts.executed_from_rounds(task_id) if found else {}
     proposals = [
         ProposalSummary(
             number=proposal.number,
@@ -348,7 +376,125 @@ def _governance_summary(federation: Federation, task_id: int) -> GovernanceSumma
             votes_against=proposal.votes_against,
             votes_abstain=proposal.votes_abstain,
             quorum=proposal.quorum,
+            from_round=executed.get(proposal.proposal_id),
         )
-        for proposal in contracts.proposals(task_id)
+        for proposal in found
     ]
     return GovernanceSummary(governance.describe(latest), from_round, proposals)
+
+
+def _stakes_summary(
+    federation: Federation, task_id: int, rounds: list[RoundSummary]
+) -> StakesSummary | None:
+    """The task's stake rules and every party's stake, from TaskStakes' logs: five log reads and
+    one view per task, whatever its rounds (a low-standing slash names the standing of its
+    round's posted row, already read with the round). None without stakes."""
+    client = federation.stakes
+    if client is None:
+        return None
+    rules = client.stake_rules(task_id)
+    deposits = client.deposits(task_id)
+    if not rules.set and not deposits:
+        return None
+    names = federation.names_by_address()
+    standings = {
+        (summary.round, record.participant.lower()): record.payout.standing
+        for summary in rounds
+        for record in summary.contributions
+        if record.payout is not None
+    }
+    threshold = rules.min_standing_ppm / 1_000_000
+    parties: dict[str, _StakeLedger] = {}
+
+    def party(address: str, role: str = "") -> _StakeLedger:
+        key = address.lower()
+        if key not in parties:
+            parties[key] = _StakeLedger(address, names.get(key), role)
+        return parties[key]
+
+    for deposit in deposits:
+        role = deposit.role.name.lower().replace("_", " ")
+        entry = party(deposit.party, role)
+        entry.role, entry.staked = role, entry.staked + deposit.amount
+        entry.add(
+            "staked",
+            deposit.amount,
+            deposit.covers_from_round,
+            f"{role} stake",
+            deposit.block_number,
+        )
+    for slash in client.slashes(task_id):
+        entry = party(slash.party)
+        entry.slashed += slash.amount
+        standing = standings.get((slash.round_number, slash.party.lower()))
+        reason = slash_reason(slash.offence.label, standing, threshold)
+        entry.add("slashed", slash.amount, slash.round_number, reason, slash.block_number)
+    for withdrawal in client.withdrawals(task_id):
+        entry = party(withdrawal.party)
+        entry.withdrawn, entry.pool_share = True, withdrawal.pool_share
+        entry.refunded += withdrawal.returned
+        entry.add("withdrawn", withdrawal.returned, None, "task ended", withdrawal.block_number)
+    _add_bonds(client, task_id, party)
+    return StakesSummary(
+        required_stake=rules.required_stake,
+        role_stake=rules.role_stake,
+        slash=rules.slash_ppm / 1_000_000,
+        min_standing=threshold,
+        dispute_bond=rules.dispute_bond,
+        parties=[entry.freeze() for entry in parties.values()],
+    )
+
+
+def _add_bonds(client: StakesContract, task_id: int, party: Callable[[str], _StakeLedger]) -> None:
+    """Each dispute's bond: posted by its opener, refunded (upheld, lapsed) or lost (dismissed:
+    shared among the task's honest stakers)."""
+    for dispute in client.disputes(task_id):
+        if dispute.bond == 0:
+            continue
+        entry = party(dispute.opener)
+        number = dispute.round_number
+        entry.add("bond posted", dispute.bond, number, "disputed the round", dispute.opened_block)
+        if dispute.resolved_block is None:
+            continue
+        state = dispute.state.label
+        if dispute.bond_refunded:
+            entry.refunded += dispute.bond
+            entry.add(
+                "bond refunded", dispute.bond, number, f"dispute {state}", dispute.resolved_block
+            )
+        else:
+            entry.add("bond lost", dispute.bond, number, f"dispute {state}", dispute.resolved_block)
+
+
+@dataclass
+class _StakeLedger:
+    """One party's stake while it is read (frozen into a :class:`PartyStake`)."""
+
+    party: str
+    name: str | None
+    role: str
+    staked: int = 0
+    slashed: int = 0
+    refunded: int = 0
+    pool_share: int = 0
+    withdrawn: bool = False
+    changes: list[StakeChange] = field(default_factory=list)
+
+    def add(
+        self, kind: str, amount: int, round_number: int | None, reason: str, block: int
+    ) -> None:
+        self.changes.append(StakeChange(kind, amount, round_number, reason, block))
+
+    def freeze(self) -> PartyStake:
+        changes = sorted(self.changes, key=lambda change: change.block_number)  # stable
+        return PartyStake(
+            party=self.party,
+            name=self.name,
+            role=self.role or "no stake",
+            staked=self.staked,
+            slashed=self.slashed,
+            refunded=self.refunded,
+            pool_share=self.pool_share,
+            withdrawn=self.withdrawn,
+            changes=changes,
+        )
