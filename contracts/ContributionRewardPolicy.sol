@@ -13,9 +13,10 @@ import {ITrainingRegistry} from "./ITrainingRegistry.sol";
  * @title ContributionRewardPolicy
  * @notice Pays each contributor of an accepted round by its measured contribution. A task is
  * proportional (the FedAvg weighting, as {ProportionalRewardPolicy}) unless its coordinator
- * enabled scoring before round 1; in a scored task the coordinator posts, once per accepted
+ * enabled scoring before round 1; in a scored task the coordinator posts, once per decided
  * round, the Merkle root of the round's score table, and each contributor's share is paid once
- * proven against it.
+ * proven against it. A scored task's rejected rounds pay too, by their tables: the groups that
+ * helped are paid although the validators voted the round's model down.
  * @dev A score table leaf is (participant, sharePpm, standingPpm): `sharePpm` the party's part
  * of the round's reward in parts per million (the table's shares sum to at most 1e6, checked
  * off-chain; the registry refuses to pay a round beyond its `rewardPerRound` whatever the table
@@ -80,8 +81,8 @@ contract ContributionRewardPolicy is IRewardPolicy, IContributionScores {
     error PolicyScoringAlreadyEnabled(uint256 taskId);
     /// @dev The task pays in proportion to samples: it takes no scores.
     error PolicyNotScored(uint256 taskId);
-    /// @dev The round is not accepted: it takes no scores.
-    error PolicyRoundNotAccepted(uint256 taskId, uint32 round);
+    /// @dev The round is not decided (accepted or rejected): it takes no scores yet.
+    error PolicyRoundNotDecided(uint256 taskId, uint32 round);
     /// @dev The round's scores were already posted.
     error PolicyScoresAlreadyPosted(uint256 taskId, uint32 round);
     /// @dev A score table's root and digest must not be zero.
@@ -157,12 +158,12 @@ contract ContributionRewardPolicy is IRewardPolicy, IContributionScores {
     }
 
     /**
-     * @notice Posts the score table of an accepted round of a scored task. The task's
+     * @notice Posts the score table of a decided (accepted or rejected) round of a scored task. The task's
      * coordinator only, once per round, after the round's dispute window (when the task takes
      * disputes) with no dispute open or upheld.
      * @dev Emits {ScoresPosted}.
      * @param taskId A scored task.
-     * @param round An accepted round of the task.
+     * @param round An accepted or rejected round of the task.
      * @param scoresRoot_ The Merkle root of the table's leaves (see {scoreLeaf}).
      * @param scoreTableDigest_ sha256 of the score table blob, from which anyone rebuilds the tree.
      */
@@ -174,8 +175,9 @@ contract ContributionRewardPolicy is IRewardPolicy, IContributionScores {
         if (!_scored[taskId]) {
             revert PolicyNotScored(taskId);
         }
-        if (registry_.getRound(taskId, round).phase != IFederatedTraining.RoundPhase.Accepted) {
-            revert PolicyRoundNotAccepted(taskId, round);
+        IFederatedTraining.RoundPhase phase = registry_.getRound(taskId, round).phase;
+        if (phase != IFederatedTraining.RoundPhase.Accepted && phase != IFederatedTraining.RoundPhase.Rejected) {
+            revert PolicyRoundNotDecided(taskId, round);
         }
         RoundScores storage scores = _scores[taskId][round];
         if (scores.scoresRoot != bytes32(0)) {
@@ -285,6 +287,12 @@ contract ContributionRewardPolicy is IRewardPolicy, IContributionScores {
 
     /// @notice Whether the task pays by score.
     function isScored(uint256 taskId) external view returns (bool) {
+        return _scored[taskId];
+    }
+
+    /// @inheritdoc IRewardPolicy
+    /// @dev A scored task's rejected rounds pay by their score tables; a proportional task's do not.
+    function paysRejectedRounds(uint256 taskId) external view returns (bool) {
         return _scored[taskId];
     }
 

@@ -19,7 +19,8 @@ import {IRewardPolicy} from "./IRewardPolicy.sol";
  * round's included updates, the key holder the digest of the decrypted model, and the validators
  * registered before the round opened vote on it. An accepted round becomes the task's current
  * model and its contributors claim their share of the round's escrowed reward, split by a pluggable
- * {IRewardPolicy}. When the task ends, what its accepted rounds did not take returns to the coordinator.
+ * {IRewardPolicy}, which may pay a rejected round's contributors too. When the task ends, what its
+ * paying rounds did not take returns to the coordinator.
  *
  * Only digests live here: the blobs they name are stored off-chain.
  *
@@ -880,7 +881,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         external
         returns (uint256 amount)
     {
-        Round storage r = _acceptedRound(taskId, round);
+        Round storage r = _paidRound(taskId, round);
         if (_batches[taskId][round].paid) {
             revert TrainingBatchAlreadyPaid(taskId, round);
         }
@@ -901,7 +902,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
      * @return total The reward paid, in token base units.
      */
     function payBatch(uint256 taskId, uint32 round, BatchLeaf[] calldata leaves) external returns (uint256 total) {
-        Round storage r = _acceptedRound(taskId, round);
+        Round storage r = _paidRound(taskId, round);
         Batch storage batch = _batches[taskId][round];
         bytes32 root = batch.root;
         if (root == bytes32(0)) {
@@ -955,7 +956,8 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * @notice Claims the caller's reward for its update to an accepted round, once. The amount is
+     * @notice Claims the caller's reward for its update to a paying round (accepted, or rejected
+     * in a task whose policy pays rejected rounds), once. The amount is
      * set by {rewardPolicy} and paid from the task's escrow.
      * @dev Reverts with {TrainingRewardExceedsPool} if the policy would pay out more than the round's
      * `rewardPerRound` in total, {TrainingContributionExcluded} for an excluded update. Emits
@@ -966,16 +968,23 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
      * @return amount The reward paid, in token base units.
      */
     function claimReward(uint256 taskId, uint32 round, bytes32 updateDigest) external returns (uint256 amount) {
-        Round storage r = _acceptedRound(taskId, round);
+        Round storage r = _paidRound(taskId, round);
         amount = _claim(r, _contributions[taskId][updateDigest], taskId, round, updateDigest);
     }
 
-    function _acceptedRound(uint256 taskId, uint32 round) private view returns (Round storage r) {
+    /// @dev The round, if it pays its contributors: accepted, or rejected in a task whose policy
+    /// pays rejected rounds.
+    function _paidRound(uint256 taskId, uint32 round) private view returns (Round storage r) {
         r = _rounds[taskId][round];
-        if (r.phase != RoundPhase.Accepted) {
+        if (!_pays(r.phase, taskId)) {
             _existingTask(taskId);
             revert TrainingRoundNotAccepted(taskId, round);
         }
+    }
+
+    function _pays(RoundPhase phase, uint256 taskId) private view returns (bool) {
+        return phase == RoundPhase.Accepted
+            || (phase == RoundPhase.Rejected && rewardPolicy.paysRejectedRounds(taskId));
     }
 
     /// @dev Pays `msg.sender` for its included, unclaimed contribution to the accepted round `r`.
@@ -1013,7 +1022,8 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
     /**
      * @notice Returns the part of an ended task's escrow that no accepted round took to its
      * coordinator (who funded it). Anyone may call it, once.
-     * @dev The remainder is `rewardPerRound x (maxRounds - acceptedRounds)`; each accepted round
+     * @dev The remainder is `rewardPerRound x (maxRounds - acceptedRounds - rewardedRejectedRounds)`;
+     * each accepted round (and each rejected round its policy pays)
      * keeps its `rewardPerRound` for its contributors' claims (rounding dust stays there). Emits
      * {EscrowReclaimed}, then transfers.
      * @param taskId An ended task.
@@ -1027,7 +1037,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         if (task.escrowReclaimed) {
             revert TrainingEscrowAlreadyReclaimed(taskId);
         }
-        amount = task.params.rewardPerRound * (task.params.maxRounds - task.acceptedRounds);
+        amount = _unallocated(task);
         task.escrowReclaimed = true;
         address funder = task.coordinator;
         emit EscrowReclaimed(taskId, funder, amount);
@@ -1243,7 +1253,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
     function pendingReward(uint256 taskId, uint32 round, bytes32 updateDigest) external view returns (uint256) {
         Round storage r = _rounds[taskId][round];
         Contribution memory c = _contributions[taskId][updateDigest];
-        if (r.phase != RoundPhase.Accepted || c.round != round || c.samples == 0 || c.excluded || c.rewardClaimed) {
+        if (c.round != round || c.samples == 0 || c.excluded || c.rewardClaimed || !_pays(r.phase, taskId)) {
             return 0;
         }
         uint256 rewardPerRound = _tasks[taskId].params.rewardPerRound;
@@ -1262,7 +1272,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
     }
 
     /**
-     * @notice The part of the task's escrow no accepted round has taken (what {reclaimEscrow}
+     * @notice The part of the task's escrow no paying round has taken (what {reclaimEscrow}
      * returns once the task ended); 0 after it was reclaimed.
      * @param taskId The task.
      * @return The amount in token base units.
@@ -1272,7 +1282,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         if (task.escrowReclaimed) {
             return 0;
         }
-        return task.params.rewardPerRound * (task.params.maxRounds - task.acceptedRounds);
+        return _unallocated(task);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1465,6 +1475,12 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         return quorum > majority ? quorum : majority;
     }
 
+    /// @dev The escrow no round took: accepted rounds and paid rejected ones keep theirs.
+    function _unallocated(Task storage task) private view returns (uint256) {
+        return task.params.rewardPerRound
+            * (task.params.maxRounds - task.acceptedRounds - task.rewardedRejectedRounds);
+    }
+
     function _rewardPool(uint256 rewardPerRound, uint32 maxRounds) private pure returns (uint256) {
         if (rewardPerRound > type(uint256).max / maxRounds) {
             revert TrainingRewardPoolOverflow(rewardPerRound, maxRounds);
@@ -1482,6 +1498,9 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
             task.acceptedRounds += 1;
         } else {
             r.phase = RoundPhase.Rejected;
+            if (rewardPolicy.paysRejectedRounds(taskId)) {
+                task.rewardedRejectedRounds += 1; // its reward stays for the claims its policy pays
+            }
         }
         uint32 votedRounds = ++task.votedRounds;
         emit RoundFinalized(taskId, round, task.currentModelDigest, accepted, acceptVotes, r.rejectVotes);

@@ -90,6 +90,7 @@ interface IFederatedTraining {
         bool ended; // no round opens any more: maxRounds voted, or closed by the coordinator
         bool escrowReclaimed;
         bytes32 currentModelDigest;
+        uint32 rewardedRejectedRounds; // rejected rounds whose reward its policy still pays (see IRewardPolicy)
     }
 
     /**

@@ -12,7 +12,8 @@ pragma solidity 0.8.30;
  */
 interface IRewardPolicy {
     /**
-     * @notice The reward, in token base units, owed to one contributor of an accepted round.
+     * @notice The reward, in token base units, owed to one contributor of an accepted round (or
+     * of a rejected round of a task whose rejected rounds it pays, see {paysRejectedRounds}).
      * @param taskId The task.
      * @param round The accepted round.
      * @param participant The contributor claiming (or whose pending reward is read).
@@ -29,4 +30,14 @@ interface IRewardPolicy {
         uint64 samples,
         uint64 totalSamples
     ) external view returns (uint256);
+
+    /**
+     * @notice Whether the task's rejected rounds pay their contributors too (a policy that values
+     * each contribution can pay the ones that helped in a round the validators voted down). The
+     * answer must not change once the task's first round opened: the registry reserves a rejected
+     * round's reward when the vote ends and pays its claims by the same answer.
+     * @param taskId The task.
+     * @return True when a rejected round of the task pays by {rewardFor} like an accepted one.
+     */
+    function paysRejectedRounds(uint256 taskId) external view returns (bool);
 }

@@ -32,4 +32,10 @@ contract ProportionalRewardPolicy is IRewardPolicy {
         }
         return Math.mulDiv(rewardPerRound, samples, totalSamples);
     }
+
+    /// @inheritdoc IRewardPolicy
+    /// @dev A proportional split pays accepted rounds only.
+    function paysRejectedRounds(uint256) external pure returns (bool) {
+        return false;
+    }
 }

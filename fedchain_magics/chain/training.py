@@ -160,6 +160,8 @@ class TaskState:
     ended: bool = False
     """No round opens any more: max_rounds were voted, or the coordinator closed the task."""
     escrow_reclaimed: bool = False
+    rewarded_rejected_rounds: int = 0
+    """Rejected rounds whose reward the task's policy still pays (a scored task's)."""
 
 
 @dataclass(frozen=True)
@@ -842,7 +844,7 @@ class TrainingContract:
     def task(self, task_id: int) -> TaskState:
         raw = self.ledger.call(self.contract.functions.getTask(task_id))
         (params, coordinator, aggregator, key_holder, participants, validators) = raw[:6]
-        (current_round, last_accepted, voted, accepted, ended, reclaimed, model_digest) = raw[6:]
+        (current_round, last_accepted, voted, accepted, ended, reclaimed, model_digest) = raw[6:13]
         return TaskState(
             task_id=task_id,
             params=TaskParams(*params),
@@ -858,6 +860,7 @@ class TrainingContract:
             accepted_rounds=int(accepted),
             ended=bool(ended),
             escrow_reclaimed=bool(reclaimed),
+            rewarded_rejected_rounds=int(raw[13]),
         )
 
     def round(self, task_id: int, round_number: int) -> RoundState:

@@ -437,8 +437,9 @@ REFUSALS: dict[str, _Refusal] = {
         "(incentives.enable_scoring before round 1)",
         "create_new_task",
     ),
-    "PolicyRoundNotAccepted": _Refusal(
-        "round {round} of task {task} was not accepted: it takes no score table", "see_ledger"
+    "PolicyRoundNotDecided": _Refusal(
+        "round {round} of task {task} is not decided yet: its score table is posted after the vote",
+        "finish_round",
     ),
     "PolicyScoresAlreadyPosted": _Refusal(
         "round {round} of task {task} already has its score table", "see_ledger"

@@ -64,6 +64,8 @@ class ScoreTable:
     entries: list[ScoreEntry]
     rows: list[dict[str, Any]]
     """The stored rows, with whatever else the valuation recorded (group, score)."""
+    history: list[dict[str, Any]] | None = None
+    """The valuation's group observations up to this round (None in a table without them)."""
 
     def entry_of(self, participant: str) -> tuple[int, ScoreEntry] | None:
         address = to_checksum_address(participant)
@@ -134,14 +136,30 @@ def enable_scoring(federation: Federation, task_id: int) -> TransactionResult:
     return scores_of(federation).enable_scoring(_coordinator(federation, task_id), task_id)
 
 
-def table_blob(task_id: int, round_number: int, rows: Sequence[Mapping[str, Any]]) -> bytes:
-    """The canonical JSON blob of a score table (sorted keys, no spaces)."""
-    table = {"task": task_id, "round": round_number, "entries": [dict(row) for row in rows]}
+def table_blob(
+    task_id: int,
+    round_number: int,
+    rows: Sequence[Mapping[str, Any]],
+    history: Sequence[Mapping[str, Any]] | None = None,
+) -> bytes:
+    """The canonical JSON blob of a score table (sorted keys, no spaces); ``history``, when
+    given, is the valuation's observations its standings rest on."""
+    table: dict[str, Any] = {
+        "task": task_id,
+        "round": round_number,
+        "entries": [dict(row) for row in rows],
+    }
+    if history is not None:
+        table["history"] = [dict(item) for item in history]
     return json.dumps(table, sort_keys=True, separators=(",", ":")).encode()
 
 
 def post_score_table(
-    federation: Federation, task_id: int, round_number: int, rows: Sequence[Mapping[str, Any]]
+    federation: Federation,
+    task_id: int,
+    round_number: int,
+    rows: Sequence[Mapping[str, Any]],
+    history: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[bytes, TransactionResult]:
     """Stores the round's score table blob and posts its root (the task's coordinator).
 
@@ -150,7 +168,7 @@ def post_score_table(
     """
     entries = [_entry(row) for row in rows]
     score_tree(entries)  # refuses a malformed table before anything is stored
-    blob = table_blob(task_id, round_number, rows)
+    blob = table_blob(task_id, round_number, rows, history)
     digest = federation.store.put(blob)
     client = scores_of(federation)
     account = _coordinator(federation, task_id)
@@ -177,7 +195,7 @@ def load_score_table(federation: Federation, task_id: int, round_number: int) ->
             f"the score table of task {task_id} round {round_number} does not match its posted "
             "root; dispute the round with %feddispute"
         )
-    return ScoreTable(task_id, round_number, entries, rows)
+    return ScoreTable(task_id, round_number, entries, rows, content.get("history"))
 
 
 def prove_share(

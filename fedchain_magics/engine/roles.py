@@ -198,18 +198,20 @@ class Coordinator(_Role):
         return round_number
 
     def settle_round(self, round_number: int | None = None) -> valuation.ScoreTable:
-        """A valued task's accepted round: post its score table (group values from the
-        validators, every party's standing, its share of the round), so parties can claim."""
+        """A valued task's decided round (accepted, or rejected: the groups that helped are paid
+        either way): post its score table (group values from the validators, every party's
+        standing, its share of the round), so parties can claim."""
         number = self._round(round_number)
         if not valuation.valued(self.task):
             raise InvalidInputError(
                 f"task {self.task.task_id} pays by declared samples: there is no score table to "
                 "post; parties claim their rewards directly"
             )
-        if self.task.round_state(number).phase != RoundPhase.ACCEPTED:
+        phase = self.task.round_state(number).phase
+        if not valuation.settles(self.task, phase):
             raise InvalidInputError(
-                f"round {number} of task {self.task.task_id} is not accepted, so it pays nothing "
-                "and has no score table; settle an accepted round"
+                f"round {number} of task {self.task.task_id} is {phase.label}, not decided: its "
+                "score table is posted once the validators voted; settle it after the vote"
             )
         table, digest = valuation.settle_round(self.task, number)
         paid = sum(1 for entry in table.entries if entry["share_ppm"] > 0)

@@ -515,13 +515,10 @@ class Session:
         return vote
 
     def _settle_if_valued(self, task: FederatedTask, round_number: int) -> None:
-        """A valued task's round just accepted: its coordinator, when this workspace holds it,
-        posts the score table at once, so parties can claim (another kernel's coordinator posts
-        it with ``Session.settle``)."""
-        if (
-            not valuation.valued(task)
-            or task.round_state(round_number).phase != RoundPhase.ACCEPTED
-        ):
+        """A valued task's round just decided (accepted or rejected): its coordinator, when this
+        workspace holds it, posts the score table at once, so parties can claim (another
+        kernel's coordinator posts it with ``Session.settle``)."""
+        if not valuation.settles(task, task.round_state(round_number).phase):
             return
         coordinator = self.require_federation().name_of(task.state().coordinator)
         if coordinator is not None and not self._settled(task, round_number):
@@ -532,8 +529,8 @@ class Session:
         return scores is not None and scores.scores_posted(task.task_id, round_number)
 
     def settle(self, task_id: int, round_number: int | None = None) -> Any:
-        """Post a valued task's accepted round's score table (the coordinator's step; done
-        automatically when the round is accepted in the coordinator's workspace)."""
+        """Post a valued task's decided round's score table (the coordinator's step; done
+        automatically when the vote ends in the coordinator's workspace)."""
         task = self.task(task_id)
         number = task.current_round() if round_number is None else round_number
         coordinator = self.require_federation().name_of(task.state().coordinator)

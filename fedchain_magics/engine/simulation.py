@@ -263,11 +263,13 @@ def _run_round(
         )
         verified = verified and vote.aggregate_verified
         gas.append(vote.transaction.gas_used)
-    accepted = task.round_state(round_number).phase == RoundPhase.ACCEPTED
-    if accepted and batched_commitments.enabled(task):  # the whole batch paid at once
+    phase = task.round_state(round_number).phase
+    accepted = phase == RoundPhase.ACCEPTED
+    settled = valuation.settles(task, phase)  # a valued round pays its table, even rejected
+    if (accepted or settled) and batched_commitments.enabled(task):  # one payment for all
         paid = batched_commitments.pay(task.aggregator(), round_number)
         gas.extend([] if paid is None else [paid[1].gas_used])
-    if accepted and valuation.valued(task):  # paid by the posted score table
+    if settled:  # paid by the posted score table
         table = task.coordinator().settle_round(round_number)
         for participant in participants:
             if table.share_of(participant.address) > 0:

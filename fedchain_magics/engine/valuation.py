@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from ..chain import RoundReportsContract, UpdateCommitment
+from ..chain import RoundPhase, RoundReportsContract, UpdateCommitment
 from ..crypto import EncryptionScheme
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
@@ -121,8 +121,14 @@ class ScoreTable:
     group_values: dict[str, float]
     group_scores: dict[str, float]
     entries: tuple[dict[str, Any], ...]
-    """One per party: participant, group, score (its group's), standing_ppm, share_ppm, and
-    rounds (how many valued rounds its standing rests on)."""
+    """One per party: participant, group, score (its group's), standing_ppm, share_ppm,
+    rounds (how many valued rounds its standing rests on), and what explains the share:
+    group_value (the median over validators of its group's value), median_value (the round's
+    median group value, the score's denominator), capped_samples (its weight within the group)
+    and min_standing_ppm (the standing the round pays from)."""
+    history: tuple[GroupObservation, ...] = ()
+    """Every valued round's group observations up to this one: what the standings rest on
+    (posted with the table, so the next round's standings read this table, not every round)."""
 
     def to_bytes(self) -> bytes:
         content = {
@@ -149,6 +155,13 @@ class ScoreTable:
 
 def valued(task: FederatedTask) -> bool:
     return task.config.valuation != "off"
+
+
+def settles(task: FederatedTask, phase: RoundPhase) -> bool:
+    """Whether a round in ``phase`` takes a score table: a valued task's decided rounds, the
+    rejected ones too (its reward policy pays the groups that helped in a round the validators
+    voted down)."""
+    return valued(task) and phase in (RoundPhase.ACCEPTED, RoundPhase.REJECTED)
 
 
 @dataclass(frozen=True)
@@ -376,25 +389,69 @@ def round_values(task: FederatedTask, round_number: int) -> dict[str, float] | N
 
 
 def observations(task: FederatedTask, last_round: int) -> list[GroupObservation]:
-    """Every valued round's group scores up to ``last_round``, rebuilt from the chain's reports."""
-    found: list[GroupObservation] = []
-    contract = reports(task)
-    for number in range(1, last_round + 1):
-        digest = contract.group_report(task.task_id, number)
-        values = round_values(task, number) if digest is not None else None
-        if digest is None or values is None:
-            continue
-        report = json.loads(task.federation.store.get(digest))
-        scores, weight = relative_scores(values)
-        capped = _capped_weights(report, round_rules(task, number))
-        typical = statistics.median(
-            sum(capped[m] for m in group["members"]) for group in report["groups"]
+    """Every valued round's group scores up to ``last_round``: the history the latest posted
+    score table carries (its blob's digest is on-chain), and the rounds after it rebuilt from
+    the chain's reports, so settling a round reads O(1) rounds, not all of them."""
+    later: list[GroupObservation] = []
+    for number in range(last_round, 0, -1):
+        stored = _posted_history(task, number)
+        if stored is not None:
+            return stored + later
+        later = _round_observations(task, number) + later
+    return later
+
+
+def _posted_history(task: FederatedTask, round_number: int) -> list[GroupObservation] | None:
+    from .incentives import load_score_table  # engine to engine; incentives reads the chain
+
+    scores = task.federation.scores
+    if scores is None or not scores.scores_posted(task.task_id, round_number):
+        return None
+    table = load_score_table(task.federation, task.task_id, round_number)
+    if table is None or table.history is None:
+        return None  # a table posted without its history: rebuild from the reports
+    return [
+        GroupObservation(
+            tuple(o["members"]), float(o["score"]), float(o["weight"]), tuple(o["shares"])
         )
-        for group in report["groups"]:
-            members = tuple(group["members"])
-            shares = tuple(capped[m] / typical for m in members)
-            found.append(GroupObservation(members, scores[group["name"]], weight, shares))
-    return found
+        for o in table.history
+    ]
+
+
+def _round_observations(task: FederatedTask, number: int) -> list[GroupObservation]:
+    """One valued round's group scores, from its group report and its validators' scores."""
+    digest = reports(task).group_report(task.task_id, number)
+    values = round_values(task, number) if digest is not None else None
+    if digest is None or values is None:
+        return []
+    report = json.loads(task.federation.store.get(digest))
+    scores, weight = relative_scores(values)
+    capped = _capped_weights(report, round_rules(task, number))
+    typical = statistics.median(
+        sum(capped[m] for m in group["members"]) for group in report["groups"]
+    )
+    return [
+        GroupObservation(
+            tuple(group["members"]),
+            scores[group["name"]],
+            weight,
+            tuple(capped[m] / typical for m in group["members"]),
+        )
+        for group in report["groups"]
+    ]
+
+
+def history_json(history: Sequence[GroupObservation]) -> list[dict[str, Any]]:
+    """The observations a score table blob carries, for the next round's standings."""
+    return [
+        {
+            "members": list(o.members),
+            "score": o.relative_score,
+            "weight": o.weight,
+            "shares": list(o.shares),
+        }
+        for o in history
+    ]
 
 
 def _capped_weights(report: dict[str, Any], rules: RoundRules) -> dict[str, float]:
@@ -427,6 +484,7 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
         party: sum(party in o.members for o in history if o.weight > 0) for party in parties
     }
     shares = round_shares(groups, scores, capped, standing, rules.min_standing)
+    median_value = float(np.median(list(values.values())))
     entries = []
     for name, members in sorted(groups.items()):
         for member in members:
@@ -438,13 +496,19 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
                     "standing_ppm": int(min(max(round(standing[member] * PPM), 0), UINT32_MAX)),
                     "share_ppm": int(shares[member] * PPM),  # floor: the shares never exceed 1
                     "rounds": observed[member],
+                    # Why the row pays what it pays (ledger_view explains it from these alone):
+                    "group_value": values[name],
+                    "median_value": median_value,
+                    "capped_samples": capped[member],
+                    "min_standing_ppm": round(rules.min_standing * PPM),
                 }
             )
-    return ScoreTable(task.task_id, round_number, values, scores, tuple(entries))
+    return ScoreTable(task.task_id, round_number, values, scores, tuple(entries), tuple(history))
 
 
 def settle_round(task: FederatedTask, round_number: int) -> tuple[ScoreTable, bytes]:
-    """The coordinator's step once a valued round is accepted: build the score table and post
+    """The coordinator's step once a valued round is decided (accepted, or rejected: the groups
+    that helped are paid either way): build the score table and post
     its root (the reward policy pays every claim of the round by its proven row), then, in a
     staking task, slash each staked party whose standing is below the task's threshold (the
     contract checks the proven row). Returns the table and its blob's digest."""
@@ -452,7 +516,9 @@ def settle_round(task: FederatedTask, round_number: int) -> tuple[ScoreTable, by
 
     federation = task.federation
     table = score_table(task, round_number)
-    digest, _ = post_score_table(federation, task.task_id, round_number, table.entries)
+    digest, _ = post_score_table(
+        federation, task.task_id, round_number, table.entries, history_json(table.history)
+    )
     stakes = federation.stakes
     rules = stakes.stake_rules(task.task_id) if stakes is not None else None
     if stakes is not None and rules is not None and rules.set and rules.slash_ppm > 0:

@@ -55,16 +55,18 @@ class GroupObservation:
 def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], float]:
     """Each group's value over the round's median group value, clipped to
     [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight in the standings:
-    1, or 0 when the median is not positive (then every group scores 1 and the round teaches
-    nothing). The median, not the mean: one very harmful group does not turn every other group's
-    score. Every informative round weighs the same: weighing rounds by how far the model moved
-    would let the first rounds decide every standing, and an honest party that shared its first
-    groups with a bad one would never recover."""
+    1, or 0 when the median is not positive: the round then teaches the standings nothing, and
+    a group scores 1 if it helped at all, 0 if not (so a round with one helping and one harmful
+    group still pays only the one that helped). The median, not the mean: one very harmful
+    group does not turn every other group's score. Every informative round weighs the same:
+    weighing rounds by how far the model moved would let the first rounds decide every
+    standing, and an honest party that shared its first groups with a bad one would never
+    recover."""
     if not values:
         raise ValueError("a round needs at least one group value")
     median = float(np.median(list(values.values())))
     if not np.isfinite(median) or median <= 0:
-        return dict.fromkeys(values, 1.0), 0.0
+        return {group: 1.0 if value > 0 else 0.0 for group, value in values.items()}, 0.0
 
     return {
         group: float(np.clip(value / median, MIN_RELATIVE_SCORE, MAX_RELATIVE_SCORE))

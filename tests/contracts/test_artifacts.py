@@ -35,7 +35,7 @@ TASK_PARAMS = (
 )
 TASK = (
     f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,uint32,uint32,bool,bool,"
-    "bytes32)"
+    "bytes32,uint32)"
 )
 ROUND = (
     "(uint8,uint48,uint32,uint64,uint104,uint48,uint48,uint32,uint32,uint32,uint32,uint32,"
@@ -214,6 +214,7 @@ def test_training_abi_surface() -> None:
         "ended",
         "escrowReclaimed",
         "currentModelDigest",
+        "rewardedRejectedRounds",
     ]
     params = next(item for item in abi if item.get("name") == "createTask")["inputs"][0]
     assert [field["name"] for field in params["components"]][-5:] == [
@@ -227,7 +228,8 @@ def test_training_abi_surface() -> None:
 
 def test_policy_and_token_abi() -> None:
     assert _functions(load_artifact("ProportionalRewardPolicy")["abi"]) == {
-        "rewardFor(uint256,uint32,address,uint256,uint64,uint64)->(uint256)"
+        "rewardFor(uint256,uint32,address,uint256,uint64,uint64)->(uint256)",
+        "paysRejectedRounds(uint256)->(bool)",
     }
     token_functions = _functions(load_artifact("FedToken")["abi"])
     assert {

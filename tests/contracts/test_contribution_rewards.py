@@ -71,9 +71,11 @@ def prove(
 def test_bind_registry_once_by_the_deployer_to_a_registry_that_pays_through_it() -> None:
     ledger = build_ledger(lambda w3, deployer: _deploy(w3, "ContributionRewardPolicy", deployer))
     policy = ledger.policy.functions
+    rules = _deploy(ledger.w3, "TaskRules", ledger.deployer, ledger.training.address)
     stakes = _deploy(
-        ledger.w3, "TaskStakes", ledger.deployer, ledger.training.address, ledger.policy.address
-    )
+        ledger.w3, "TaskStakes", ledger.deployer, ledger.training.address, ledger.policy.address,
+        rules.address,
+    )  # fmt: skip
     task_id = ledger.setup_task()
     ledger.assert_reverts(policy.enableScoring(task_id), ledger.coordinator, "PolicyNotBound")
     ledger.assert_reverts(
@@ -187,7 +189,7 @@ def test_post_scores_refusals_and_event(ledger: Ledger) -> None:
     ledger.assert_reverts(
         policy.postScores(task_id, 1, root, TABLE),
         ledger.coordinator,
-        "PolicyRoundNotAccepted",
+        "PolicyRoundNotDecided",
         task_id,
         1,
     )
@@ -379,3 +381,64 @@ def test_payouts_of_a_scored_round_never_exceed_its_reward(
         paid += amount
     assert paid <= reward_per_round
     assert ledger.training.functions.rewardPaid(task_id, 1).call() == paid
+
+
+def test_a_rejected_round_of_a_scored_task_pays_its_table_and_keeps_its_reward(
+    ledger: Ledger,
+) -> None:
+    """The validators voted the round's model down; the groups that helped are still paid by
+    the posted table, and the round's reward stays out of what the coordinator reclaims."""
+    training = ledger.training.functions
+    rewards = 1_000 * TOKEN_UNIT
+    task_id = scored_task(ledger, rewardPerRound=rewards, maxRounds=2)
+    ledger.open_round(task_id)
+    ledger.commit_updates(task_id, 1, [10, 10, 10])
+    ledger.aggregate_and_commit_model(task_id, 1)
+    ledger.vote_all(task_id, 1, accept=False)
+    assert ledger.policy.functions.paysRejectedRounds(task_id).call() is True
+    assert training.getTask(task_id).call().rewardedRejectedRounds == 1
+    assert training.unallocatedEscrow(task_id).call() == rewards  # round 2's only
+    entries = entries_for(ledger, [600_000, 400_000, 0])  # the third party's group did not help
+    tree = post(ledger, task_id, 1, entries)
+    for index, entry in enumerate(entries):
+        prove(ledger, task_id, 1, entry, tree.proof(index))
+    assert training.pendingReward(task_id, 1, update_digest(task_id, 1, 0)).call() == (
+        600 * TOKEN_UNIT
+    )
+    paid = [ledger.events(ledger.claim(task_id, 1, index))[0][1]["amount"] for index in range(3)]
+    assert paid == [600 * TOKEN_UNIT, 400 * TOKEN_UNIT, 0]
+    # Round 2 rejected too: the task ends, and the coordinator reclaims nothing of either round.
+    ledger.open_round(task_id)
+    ledger.commit_updates(task_id, 2, [10, 10, 10])
+    ledger.aggregate_and_commit_model(task_id, 2)
+    ledger.vote_all(task_id, 2, accept=False)
+    assert training.getTask(task_id).call().ended is True
+    assert training.unallocatedEscrow(task_id).call() == 0
+
+
+def test_a_rejected_round_of_a_proportional_task_pays_nothing(ledger: Ledger) -> None:
+    training = ledger.training.functions
+    rewards = 1_000 * TOKEN_UNIT
+    task_id = ledger.setup_task(
+        participants=2,
+        validators=1,
+        validatorQuorum=1,
+        minParticipants=1,
+        maxRounds=2,
+        rewardPerRound=rewards,
+    )
+    assert ledger.policy.functions.paysRejectedRounds(task_id).call() is False
+    ledger.open_round(task_id)
+    ledger.commit_updates(task_id, 1, [10, 10])
+    ledger.aggregate_and_commit_model(task_id, 1)
+    ledger.vote_all(task_id, 1, accept=False)
+    assert training.getTask(task_id).call().rewardedRejectedRounds == 0
+    assert training.pendingReward(task_id, 1, update_digest(task_id, 1, 0)).call() == 0
+    ledger.assert_reverts(
+        training.claimReward(task_id, 1, update_digest(task_id, 1, 0)),
+        ledger.participants[0],
+        "TrainingRoundNotAccepted",
+        task_id,
+        1,
+    )
+    assert training.unallocatedEscrow(task_id).call() == 2 * rewards

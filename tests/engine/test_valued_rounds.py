@@ -101,6 +101,9 @@ def _run(tmp_path, split: Split, behaviour: str) -> Outcome:
             for party in parties:
                 if table.share_of(party.address) > 0:
                     party.claim(number)
+        # the standings' history the last posted table carries is what the chain's reports say
+        rebuilt = [o for n in range(1, ROUNDS + 1) for o in valuation._round_observations(task, n)]
+        assert valuation.observations(task, ROUNDS) == rebuilt
         accuracy = float(task.global_model().score(split.X_test, split.y_test))
         addresses = {party.address: name for name, party in zip(names, parties, strict=True)}
         stakes = federation.stakes
@@ -253,3 +256,57 @@ def test_research_mode_values_single_parties_and_pays_the_honest_most(tmp_path, 
         ranked = sorted(balances, key=balances.get, reverse=True)
         assert set(ranked[:3]) == {"party-1", "party-2", "party-3"}, balances
         assert all(len(group) == 1 for _, _, group in federation.decryptions)
+
+
+def test_a_rejected_valued_round_still_pays_the_groups_that_helped(tmp_path, breast_cancer):
+    """The validators vote the round down (its accuracy misses the task's bar), yet its score
+    table is posted and the honest group is paid; the poisoner's group, which hurt, is not,
+    and the round's reward is kept out of what the coordinator can reclaim."""
+    split = breast_cancer
+    reward = 60 * TOKEN_UNIT
+    config = TaskConfig(
+        rounds=2,
+        min_participants=6,
+        reward_per_round=reward,
+        valuation="leave-one-out",
+        group_size=K,
+        min_metric=0.999,  # no first round reaches it: the vote rejects
+    )
+    with Federation.open(tmp_path / "rejected") as federation:
+        task = federation.create_task(_model(split), config, validators=["v-1"])
+        names = [f"party-{index + 1}" for index in range(6)]
+        parties = [task.participant(name) for name in names]
+        for party in parties:
+            party.join()
+        shards = split_iid(split.X_train, split.y_train, 6, seed=2)
+        number = task.coordinator().open_round()
+        for name, party, shard in zip(names, parties, shards, strict=True):
+            update = party.train(shard.X, shard.y)
+            if name == BAD:  # poisons the model: its update reversed and scaled up
+                update = dataclasses.replace(update, delta=-20 * update.delta)
+            party.submit(update)
+        task.aggregator().aggregate(number)
+        task.key_holder().decrypt_and_commit(number)
+        vote = task.validator("v-1").vote(split.X_test, split.y_test, number)
+        assert not vote.accept
+        assert task.round_state(number).phase == RoundPhase.REJECTED
+        table = task.coordinator().settle_round(number)
+        report = valuation.read_group_report(task, number)
+        group_of = {m: g["name"] for g in report["groups"] for m in g["members"]}
+        bad_group = group_of[parties[0].address]
+        paid = {
+            name: party.claim(number) if table.share_of(party.address) > 0 else 0
+            for name, party in zip(names, parties, strict=True)
+        }
+        honest = [
+            n for n, p in zip(names, parties, strict=True) if group_of[p.address] != bad_group
+        ]
+        assert all(paid[name] > 0 for name in honest), paid
+        assert all(
+            paid[name] == 0
+            for name, party in zip(names, parties, strict=True)
+            if group_of[party.address] == bad_group
+        ), paid
+        assert 0 < sum(paid.values()) <= reward
+        assert federation.registry.task(task.task_id).rewarded_rejected_rounds == 1
+        assert federation.registry.unallocated_escrow(task.task_id) == reward  # round 2's only

@@ -26,7 +26,10 @@ def test_relative_scores_clip_a_wildly_harmful_group_and_count_only_informative_
     assert weight == 1.0
     assert scores["d"] == 2.0 and scores["c"] == 0.0
     scores, weight = relative_scores({"a": -1.0, "b": -2.0, "c": 5.0})
-    assert weight == 0.0 and set(scores.values()) == {1.0}  # the typical group did not help
+    assert weight == 0.0  # the typical group did not help: the round teaches nothing ...
+    assert scores == {"a": 0.0, "b": 0.0, "c": 1.0}  # ... and pays only the group that helped
+    scores, weight = relative_scores({"honest": 0.4, "poisoned": -9.0})  # two groups: median < 0
+    assert weight == 0.0 and scores == {"honest": 1.0, "poisoned": 0.0}
 
 
 def test_regrouping_makes_the_bad_party_the_lowest_and_its_group_mates_recover():
