@@ -152,12 +152,13 @@ class LedgerSnapshot:
     balances: list[AccountBalance]
 
     def unclaimed(self) -> list[UnclaimedReward]:
-        """Rewards of accepted rounds owed to this workspace's accounts and not yet claimed."""
+        """Rewards owed to this workspace's accounts and not yet claimed: accepted rounds', and
+        a scored task's rejected rounds' (their tables pay the groups that helped)."""
         return [
             UnclaimedReward(task.task_id, summary.round, record.name, record.reward)
             for task in self.tasks
             for summary in task.rounds
-            if summary.phase == RoundPhase.ACCEPTED
+            if summary.phase in (RoundPhase.ACCEPTED, RoundPhase.REJECTED)
             for record in summary.contributions
             if record.name and record.reward and not record.claimed
         ]
@@ -243,20 +244,20 @@ def _history(
     votes = _votes(federation, task_id)
     rejected = _rejected_aggregates(federation, task_id)
     summaries = []
+    scored = federation.scores is not None and federation.scores.is_scored(task_id)
     for number in range(1, state.current_round + 1):
         round_state = registry.round(task_id, number)
         contributions = []
-        table = (
-            incentives.posted_rows(federation, task_id, number)
-            if round_state.phase == RoundPhase.ACCEPTED
-            else None
+        paying = round_state.phase == RoundPhase.ACCEPTED or (
+            round_state.phase == RoundPhase.REJECTED and scored  # pays its table's groups
         )
+        table = incentives.posted_rows(federation, task_id, number) if paying else None
         paid_from = _min_standing_of(task, number, table)
         for commitment in registry.update_commitments(task_id, number):
             key = (number, commitment.participant.lower())
             reward = claimed.get(key)
             row = None if table is None else table.get(commitment.participant.lower())
-            if reward is None and round_state.phase == RoundPhase.ACCEPTED:
+            if reward is None and paying:
                 reward = incentives.pending_reward(
                     federation, task_id, number, commitment.participant, row
                 )

@@ -20,6 +20,7 @@ from fedchain_magics.data import split_iid
 from fedchain_magics.engine import governance, incentives, valuation
 from fedchain_magics.engine.federation import TREASURY
 from fedchain_magics.engine.governance import config_rules
+from fedchain_magics.engine.ledger_view import read_snapshot
 from fedchain_magics.models import initialize
 
 PARTIES = 9
@@ -294,6 +295,8 @@ def test_a_rejected_valued_round_still_pays_the_groups_that_helped(tmp_path, bre
         report = valuation.read_group_report(task, number)
         group_of = {m: g["name"] for g in report["groups"] for m in g["members"]}
         bad_group = group_of[parties[0].address]
+        owed = {p.name for p in read_snapshot(federation, [task.task_id]).unclaimed()}
+        assert owed == {n for n, p in zip(names, parties, strict=True) if table.share_of(p.address)}
         paid = {
             name: party.claim(number) if table.share_of(party.address) > 0 else 0
             for name, party in zip(names, parties, strict=True)
