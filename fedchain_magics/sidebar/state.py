@@ -8,15 +8,18 @@ them by the same rule as the notebook (``engine/tokens.py``); digests and hashes
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..engine import RoundPhase
+from ..engine.explain import rule_texts
 
 if TYPE_CHECKING:
-    from ..engine import LedgerEvent, LedgerSnapshot, RoundSummary, TaskSnapshot
-    from ..engine.ledger_view import ContributionRecord
+    from ..engine import LedgerEvent, LedgerSnapshot, RoundSummary, TaskSnapshot, TokenInfo
+    from ..engine.explain import PartyStake, PayoutExplanation, StakeChange, StakesSummary
+    from ..engine.ledger_view import ContributionRecord, GovernanceSummary, ProposalSummary
 
 MAX_EVENTS = 50
 """The schema's ``maxItems`` for ``state.events``."""
@@ -67,7 +70,7 @@ def build_state(snapshot: LedgerSnapshot, events: Iterable[JsonDict] = ()) -> Js
             "connected": True,
             "reopen_command": None,
         },
-        "tasks": [_task(task) for task in snapshot.tasks],
+        "tasks": [_task(task, token) for task in snapshot.tasks],
         "balances": [
             {
                 "account": row.address,
@@ -108,7 +111,7 @@ def event_json(event: LedgerEvent) -> JsonDict:
     }
 
 
-def _task(task: TaskSnapshot) -> JsonDict:
+def _task(task: TaskSnapshot, token: TokenInfo) -> JsonDict:
     state = task.state
     params = state.params
     return {
@@ -124,6 +127,9 @@ def _task(task: TaskSnapshot) -> JsonDict:
         "current_round": state.current_round,
         "current_model_digest": _hex(state.current_model_digest),
         "rounds": [_round(summary) for summary in task.rounds if summary.phase != RoundPhase.NONE],
+        "valuation": task.valuation,
+        "stakes": None if task.stakes is None else _stakes(task.stakes),
+        "governance": None if task.governance is None else _governance(task.governance, token),
     }
 
 
@@ -152,7 +158,94 @@ def _contribution(record: ContributionRecord) -> JsonDict:
         "gas_used": _optional_int(record.gas_used),
         "reward": None if record.reward is None else str(record.reward),
         "claimed": record.claimed,
+        "payout": None if record.payout is None else _payout(record.payout),
     }
+
+
+def _payout(payout: PayoutExplanation) -> JsonDict:
+    return {
+        "group": payout.group,
+        "group_number": payout.group_number,
+        "group_score": _finite(payout.score) or 0.0,
+        "group_value": _finite(payout.group_value),
+        "median_value": _finite(payout.median_value),
+        "standing": max(_finite(payout.standing) or 0.0, 0.0),
+        "min_standing": _finite(payout.min_standing),
+        "share_ppm": round(payout.share * 1_000_000),
+        "capped_samples": _finite(payout.capped_samples),
+        "rounds": payout.rounds,
+        "paid": payout.paid,
+        "reason": payout.reason,
+        "why": payout.why,
+    }
+
+
+def _stakes(stakes: StakesSummary) -> JsonDict:
+    return {
+        "required_stake": str(stakes.required_stake),
+        "role_stake": str(stakes.role_stake),
+        "slash": stakes.slash,
+        "min_standing": stakes.min_standing,
+        "dispute_bond": str(stakes.dispute_bond),
+        "parties": [_party_stake(party) for party in stakes.parties],
+    }
+
+
+def _party_stake(party: PartyStake) -> JsonDict:
+    last = party.last_change
+    return {
+        "account": party.party,
+        "name": party.name,
+        "role": party.role,
+        "staked": str(party.staked),
+        "slashed": str(party.slashed),
+        "refunded": str(party.refunded),
+        "pool_share": str(party.pool_share),
+        "withdrawn": party.withdrawn,
+        "change_count": len(party.changes),
+        "last_change": None if last is None else _stake_change(last),
+    }
+
+
+def _stake_change(change: StakeChange) -> JsonDict:
+    return {
+        "kind": change.kind,
+        "amount": str(change.amount),
+        "round": change.round,
+        "reason": change.reason,
+        "block_number": change.block_number,
+    }
+
+
+def _governance(summary: GovernanceSummary, token: TokenInfo) -> JsonDict:
+    return {
+        "rules": _rules(summary.rules, token),
+        "from_round": summary.from_round,
+        "proposals": [_proposal(proposal, token) for proposal in summary.proposals],
+    }
+
+
+def _proposal(proposal: ProposalSummary, token: TokenInfo) -> JsonDict:
+    return {
+        "number": proposal.number,
+        "description": proposal.description,
+        "state": proposal.state,
+        "changes": _rules(proposal.changes, token),
+        "votes_for": str(proposal.votes_for),
+        "votes_against": str(proposal.votes_against),
+        "votes_abstain": str(proposal.votes_abstain),
+        "quorum": None if proposal.quorum is None else str(proposal.quorum),
+        "from_round": proposal.from_round,
+    }
+
+
+def _rules(rules: Mapping[str, Any], token: TokenInfo) -> list[JsonDict]:
+    return [{"rule": rule, "value": value} for rule, value in rule_texts(rules, token)]
+
+
+def _finite(value: float | None) -> float | None:
+    """A float JSON can carry (no NaN or infinity), else None."""
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def _hex(digest: bytes) -> str:

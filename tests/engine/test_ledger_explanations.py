@@ -29,6 +29,8 @@ from fedchain_magics.engine.explain import PayoutExplanation, rule_texts, slash_
 from fedchain_magics.engine.ledger_view import read_snapshot
 from fedchain_magics.engine.session import DataRef, Session
 from fedchain_magics.engine.tokens import TokenInfo
+from fedchain_magics.sidebar.schema import SCHEMA_VERSION, validate_message
+from fedchain_magics.sidebar.state import build_state
 
 PARTIES = ("alice", "bob", "carol")
 UNIT = 10**18
@@ -310,6 +312,14 @@ def test_a_staked_scored_task_explains_each_payout_and_each_stake_change(
     assert by_name["alice"].withdrawn and by_name["alice"].remaining == 0
     assert pool_share > 0
 
+    message = {"schema_version": SCHEMA_VERSION, "type": "snapshot",
+               "state": build_state(snapshot)}  # fmt: skip
+    validate_message(message)
+    (shown,) = message["state"]["tasks"]
+    assert shown["stakes"]["parties"][2]["last_change"]["reason"] == "low standing 0.20 < 0.50"
+    paid = shown["rounds"][0]["contributions"][0]["payout"]
+    assert (paid["group_number"], paid["share_ppm"], paid["reason"]) == (1, 600_000, "paid")
+
 
 def test_an_executed_proposal_shows_its_votes_and_the_round_it_applies_from(
     session: Session,
@@ -338,3 +348,13 @@ def test_an_executed_proposal_shows_its_votes_and_the_round_it_applies_from(
     assert executed.quorum is not None and executed.votes_for > executed.quorum
     assert executed.votes_against > 0
     assert (waiting.number, waiting.state, waiting.from_round) == (pending, "pending", None)
+
+    state = build_state(read_snapshot(federation))
+    validate_message({"schema_version": SCHEMA_VERSION, "type": "snapshot", "state": state})
+    shown = state["tasks"][0]["governance"]
+    assert shown["from_round"] == 2
+    assert {"rule": "k", "value": "4"} in shown["rules"]
+    assert shown["proposals"][0]["changes"] == [{"rule": "k", "value": "4"}]
+    assert shown["proposals"][0]["from_round"] == 2
+    assert int(shown["proposals"][0]["votes_for"]) == executed.votes_for
+    assert shown["proposals"][1]["quorum"] is None  # its vote has not opened yet

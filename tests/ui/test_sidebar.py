@@ -77,6 +77,7 @@ def _contribution(participant: str, name: str, samples: int, block: int) -> dict
         "gas_used": 104_936,
         "reward": None,
         "claimed": False,
+        "payout": None,
     }
 
 
@@ -122,6 +123,9 @@ def _state(block_number: int, accept_votes: int) -> dict[str, Any]:
                         ],
                     }
                 ],
+                "valuation": "off",
+                "stakes": None,
+                "governance": None,
             }
         ],
         "balances": [
@@ -158,7 +162,7 @@ def _checked(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_sidebar_renders_what_a_kernel_target_sends(lab: LabPage) -> None:
-    snapshot = _checked({"schema_version": 2, "type": "snapshot", "state": _state(9, 0)})
+    snapshot = _checked({"schema_version": 3, "type": "snapshot", "state": _state(9, 0)})
     vote = {
         "kind": "vote_cast",
         "block_number": 10,
@@ -171,7 +175,7 @@ def test_sidebar_renders_what_a_kernel_target_sends(lab: LabPage) -> None:
     }
     after_vote = _state(10, 1)
     after_vote["events"].append(vote)
-    event = _checked({"schema_version": 2, "type": "event", "event": vote, "state": after_vote})
+    event = _checked({"schema_version": 3, "type": "event", "event": vote, "state": after_vote})
 
     lab.open_sidebar()
     lab.new_notebook("stand-in.ipynb")

@@ -18,6 +18,9 @@ export const BOB = '0x2222222222222222222222222222222222222222';
 export const CAROL = '0x3333333333333333333333333333333333333333';
 export const COORDINATOR = '0xC0C0C0C0c0c0c0c0c0c0C0C0C0c0c0c0C0C0c0C0';
 export const VALIDATOR = '0x4444444444444444444444444444444444444444';
+export const DAVE = '0x5555555555555555555555555555555555555555';
+export const ERIN = '0x6666666666666666666666666666666666666666';
+export const FRANK = '0x7777777777777777777777777777777777777777';
 
 export function hex32(fill: string): string {
   return '0x' + fill.repeat(64).slice(0, 64);
@@ -125,7 +128,8 @@ export function sampleState(): ILedgerState {
                 block_number: 8,
                 gas_used: 139136,
                 reward: '33333333333333333333',
-                claimed: true
+                claimed: true,
+                payout: null
               },
               {
                 participant: BOB,
@@ -135,7 +139,8 @@ export function sampleState(): ILedgerState {
                 block_number: 9,
                 gas_used: 104936,
                 reward: '44444444444444444444',
-                claimed: false
+                claimed: false,
+                payout: null
               },
               {
                 participant: CAROL,
@@ -145,7 +150,8 @@ export function sampleState(): ILedgerState {
                 block_number: 10,
                 gas_used: null,
                 reward: '22222222222222222222',
-                claimed: false
+                claimed: false,
+                payout: null
               }
             ]
           },
@@ -168,11 +174,15 @@ export function sampleState(): ILedgerState {
                 block_number: 15,
                 gas_used: 104936,
                 reward: null,
-                claimed: false
+                claimed: false,
+                payout: null
               }
             ]
           }
-        ]
+        ],
+        valuation: 'off',
+        stakes: null,
+        governance: null
       }
     ],
     balances: [
@@ -207,6 +217,155 @@ export function sampleState(): ILedgerState {
   };
 }
 
+/**
+ * A valued task (Shapley over groups of 3) after one accepted round, as the
+ * kernel words it: each contribution's payout and why, every party's stake
+ * (bob slashed for a low standing), and two governance proposals (one
+ * executed from round 2, one still voting). Six parties, two groups.
+ */
+export function valuedState(): ILedgerState {
+  const state = sampleState();
+  const parties: [string, string | null, number][] = [
+    [ALICE, 'alice', 1],
+    [BOB, 'bob', 2],
+    [CAROL, null, 1],
+    [DAVE, 'dave', 2],
+    [ERIN, 'erin-from-a-rather-long-organisation-name', 1],
+    [FRANK, 'frank', 2]
+  ];
+  const rewards: Record<number, string> = {
+    1: '12009300000000000000',
+    2: '7990680000000000000'
+  };
+  state.tasks = [
+    {
+      ...state.tasks[0],
+      name: 'valued',
+      participant_count: 6,
+      min_participants: 6,
+      validator_quorum: 1,
+      current_round: 1,
+      reward_per_round: '60' + TOKEN.slice(1),
+      rounds: [
+        {
+          round: 1,
+          phase: 'accepted',
+          commit_count: 6,
+          total_samples: 426,
+          accept_votes: 1,
+          reject_votes: 0,
+          aggregate_digest: hex32('cc'),
+          model_digest: hex32('bb'),
+          aggregate_verified: true,
+          contributions: parties.map(([participant, name, group], index) => {
+            const lowStanding = participant === BOB;
+            const value = group === 1 ? 0.161 : 0.107;
+            return {
+              participant,
+              name,
+              samples: 71,
+              update_digest: hex32(`1${index}`),
+              block_number: 20 + index,
+              gas_used: 104936,
+              reward: lowStanding ? '0' : rewards[group],
+              claimed: !lowStanding,
+              payout: {
+                group: `g${group}`,
+                group_number: group,
+                group_score: group === 1 ? 1.2 : 0.8,
+                group_value: value,
+                median_value: 0.134,
+                standing: lowStanding ? 0.41 : group === 1 ? 1.05 : 0.95,
+                min_standing: 0.75,
+                share_ppm: lowStanding ? 0 : group === 1 ? 200155 : 133178,
+                capped_samples: 71,
+                rounds: 1,
+                paid: !lowStanding,
+                reason: lowStanding ? 'low standing' : 'paid',
+                why: lowStanding
+                  ? 'standing 0.41 < 0.75: not paid'
+                  : `group ${group} scored ${value} (median 0.134); standing ` +
+                    `${group === 1 ? '1.05' : '0.95'} ≥ 0.75; ` +
+                    `${group === 1 ? '20.0' : '13.3'}% of the round by 71 capped samples`
+              }
+            };
+          })
+        }
+      ],
+      valuation: 'shapley',
+      stakes: {
+        required_stake: '10' + TOKEN.slice(1),
+        role_stake: '0',
+        slash: 0.25,
+        min_standing: 0.5,
+        dispute_bond: '0',
+        parties: parties.map(([account, name]) => {
+          const slashed = account === BOB;
+          return {
+            account,
+            name,
+            role: 'participant',
+            staked: '10' + TOKEN.slice(1),
+            slashed: slashed ? '2500000000000000000' : '0',
+            refunded: '0',
+            pool_share: '0',
+            withdrawn: false,
+            change_count: slashed ? 2 : 1,
+            last_change: slashed
+              ? {
+                  kind: 'slashed',
+                  amount: '2500000000000000000',
+                  round: 1,
+                  reason: 'low standing 0.41 < 0.50',
+                  block_number: 31
+                }
+              : {
+                  kind: 'staked',
+                  amount: '10' + TOKEN.slice(1),
+                  round: 1,
+                  reason: 'participant stake',
+                  block_number: 12
+                }
+          };
+        })
+      },
+      governance: {
+        rules: [
+          { rule: 'k', value: '3' },
+          { rule: 'valuation', value: 'shapley' },
+          { rule: 'min standing', value: '0.75' }
+        ],
+        from_round: 2,
+        proposals: [
+          {
+            number: 1,
+            description: 'k 3 and Shapley',
+            state: 'executed',
+            changes: [{ rule: 'valuation', value: 'shapley' }],
+            votes_for: '40' + TOKEN.slice(1),
+            votes_against: '8' + TOKEN.slice(1),
+            votes_abstain: '0',
+            quorum: '15' + TOKEN.slice(1),
+            from_round: 2
+          },
+          {
+            number: 2,
+            description: 'k 6: groups of 3 are too noisy',
+            state: 'active',
+            changes: [{ rule: 'k', value: '6' }],
+            votes_for: '5' + TOKEN.slice(1),
+            votes_against: '0',
+            votes_abstain: '2' + TOKEN.slice(1),
+            quorum: '15' + TOKEN.slice(1),
+            from_round: null
+          }
+        ]
+      }
+    }
+  ];
+  return state;
+}
+
 /** What the kernel sends before `%fedchain start` (fedchain_magics.sidebar.state.empty_state). */
 export function noLedgerState(): ILedgerState {
   return {
@@ -229,7 +388,7 @@ export function noLedgerState(): ILedgerState {
 }
 
 export function snapshotMessage(state = sampleState()): ISnapshotMessage {
-  return { schema_version: 2, type: 'snapshot', state };
+  return { schema_version: 3, type: 'snapshot', state };
 }
 
 export function eventMessage(): IEventMessage {
@@ -247,19 +406,19 @@ export function eventMessage(): IEventMessage {
   state.network.block_number = 16;
   state.events = [...state.events, event];
   state.tasks[0].rounds[1].accept_votes = 1;
-  return { schema_version: 2, type: 'event', event, state };
+  return { schema_version: 3, type: 'event', event, state };
 }
 
 export function errorMessage(): IErrorMessage {
   return {
-    schema_version: 2,
+    schema_version: 3,
     type: 'error',
     message: 'The ledger node at http://127.0.0.1:8545 does not answer.'
   };
 }
 
 export function requestSnapshot(): IRequestSnapshotMessage {
-  return { schema_version: 2, type: 'request_snapshot' };
+  return { schema_version: 3, type: 'request_snapshot' };
 }
 
 /** Deep copy of JSON data, for mutating a fixture. */
@@ -396,17 +555,17 @@ export const INVALID_MESSAGES: IInvalidCase[] = [
   }),
   {
     name: 'error without message',
-    data: { schema_version: 2, type: 'error' },
+    data: { schema_version: 3, type: 'error' },
     path: 'message'
   },
   {
     name: 'error with an empty message',
-    data: { schema_version: 2, type: 'error', message: '' },
+    data: { schema_version: 3, type: 'error', message: '' },
     path: 'message'
   },
   {
     name: 'event without event',
-    data: { schema_version: 2, type: 'event', state: sampleState() },
+    data: { schema_version: 3, type: 'event', state: sampleState() },
     path: 'event'
   },
   {

@@ -24,7 +24,8 @@ import {
   INVALID_MESSAGES,
   noLedgerState,
   requestSnapshot,
-  snapshotMessage
+  snapshotMessage,
+  valuedState
 } from './fixtures';
 import * as generated from '../generated/validate';
 
@@ -59,6 +60,7 @@ describe('message_schema.json', () => {
     for (const message of [
       snapshotMessage(),
       snapshotMessage(noLedgerState()),
+      snapshotMessage(valuedState()),
       eventMessage(),
       errorMessage()
     ]) {
@@ -118,6 +120,7 @@ describe('the generated validators (src/generated/validate.ts)', () => {
     for (const message of [
       snapshotMessage(),
       snapshotMessage(noLedgerState()),
+      snapshotMessage(valuedState()),
       eventMessage(),
       errorMessage()
     ]) {
@@ -138,7 +141,12 @@ describe('the generated validators (src/generated/validate.ts)', () => {
   it('agree with the schema on every single-field mutation of the fixtures', () => {
     const disagreements: string[] = [];
     let checked = 0;
-    for (const base of [snapshotMessage(), eventMessage(), errorMessage()]) {
+    for (const base of [
+      snapshotMessage(),
+      snapshotMessage(valuedState()),
+      eventMessage(),
+      errorMessage()
+    ]) {
       for (const [where, variant] of mutations(base, REPLACEMENTS)) {
         const schemaSays = validateKernelMessage(variant) as boolean;
         const generatedSays = generated.validateKernelToFrontend(variant);
@@ -173,6 +181,7 @@ describe('parseKernelMessage agrees with the schema', () => {
     for (const message of [
       snapshotMessage(),
       snapshotMessage(noLedgerState()),
+      snapshotMessage(valuedState()),
       eventMessage(),
       errorMessage()
     ]) {
@@ -188,7 +197,12 @@ describe('parseKernelMessage agrees with the schema', () => {
   it('on every single-field mutation of the fixtures', () => {
     let checked = 0;
     const disagreements: string[] = [];
-    for (const base of [snapshotMessage(), eventMessage(), errorMessage()]) {
+    for (const base of [
+      snapshotMessage(),
+      snapshotMessage(valuedState()),
+      eventMessage(),
+      errorMessage()
+    ]) {
       for (const [where, variant] of mutations(base, REPLACEMENTS)) {
         const schemaSays = validateKernelMessage(variant) as boolean;
         const parserSays = parseKernelMessage(variant).kind === 'message';

@@ -7,7 +7,7 @@
  */
 
 /**
- * Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command).
+ * Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command; 3: a task's valuation, stakes and governance, a contribution's payout, and the valued tasks' event kinds scoring_enabled and scores_posted).
  */
 export type FedChainLedgerSidebarMessages =
   KernelToFrontendMessage | FrontendToKernelMessage;
@@ -19,7 +19,7 @@ export type KernelToFrontendMessage =
 /**
  * The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.
  */
-export type SchemaVersion = 2;
+export type SchemaVersion = 3;
 export type Count = number;
 /**
  * An Ethereum account address (checksum case or lower case).
@@ -100,6 +100,18 @@ export interface ITask {
   current_round: Count;
   current_model_digest: Digest;
   rounds: IRound[];
+  /**
+   * How the task shares its reward: off (by declared samples), shapley or leave-one-out (by group value and standing: each contribution of an accepted round carries its payout); empty when the kernel's workspace lacks the task's manifest.
+   */
+  valuation: 'off' | 'shapley' | 'leave-one-out' | '';
+  /**
+   * The task's stake rules and each party's stake; null for a task without stakes.
+   */
+  stakes: IStakes | null;
+  /**
+   * The task's governed rules and proposals; null for a task not under governance.
+   */
+  governance: IGovernance | null;
 }
 export interface IRound {
   round: Count;
@@ -131,6 +143,149 @@ export interface IContribution {
   gas_used: Count | null;
   reward: TokenAmount | null;
   claimed: boolean;
+  /**
+   * Why a valued round paid what it paid (its posted score table row); null when the task pays by declared samples or the round's table is not posted yet.
+   */
+  payout: IPayout | null;
+}
+/**
+ * One party's row of a valued round's score table, explained. Numbers a table posted before they were recorded lacks are null.
+ */
+export interface IPayout {
+  /**
+   * The group's name in the round's report, e.g. g2.
+   */
+  group: string;
+  group_number: Count | null;
+  /**
+   * The group's value over the round's median group value, clipped to [-1, 2] (1 = a typical group).
+   */
+  group_score: number;
+  /**
+   * The median over validators of the group's value (Shapley or leave-one-out).
+   */
+  group_value: number | null;
+  /**
+   * The round's median group value.
+   */
+  median_value: number | null;
+  /**
+   * The party's estimated contribution over all valued rounds so far (1 = the median party).
+   */
+  standing: number;
+  /**
+   * The standing the round pays from.
+   */
+  min_standing: number | null;
+  /**
+   * The party's part of the round's reward, in parts per million.
+   */
+  share_ppm: number;
+  /**
+   * Its declared samples capped at the task's multiple of the round's median: its weight within the group.
+   */
+  capped_samples: number | null;
+  /**
+   * How many valued rounds its standing rests on.
+   */
+  rounds: Count | null;
+  paid: boolean;
+  reason: 'paid' | 'low standing' | 'group did not help' | 'nothing paid';
+  /**
+   * One line, worded by the kernel as the notebook words it, e.g. 'group 2 scored 0.031 (median 0.02); standing 0.92 ≥ 0.75; 24.5% of the round by 120 capped samples'.
+   */
+  why: string;
+}
+/**
+ * A task's stake rules and each party's stake (token amounts in base units).
+ */
+export interface IStakes {
+  required_stake: TokenAmount;
+  role_stake: TokenAmount;
+  /**
+   * The part of what is left of a stake one offence takes.
+   */
+  slash: number;
+  /**
+   * The standing below which a staked party is slashed.
+   */
+  min_standing: number;
+  dispute_bond: TokenAmount;
+  parties: IPartyStake[];
+}
+export interface IPartyStake {
+  account: Address;
+  name: string | null;
+  /**
+   * participant, aggregator, key holder, or no stake (a disputer that staked nothing).
+   */
+  role: string;
+  staked: TokenAmount;
+  slashed: TokenAmount;
+  refunded: TokenAmount;
+  pool_share: TokenAmount;
+  withdrawn: boolean;
+  change_count: Count;
+  last_change: IStakeChange | null;
+}
+export interface IStakeChange {
+  kind:
+    | 'staked'
+    | 'slashed'
+    | 'withdrawn'
+    | 'bond posted'
+    | 'bond refunded'
+    | 'bond lost';
+  amount: TokenAmount;
+  /**
+   * The round it concerns (the first round a stake covers); null for a withdrawal.
+   */
+  round: Count | null;
+  /**
+   * Why, in a few words, e.g. 'low standing 0.41 < 0.50' or 'participant stake'.
+   */
+  reason: string;
+  block_number: Count;
+}
+/**
+ * A governed task's latest rules, the round they apply from, and its proposals.
+ */
+export interface IGovernance {
+  rules: IRule[];
+  from_round: Count;
+  proposals: IProposal[];
+}
+/**
+ * One rule (or one change of a proposal), worded by the kernel: {rule: 'k', value: '6'}.
+ */
+export interface IRule {
+  rule: string;
+  value: string;
+}
+export interface IProposal {
+  number: Count;
+  description: string;
+  state:
+    | 'pending'
+    | 'active'
+    | 'canceled'
+    | 'defeated'
+    | 'succeeded'
+    | 'queued'
+    | 'expired'
+    | 'executed';
+  changes: IRule[];
+  votes_for: TokenAmount;
+  votes_against: TokenAmount;
+  votes_abstain: TokenAmount;
+  /**
+   * Votes (for + abstain) it needs; null before its vote opened.
+   */
+  quorum: TokenAmount | null;
+  /**
+   * The first round an executed proposal's changes apply to; null until it executed.
+   */
+  from_round: Count | null;
 }
 export interface IBalance {
   account: Address;
@@ -159,7 +314,9 @@ export interface ILedgerEvent {
     | 'vote_cast'
     | 'round_finalized'
     | 'round_cancelled'
-    | 'reward_claimed';
+    | 'reward_claimed'
+    | 'scoring_enabled'
+    | 'scores_posted';
   block_number: Count;
   task_id: Count | null;
   round: Count | null;
@@ -191,7 +348,7 @@ export interface IRequestSnapshotMessage {
 }
 
 /** The version of the message contract ($defs.schema_version.const). */
-export const SCHEMA_VERSION = 2 as const;
+export const SCHEMA_VERSION = 3 as const;
 
 /** Every round phase, in the schema's order ($defs.round.properties.phase.enum). */
 export const ROUND_PHASES = [
@@ -221,5 +378,7 @@ export const EVENT_KINDS = [
   'vote_cast',
   'round_finalized',
   'round_cancelled',
-  'reward_claimed'
+  'reward_claimed',
+  'scoring_enabled',
+  'scores_posted'
 ] as const;

@@ -22,10 +22,10 @@ export interface IValidateFunction {
   errors?: IValidationError[] | null;
 }
 
-export const validateKernelToFrontend: IValidateFunction = validate123;
+export const validateKernelToFrontend: IValidateFunction = validate159;
 const schema20 = {"description":"A message the kernel sends to the sidebar.","oneOf":[{"$ref":"#/$defs/snapshot_message"},{"$ref":"#/$defs/event_message"},{"$ref":"#/$defs/error_message"}]};
 const schema21 = {"type":"object","required":["schema_version","type","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"snapshot"},"state":{"$ref":"#/$defs/state"}}};
-const schema22 = {"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":2};
+const schema22 = {"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":3};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -37,8 +37,8 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(2 !== data){
-validate55.errors = [{instancePath,schemaPath:"#/const",keyword:"const",params:{allowedValue: 2},message:"must be equal to constant"}];
+if(3 !== data){
+validate55.errors = [{instancePath,schemaPath:"#/const",keyword:"const",params:{allowedValue: 3},message:"must be equal to constant"}];
 return false;
 }
 validate55.errors = vErrors;
@@ -248,7 +248,7 @@ return errors === 0;
 }
 validate58.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema26 = {"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}}}};
+const schema26 = {"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds","valuation","stakes","governance"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}},"valuation":{"enum":["off","shapley","leave-one-out",""],"description":"How the task shares its reward: off (by declared samples), shapley or leave-one-out (by group value and standing: each contribution of an accepted round carries its payout); empty when the kernel's workspace lacks the task's manifest."},"stakes":{"oneOf":[{"$ref":"#/$defs/stakes"},{"type":"null"}],"description":"The task's stake rules and each party's stake; null for a task without stakes."},"governance":{"oneOf":[{"$ref":"#/$defs/governance"},{"type":"null"}],"description":"The task's governed rules and proposals; null for a task not under governance."}}};
 const func2 = Object.prototype.hasOwnProperty;
 const schema27 = {"type":"string","pattern":"^0x[0-9a-fA-F]{40}$","description":"An Ethereum account address (checksum case or lower case)."};
 const pattern3 = new RegExp("^0x[0-9a-fA-F]{40}$", "u");
@@ -341,7 +341,365 @@ return errors === 0;
 validate75.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 const schema30 = {"type":"object","required":["round","phase","commit_count","total_samples","accept_votes","reject_votes","aggregate_digest","model_digest","aggregate_verified","contributions"],"additionalProperties":false,"properties":{"round":{"$ref":"#/$defs/count"},"phase":{"enum":["collecting","aggregated","validating","accepted","rejected","cancelled"]},"commit_count":{"$ref":"#/$defs/count"},"total_samples":{"$ref":"#/$defs/count"},"accept_votes":{"$ref":"#/$defs/count"},"reject_votes":{"$ref":"#/$defs/count"},"aggregate_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"model_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"aggregate_verified":{"type":["boolean","null"],"description":"Whether the committed aggregate was re-derived from the committed updates; null while not checked yet."},"contributions":{"type":"array","items":{"$ref":"#/$defs/contribution"}}}};
-const schema31 = {"type":"object","required":["participant","name","samples","update_digest","block_number","gas_used","reward","claimed"],"additionalProperties":false,"properties":{"participant":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"samples":{"$ref":"#/$defs/count"},"update_digest":{"$ref":"#/$defs/digest"},"block_number":{"$ref":"#/$defs/count"},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"reward":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}]},"claimed":{"type":"boolean"}}};
+const schema31 = {"type":"object","required":["participant","name","samples","update_digest","block_number","gas_used","reward","claimed","payout"],"additionalProperties":false,"properties":{"participant":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"samples":{"$ref":"#/$defs/count"},"update_digest":{"$ref":"#/$defs/digest"},"block_number":{"$ref":"#/$defs/count"},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"reward":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}]},"claimed":{"type":"boolean"},"payout":{"oneOf":[{"$ref":"#/$defs/payout"},{"type":"null"}],"description":"Why a valued round paid what it paid (its posted score table row); null when the task pays by declared samples or the round's table is not posted yet."}}};
+const schema32 = {"type":"object","description":"One party's row of a valued round's score table, explained. Numbers a table posted before they were recorded lacks are null.","required":["group","group_number","group_score","group_value","median_value","standing","min_standing","share_ppm","capped_samples","rounds","paid","reason","why"],"additionalProperties":false,"properties":{"group":{"type":"string","description":"The group's name in the round's report, e.g. g2."},"group_number":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"group_score":{"type":"number","description":"The group's value over the round's median group value, clipped to [-1, 2] (1 = a typical group)."},"group_value":{"type":["number","null"],"description":"The median over validators of the group's value (Shapley or leave-one-out)."},"median_value":{"type":["number","null"],"description":"The round's median group value."},"standing":{"type":"number","minimum":0,"description":"The party's estimated contribution over all valued rounds so far (1 = the median party)."},"min_standing":{"type":["number","null"],"description":"The standing the round pays from."},"share_ppm":{"type":"integer","minimum":0,"maximum":1000000,"description":"The party's part of the round's reward, in parts per million."},"capped_samples":{"type":["number","null"],"description":"Its declared samples capped at the task's multiple of the round's median: its weight within the group."},"rounds":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}],"description":"How many valued rounds its standing rests on."},"paid":{"type":"boolean"},"reason":{"enum":["paid","low standing","group did not help","nothing paid"]},"why":{"type":"string","minLength":1,"description":"One line, worded by the kernel as the notebook words it, e.g. 'group 2 scored 0.031 (median 0.02); standing 0.92 ≥ 0.75; 24.5% of the round by 120 capped samples'."}}};
+
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate92.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((((((data.group === undefined) && (missing0 = "group")) || ((data.group_number === undefined) && (missing0 = "group_number"))) || ((data.group_score === undefined) && (missing0 = "group_score"))) || ((data.group_value === undefined) && (missing0 = "group_value"))) || ((data.median_value === undefined) && (missing0 = "median_value"))) || ((data.standing === undefined) && (missing0 = "standing"))) || ((data.min_standing === undefined) && (missing0 = "min_standing"))) || ((data.share_ppm === undefined) && (missing0 = "share_ppm"))) || ((data.capped_samples === undefined) && (missing0 = "capped_samples"))) || ((data.rounds === undefined) && (missing0 = "rounds"))) || ((data.paid === undefined) && (missing0 = "paid"))) || ((data.reason === undefined) && (missing0 = "reason"))) || ((data.why === undefined) && (missing0 = "why"))){
+validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(func2.call(schema32.properties, key0))){
+validate92.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.group !== undefined){
+const _errs2 = errors;
+if(typeof data.group !== "string"){
+validate92.errors = [{instancePath:instancePath+"/group",schemaPath:"#/properties/group/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.group_number !== undefined){
+let data1 = data.group_number;
+const _errs4 = errors;
+const _errs5 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs6 = errors;
+if(!(validate59(data1, {instancePath:instancePath+"/group_number",parentData:data,parentDataProperty:"group_number",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs6 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs7 = errors;
+if(data1 !== null){
+const err0 = {instancePath:instancePath+"/group_number",schemaPath:"#/properties/group_number/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs7 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err1 = {instancePath:instancePath+"/group_number",schemaPath:"#/properties/group_number/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate92.errors = vErrors;
+return false;
+}
+else {
+errors = _errs5;
+if(vErrors !== null){
+if(_errs5){
+vErrors.length = _errs5;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.group_score !== undefined){
+let data2 = data.group_score;
+const _errs9 = errors;
+if(!((typeof data2 == "number") && (isFinite(data2)))){
+validate92.errors = [{instancePath:instancePath+"/group_score",schemaPath:"#/properties/group_score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.group_value !== undefined){
+let data3 = data.group_value;
+const _errs11 = errors;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+validate92.errors = [{instancePath:instancePath+"/group_value",schemaPath:"#/properties/group_value/type",keyword:"type",params:{type: schema32.properties.group_value.type},message:"must be number,null"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.median_value !== undefined){
+let data4 = data.median_value;
+const _errs13 = errors;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+validate92.errors = [{instancePath:instancePath+"/median_value",schemaPath:"#/properties/median_value/type",keyword:"type",params:{type: schema32.properties.median_value.type},message:"must be number,null"}];
+return false;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.standing !== undefined){
+let data5 = data.standing;
+const _errs15 = errors;
+if(errors === _errs15){
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+validate92.errors = [{instancePath:instancePath+"/standing",schemaPath:"#/properties/standing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/standing",schemaPath:"#/properties/standing/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.min_standing !== undefined){
+let data6 = data.min_standing;
+const _errs17 = errors;
+if((!((typeof data6 == "number") && (isFinite(data6)))) && (data6 !== null)){
+validate92.errors = [{instancePath:instancePath+"/min_standing",schemaPath:"#/properties/min_standing/type",keyword:"type",params:{type: schema32.properties.min_standing.type},message:"must be number,null"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.share_ppm !== undefined){
+let data7 = data.share_ppm;
+const _errs19 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+validate92.errors = [{instancePath:instancePath+"/share_ppm",schemaPath:"#/properties/share_ppm/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs19){
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 > 1000000 || isNaN(data7)){
+validate92.errors = [{instancePath:instancePath+"/share_ppm",schemaPath:"#/properties/share_ppm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"}];
+return false;
+}
+else {
+if(data7 < 0 || isNaN(data7)){
+validate92.errors = [{instancePath:instancePath+"/share_ppm",schemaPath:"#/properties/share_ppm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.capped_samples !== undefined){
+let data8 = data.capped_samples;
+const _errs21 = errors;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+validate92.errors = [{instancePath:instancePath+"/capped_samples",schemaPath:"#/properties/capped_samples/type",keyword:"type",params:{type: schema32.properties.capped_samples.type},message:"must be number,null"}];
+return false;
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.rounds !== undefined){
+let data9 = data.rounds;
+const _errs23 = errors;
+const _errs24 = errors;
+let valid2 = false;
+let passing1 = null;
+const _errs25 = errors;
+if(!(validate59(data9, {instancePath:instancePath+"/rounds",parentData:data,parentDataProperty:"rounds",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs25 === errors;
+if(_valid1){
+valid2 = true;
+passing1 = 0;
+}
+const _errs26 = errors;
+if(data9 !== null){
+const err2 = {instancePath:instancePath+"/rounds",schemaPath:"#/properties/rounds/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid1 = _errs26 === errors;
+if(_valid1 && valid2){
+valid2 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid2 = true;
+passing1 = 1;
+}
+}
+if(!valid2){
+const err3 = {instancePath:instancePath+"/rounds",schemaPath:"#/properties/rounds/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate92.errors = vErrors;
+return false;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.paid !== undefined){
+const _errs28 = errors;
+if(typeof data.paid !== "boolean"){
+validate92.errors = [{instancePath:instancePath+"/paid",schemaPath:"#/properties/paid/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs28 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+let data11 = data.reason;
+const _errs30 = errors;
+if(!((((data11 === "paid") || (data11 === "low standing")) || (data11 === "group did not help")) || (data11 === "nothing paid"))){
+validate92.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/enum",keyword:"enum",params:{allowedValues: schema32.properties.reason.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.why !== undefined){
+let data12 = data.why;
+const _errs31 = errors;
+if(errors === _errs31){
+if(typeof data12 === "string"){
+if(func1(data12) < 1){
+validate92.errors = [{instancePath:instancePath+"/why",schemaPath:"#/properties/why/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate92.errors = [{instancePath:instancePath+"/why",schemaPath:"#/properties/why/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs31 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate92.errors = vErrors;
+return errors === 0;
+}
+validate92.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -356,14 +714,14 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((((data.participant === undefined) && (missing0 = "participant")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.samples === undefined) && (missing0 = "samples"))) || ((data.update_digest === undefined) && (missing0 = "update_digest"))) || ((data.block_number === undefined) && (missing0 = "block_number"))) || ((data.gas_used === undefined) && (missing0 = "gas_used"))) || ((data.reward === undefined) && (missing0 = "reward"))) || ((data.claimed === undefined) && (missing0 = "claimed"))){
+if((((((((((data.participant === undefined) && (missing0 = "participant")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.samples === undefined) && (missing0 = "samples"))) || ((data.update_digest === undefined) && (missing0 = "update_digest"))) || ((data.block_number === undefined) && (missing0 = "block_number"))) || ((data.gas_used === undefined) && (missing0 = "gas_used"))) || ((data.reward === undefined) && (missing0 = "reward"))) || ((data.claimed === undefined) && (missing0 = "claimed"))) || ((data.payout === undefined) && (missing0 = "payout"))){
 validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!((((((((key0 === "participant") || (key0 === "name")) || (key0 === "samples")) || (key0 === "update_digest")) || (key0 === "block_number")) || (key0 === "gas_used")) || (key0 === "reward")) || (key0 === "claimed"))){
+if(!(func2.call(schema31.properties, key0))){
 validate85.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -575,6 +933,74 @@ var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.payout !== undefined){
+let data8 = data.payout;
+const _errs20 = errors;
+const _errs21 = errors;
+let valid3 = false;
+let passing2 = null;
+const _errs22 = errors;
+if(!(validate92(data8, {instancePath:instancePath+"/payout",parentData:data,parentDataProperty:"payout",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+errors = vErrors.length;
+}
+var _valid2 = _errs22 === errors;
+if(_valid2){
+valid3 = true;
+passing2 = 0;
+}
+const _errs23 = errors;
+if(data8 !== null){
+const err4 = {instancePath:instancePath+"/payout",schemaPath:"#/properties/payout/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid2 = _errs23 === errors;
+if(_valid2 && valid3){
+valid3 = false;
+passing2 = [passing2, 1];
+}
+else {
+if(_valid2){
+valid3 = true;
+passing2 = 1;
+}
+}
+if(!valid3){
+const err5 = {instancePath:instancePath+"/payout",schemaPath:"#/properties/payout/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate85.errors = vErrors;
+return false;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -895,6 +1321,1029 @@ return errors === 0;
 }
 validate77.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
+const schema33 = {"type":"object","description":"A task's stake rules and each party's stake (token amounts in base units).","required":["required_stake","role_stake","slash","min_standing","dispute_bond","parties"],"additionalProperties":false,"properties":{"required_stake":{"$ref":"#/$defs/token_amount"},"role_stake":{"$ref":"#/$defs/token_amount"},"slash":{"type":"number","minimum":0,"maximum":1,"description":"The part of what is left of a stake one offence takes."},"min_standing":{"type":"number","minimum":0,"description":"The standing below which a staked party is slashed."},"dispute_bond":{"$ref":"#/$defs/token_amount"},"parties":{"type":"array","items":{"$ref":"#/$defs/party_stake"}}}};
+const schema34 = {"type":"object","required":["account","name","role","staked","slashed","refunded","pool_share","withdrawn","change_count","last_change"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"role":{"type":"string","description":"participant, aggregator, key holder, or no stake (a disputer that staked nothing)."},"staked":{"$ref":"#/$defs/token_amount"},"slashed":{"$ref":"#/$defs/token_amount"},"refunded":{"$ref":"#/$defs/token_amount","description":"What came back: the stake returned at withdrawal and dispute bonds refunded."},"pool_share":{"$ref":"#/$defs/token_amount","description":"Its part of the slashed pool, paid with its withdrawal."},"withdrawn":{"type":"boolean"},"change_count":{"$ref":"#/$defs/count"},"last_change":{"oneOf":[{"$ref":"#/$defs/stake_change"},{"type":"null"}]}}};
+const schema35 = {"type":"object","required":["kind","amount","round","reason","block_number"],"additionalProperties":false,"properties":{"kind":{"enum":["staked","slashed","withdrawn","bond posted","bond refunded","bond lost"]},"amount":{"$ref":"#/$defs/token_amount"},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}],"description":"The round it concerns (the first round a stake covers); null for a withdrawal."},"reason":{"type":"string","description":"Why, in a few words, e.g. 'low standing 0.41 < 0.50' or 'participant stake'."},"block_number":{"$ref":"#/$defs/count"}}};
+
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate109.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((data.kind === undefined) && (missing0 = "kind")) || ((data.amount === undefined) && (missing0 = "amount"))) || ((data.round === undefined) && (missing0 = "round"))) || ((data.reason === undefined) && (missing0 = "reason"))) || ((data.block_number === undefined) && (missing0 = "block_number"))){
+validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((((key0 === "kind") || (key0 === "amount")) || (key0 === "round")) || (key0 === "reason")) || (key0 === "block_number"))){
+validate109.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.kind !== undefined){
+let data0 = data.kind;
+const _errs2 = errors;
+if(!((((((data0 === "staked") || (data0 === "slashed")) || (data0 === "withdrawn")) || (data0 === "bond posted")) || (data0 === "bond refunded")) || (data0 === "bond lost"))){
+validate109.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema35.properties.kind.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.amount !== undefined){
+const _errs3 = errors;
+if(!(validate72(data.amount, {instancePath:instancePath+"/amount",parentData:data,parentDataProperty:"amount",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.round !== undefined){
+let data2 = data.round;
+const _errs4 = errors;
+const _errs5 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs6 = errors;
+if(!(validate59(data2, {instancePath:instancePath+"/round",parentData:data,parentDataProperty:"round",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs6 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs7 = errors;
+if(data2 !== null){
+const err0 = {instancePath:instancePath+"/round",schemaPath:"#/properties/round/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs7 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err1 = {instancePath:instancePath+"/round",schemaPath:"#/properties/round/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate109.errors = vErrors;
+return false;
+}
+else {
+errors = _errs5;
+if(vErrors !== null){
+if(_errs5){
+vErrors.length = _errs5;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.reason !== undefined){
+const _errs9 = errors;
+if(typeof data.reason !== "string"){
+validate109.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.block_number !== undefined){
+const _errs11 = errors;
+if(!(validate59(data.block_number, {instancePath:instancePath+"/block_number",parentData:data,parentDataProperty:"block_number",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate109.errors = vErrors;
+return errors === 0;
+}
+validate109.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate102.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((((((data.account === undefined) && (missing0 = "account")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.role === undefined) && (missing0 = "role"))) || ((data.staked === undefined) && (missing0 = "staked"))) || ((data.slashed === undefined) && (missing0 = "slashed"))) || ((data.refunded === undefined) && (missing0 = "refunded"))) || ((data.pool_share === undefined) && (missing0 = "pool_share"))) || ((data.withdrawn === undefined) && (missing0 = "withdrawn"))) || ((data.change_count === undefined) && (missing0 = "change_count"))) || ((data.last_change === undefined) && (missing0 = "last_change"))){
+validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(func2.call(schema34.properties, key0))){
+validate102.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.account !== undefined){
+const _errs2 = errors;
+if(!(validate65(data.account, {instancePath:instancePath+"/account",parentData:data,parentDataProperty:"account",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data1 = data.name;
+const _errs3 = errors;
+if((typeof data1 !== "string") && (data1 !== null)){
+validate102.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema34.properties.name.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.role !== undefined){
+const _errs5 = errors;
+if(typeof data.role !== "string"){
+validate102.errors = [{instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.staked !== undefined){
+const _errs7 = errors;
+if(!(validate72(data.staked, {instancePath:instancePath+"/staked",parentData:data,parentDataProperty:"staked",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.slashed !== undefined){
+const _errs8 = errors;
+if(!(validate72(data.slashed, {instancePath:instancePath+"/slashed",parentData:data,parentDataProperty:"slashed",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.refunded !== undefined){
+const _errs9 = errors;
+if(!(validate72(data.refunded, {instancePath:instancePath+"/refunded",parentData:data,parentDataProperty:"refunded",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pool_share !== undefined){
+const _errs10 = errors;
+if(!(validate72(data.pool_share, {instancePath:instancePath+"/pool_share",parentData:data,parentDataProperty:"pool_share",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.withdrawn !== undefined){
+const _errs11 = errors;
+if(typeof data.withdrawn !== "boolean"){
+validate102.errors = [{instancePath:instancePath+"/withdrawn",schemaPath:"#/properties/withdrawn/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.change_count !== undefined){
+const _errs13 = errors;
+if(!(validate59(data.change_count, {instancePath:instancePath+"/change_count",parentData:data,parentDataProperty:"change_count",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last_change !== undefined){
+let data9 = data.last_change;
+const _errs14 = errors;
+const _errs15 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs16 = errors;
+if(!(validate109(data9, {instancePath:instancePath+"/last_change",parentData:data,parentDataProperty:"last_change",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs16 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs17 = errors;
+if(data9 !== null){
+const err0 = {instancePath:instancePath+"/last_change",schemaPath:"#/properties/last_change/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs17 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err1 = {instancePath:instancePath+"/last_change",schemaPath:"#/properties/last_change/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate102.errors = vErrors;
+return false;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate102.errors = vErrors;
+return errors === 0;
+}
+validate102.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate98.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((((data.required_stake === undefined) && (missing0 = "required_stake")) || ((data.role_stake === undefined) && (missing0 = "role_stake"))) || ((data.slash === undefined) && (missing0 = "slash"))) || ((data.min_standing === undefined) && (missing0 = "min_standing"))) || ((data.dispute_bond === undefined) && (missing0 = "dispute_bond"))) || ((data.parties === undefined) && (missing0 = "parties"))){
+validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((((((key0 === "required_stake") || (key0 === "role_stake")) || (key0 === "slash")) || (key0 === "min_standing")) || (key0 === "dispute_bond")) || (key0 === "parties"))){
+validate98.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.required_stake !== undefined){
+const _errs2 = errors;
+if(!(validate72(data.required_stake, {instancePath:instancePath+"/required_stake",parentData:data,parentDataProperty:"required_stake",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.role_stake !== undefined){
+const _errs3 = errors;
+if(!(validate72(data.role_stake, {instancePath:instancePath+"/role_stake",parentData:data,parentDataProperty:"role_stake",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.slash !== undefined){
+let data2 = data.slash;
+const _errs4 = errors;
+if(errors === _errs4){
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 1 || isNaN(data2)){
+validate98.errors = [{instancePath:instancePath+"/slash",schemaPath:"#/properties/slash/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data2 < 0 || isNaN(data2)){
+validate98.errors = [{instancePath:instancePath+"/slash",schemaPath:"#/properties/slash/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/slash",schemaPath:"#/properties/slash/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.min_standing !== undefined){
+let data3 = data.min_standing;
+const _errs6 = errors;
+if(errors === _errs6){
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+validate98.errors = [{instancePath:instancePath+"/min_standing",schemaPath:"#/properties/min_standing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/min_standing",schemaPath:"#/properties/min_standing/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.dispute_bond !== undefined){
+const _errs8 = errors;
+if(!(validate72(data.dispute_bond, {instancePath:instancePath+"/dispute_bond",parentData:data,parentDataProperty:"dispute_bond",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.parties !== undefined){
+let data5 = data.parties;
+const _errs9 = errors;
+if(errors === _errs9){
+if(Array.isArray(data5)){
+var valid1 = true;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+const _errs11 = errors;
+if(!(validate102(data5[i0], {instancePath:instancePath+"/parties/" + i0,parentData:data5,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs11 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/parties",schemaPath:"#/properties/parties/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate98.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate98.errors = vErrors;
+return errors === 0;
+}
+validate98.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+const schema36 = {"type":"object","description":"A governed task's latest rules, the round they apply from, and its proposals.","required":["rules","from_round","proposals"],"additionalProperties":false,"properties":{"rules":{"type":"array","items":{"$ref":"#/$defs/rule"}},"from_round":{"$ref":"#/$defs/count"},"proposals":{"type":"array","items":{"$ref":"#/$defs/proposal"}}}};
+const schema37 = {"type":"object","description":"One rule (or one change of a proposal), worded by the kernel: {rule: 'k', value: '6'}.","required":["rule","value"],"additionalProperties":false,"properties":{"rule":{"type":"string","minLength":1},"value":{"type":"string"}}};
+
+function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate117.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.rule === undefined) && (missing0 = "rule")) || ((data.value === undefined) && (missing0 = "value"))){
+validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!((key0 === "rule") || (key0 === "value"))){
+validate117.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.rule !== undefined){
+let data0 = data.rule;
+const _errs2 = errors;
+if(errors === _errs2){
+if(typeof data0 === "string"){
+if(func1(data0) < 1){
+validate117.errors = [{instancePath:instancePath+"/rule",schemaPath:"#/properties/rule/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate117.errors = [{instancePath:instancePath+"/rule",schemaPath:"#/properties/rule/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.value !== undefined){
+const _errs4 = errors;
+if(typeof data.value !== "string"){
+validate117.errors = [{instancePath:instancePath+"/value",schemaPath:"#/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate117.errors = vErrors;
+return errors === 0;
+}
+validate117.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+const schema38 = {"type":"object","required":["number","description","state","changes","votes_for","votes_against","votes_abstain","quorum","from_round"],"additionalProperties":false,"properties":{"number":{"$ref":"#/$defs/count"},"description":{"type":"string"},"state":{"enum":["pending","active","canceled","defeated","succeeded","queued","expired","executed"]},"changes":{"type":"array","items":{"$ref":"#/$defs/rule"}},"votes_for":{"$ref":"#/$defs/token_amount"},"votes_against":{"$ref":"#/$defs/token_amount"},"votes_abstain":{"$ref":"#/$defs/token_amount"},"quorum":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}],"description":"Votes (for + abstain) it needs; null before its vote opened."},"from_round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}],"description":"The first round an executed proposal's changes apply to; null until it executed."}}};
+
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate120.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((((((((data.number === undefined) && (missing0 = "number")) || ((data.description === undefined) && (missing0 = "description"))) || ((data.state === undefined) && (missing0 = "state"))) || ((data.changes === undefined) && (missing0 = "changes"))) || ((data.votes_for === undefined) && (missing0 = "votes_for"))) || ((data.votes_against === undefined) && (missing0 = "votes_against"))) || ((data.votes_abstain === undefined) && (missing0 = "votes_abstain"))) || ((data.quorum === undefined) && (missing0 = "quorum"))) || ((data.from_round === undefined) && (missing0 = "from_round"))){
+validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(func2.call(schema38.properties, key0))){
+validate120.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.number !== undefined){
+const _errs2 = errors;
+if(!(validate59(data.number, {instancePath:instancePath+"/number",parentData:data,parentDataProperty:"number",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.description !== undefined){
+const _errs3 = errors;
+if(typeof data.description !== "string"){
+validate120.errors = [{instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.state !== undefined){
+let data2 = data.state;
+const _errs5 = errors;
+if(!((((((((data2 === "pending") || (data2 === "active")) || (data2 === "canceled")) || (data2 === "defeated")) || (data2 === "succeeded")) || (data2 === "queued")) || (data2 === "expired")) || (data2 === "executed"))){
+validate120.errors = [{instancePath:instancePath+"/state",schemaPath:"#/properties/state/enum",keyword:"enum",params:{allowedValues: schema38.properties.state.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.changes !== undefined){
+let data3 = data.changes;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data3)){
+var valid1 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs8 = errors;
+if(!(validate117(data3[i0], {instancePath:instancePath+"/changes/" + i0,parentData:data3,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs8 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate120.errors = [{instancePath:instancePath+"/changes",schemaPath:"#/properties/changes/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.votes_for !== undefined){
+const _errs9 = errors;
+if(!(validate72(data.votes_for, {instancePath:instancePath+"/votes_for",parentData:data,parentDataProperty:"votes_for",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.votes_against !== undefined){
+const _errs10 = errors;
+if(!(validate72(data.votes_against, {instancePath:instancePath+"/votes_against",parentData:data,parentDataProperty:"votes_against",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs10 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.votes_abstain !== undefined){
+const _errs11 = errors;
+if(!(validate72(data.votes_abstain, {instancePath:instancePath+"/votes_abstain",parentData:data,parentDataProperty:"votes_abstain",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.quorum !== undefined){
+let data8 = data.quorum;
+const _errs12 = errors;
+const _errs13 = errors;
+let valid2 = false;
+let passing0 = null;
+const _errs14 = errors;
+if(!(validate72(data8, {instancePath:instancePath+"/quorum",parentData:data,parentDataProperty:"quorum",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs14 === errors;
+if(_valid0){
+valid2 = true;
+passing0 = 0;
+}
+const _errs15 = errors;
+if(data8 !== null){
+const err0 = {instancePath:instancePath+"/quorum",schemaPath:"#/properties/quorum/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs15 === errors;
+if(_valid0 && valid2){
+valid2 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid2 = true;
+passing0 = 1;
+}
+}
+if(!valid2){
+const err1 = {instancePath:instancePath+"/quorum",schemaPath:"#/properties/quorum/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate120.errors = vErrors;
+return false;
+}
+else {
+errors = _errs13;
+if(vErrors !== null){
+if(_errs13){
+vErrors.length = _errs13;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.from_round !== undefined){
+let data9 = data.from_round;
+const _errs17 = errors;
+const _errs18 = errors;
+let valid3 = false;
+let passing1 = null;
+const _errs19 = errors;
+if(!(validate59(data9, {instancePath:instancePath+"/from_round",parentData:data,parentDataProperty:"from_round",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs19 === errors;
+if(_valid1){
+valid3 = true;
+passing1 = 0;
+}
+const _errs20 = errors;
+if(data9 !== null){
+const err2 = {instancePath:instancePath+"/from_round",schemaPath:"#/properties/from_round/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid1 = _errs20 === errors;
+if(_valid1 && valid3){
+valid3 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid3 = true;
+passing1 = 1;
+}
+}
+if(!valid3){
+const err3 = {instancePath:instancePath+"/from_round",schemaPath:"#/properties/from_round/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate120.errors = vErrors;
+return false;
+}
+else {
+errors = _errs18;
+if(vErrors !== null){
+if(_errs18){
+vErrors.length = _errs18;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate120.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate120.errors = vErrors;
+return errors === 0;
+}
+validate120.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate116.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.rules === undefined) && (missing0 = "rules")) || ((data.from_round === undefined) && (missing0 = "from_round"))) || ((data.proposals === undefined) && (missing0 = "proposals"))){
+validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const _errs1 = errors;
+for(const key0 in data){
+if(!(((key0 === "rules") || (key0 === "from_round")) || (key0 === "proposals"))){
+validate116.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs1 === errors){
+if(data.rules !== undefined){
+let data0 = data.rules;
+const _errs2 = errors;
+if(errors === _errs2){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+const _errs4 = errors;
+if(!(validate117(data0[i0], {instancePath:instancePath+"/rules/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs4 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.from_round !== undefined){
+const _errs5 = errors;
+if(!(validate59(data.from_round, {instancePath:instancePath+"/from_round",parentData:data,parentDataProperty:"from_round",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.proposals !== undefined){
+let data3 = data.proposals;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data3)){
+var valid2 = true;
+const len1 = data3.length;
+for(let i1=0; i1<len1; i1++){
+const _errs8 = errors;
+if(!(validate120(data3[i1], {instancePath:instancePath+"/proposals/" + i1,parentData:data3,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+errors = vErrors.length;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/proposals",schemaPath:"#/properties/proposals/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+validate116.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
 
 function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -909,7 +2358,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((((((((((data.task_id === undefined) && (missing0 = "task_id")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.coordinator === undefined) && (missing0 = "coordinator"))) || ((data.participant_count === undefined) && (missing0 = "participant_count"))) || ((data.validator_count === undefined) && (missing0 = "validator_count"))) || ((data.min_participants === undefined) && (missing0 = "min_participants"))) || ((data.max_rounds === undefined) && (missing0 = "max_rounds"))) || ((data.validator_quorum === undefined) && (missing0 = "validator_quorum"))) || ((data.reward_per_round === undefined) && (missing0 = "reward_per_round"))) || ((data.current_round === undefined) && (missing0 = "current_round"))) || ((data.current_model_digest === undefined) && (missing0 = "current_model_digest"))) || ((data.rounds === undefined) && (missing0 = "rounds"))){
+if((((((((((((((((data.task_id === undefined) && (missing0 = "task_id")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.coordinator === undefined) && (missing0 = "coordinator"))) || ((data.participant_count === undefined) && (missing0 = "participant_count"))) || ((data.validator_count === undefined) && (missing0 = "validator_count"))) || ((data.min_participants === undefined) && (missing0 = "min_participants"))) || ((data.max_rounds === undefined) && (missing0 = "max_rounds"))) || ((data.validator_quorum === undefined) && (missing0 = "validator_quorum"))) || ((data.reward_per_round === undefined) && (missing0 = "reward_per_round"))) || ((data.current_round === undefined) && (missing0 = "current_round"))) || ((data.current_model_digest === undefined) && (missing0 = "current_model_digest"))) || ((data.rounds === undefined) && (missing0 = "rounds"))) || ((data.valuation === undefined) && (missing0 = "valuation"))) || ((data.stakes === undefined) && (missing0 = "stakes"))) || ((data.governance === undefined) && (missing0 = "governance"))){
 validate63.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -1085,6 +2534,156 @@ var valid0 = _errs14 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.valuation !== undefined){
+let data13 = data.valuation;
+const _errs17 = errors;
+if(!((((data13 === "off") || (data13 === "shapley")) || (data13 === "leave-one-out")) || (data13 === ""))){
+validate63.errors = [{instancePath:instancePath+"/valuation",schemaPath:"#/properties/valuation/enum",keyword:"enum",params:{allowedValues: schema26.properties.valuation.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.stakes !== undefined){
+let data14 = data.stakes;
+const _errs18 = errors;
+const _errs19 = errors;
+let valid2 = false;
+let passing0 = null;
+const _errs20 = errors;
+if(!(validate98(data14, {instancePath:instancePath+"/stakes",parentData:data,parentDataProperty:"stakes",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs20 === errors;
+if(_valid0){
+valid2 = true;
+passing0 = 0;
+}
+const _errs21 = errors;
+if(data14 !== null){
+const err0 = {instancePath:instancePath+"/stakes",schemaPath:"#/properties/stakes/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+if(_valid0 && valid2){
+valid2 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid2 = true;
+passing0 = 1;
+}
+}
+if(!valid2){
+const err1 = {instancePath:instancePath+"/stakes",schemaPath:"#/properties/stakes/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate63.errors = vErrors;
+return false;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.governance !== undefined){
+let data15 = data.governance;
+const _errs23 = errors;
+const _errs24 = errors;
+let valid3 = false;
+let passing1 = null;
+const _errs25 = errors;
+if(!(validate116(data15, {instancePath:instancePath+"/governance",parentData:data,parentDataProperty:"governance",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs25 === errors;
+if(_valid1){
+valid3 = true;
+passing1 = 0;
+}
+const _errs26 = errors;
+if(data15 !== null){
+const err2 = {instancePath:instancePath+"/governance",schemaPath:"#/properties/governance/oneOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid1 = _errs26 === errors;
+if(_valid1 && valid3){
+valid3 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid3 = true;
+passing1 = 1;
+}
+}
+if(!valid3){
+const err3 = {instancePath:instancePath+"/governance",schemaPath:"#/properties/governance/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate63.errors = vErrors;
+return false;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -1109,12 +2708,12 @@ return errors === 0;
 }
 validate63.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema32 = {"type":"object","required":["account","name","balance","balance_tokens"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"balance":{"$ref":"#/$defs/token_amount"},"balance_tokens":{"type":"number","minimum":0,"description":"The same balance in whole tokens (for display; may round)."}}};
+const schema39 = {"type":"object","required":["account","name","balance","balance_tokens"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"balance":{"$ref":"#/$defs/token_amount"},"balance_tokens":{"type":"number","minimum":0,"description":"The same balance in whole tokens (for display; may round)."}}};
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate95.evaluated;
+const evaluated0 = validate131.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1125,14 +2724,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.account === undefined) && (missing0 = "account")) || ((data.name === undefined) && (missing0 = "name"))) || ((data.balance === undefined) && (missing0 = "balance"))) || ((data.balance_tokens === undefined) && (missing0 = "balance_tokens"))){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "account") || (key0 === "name")) || (key0 === "balance")) || (key0 === "balance_tokens"))){
-validate95.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate131.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -1154,7 +2753,7 @@ if(data.name !== undefined){
 let data1 = data.name;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate95.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema32.properties.name.type},message:"must be string,null"}];
+validate131.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema39.properties.name.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1181,12 +2780,12 @@ const _errs6 = errors;
 if(errors === _errs6){
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 < 0 || isNaN(data3)){
-validate95.errors = [{instancePath:instancePath+"/balance_tokens",schemaPath:"#/properties/balance_tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate131.errors = [{instancePath:instancePath+"/balance_tokens",schemaPath:"#/properties/balance_tokens/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 else {
-validate95.errors = [{instancePath:instancePath+"/balance_tokens",schemaPath:"#/properties/balance_tokens/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate131.errors = [{instancePath:instancePath+"/balance_tokens",schemaPath:"#/properties/balance_tokens/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -1202,21 +2801,21 @@ var valid0 = true;
 }
 }
 else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate95.errors = vErrors;
+validate131.errors = vErrors;
 return errors === 0;
 }
-validate95.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate131.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema33 = {"type":"object","required":["kind","block_number","task_id","round","account","summary","tx_hash","gas_used"],"additionalProperties":false,"properties":{"kind":{"enum":["block","task_created","validator_added","participant_joined","participant_admitted","admission_revoked","round_opened","update_committed","update_excluded","aggregate_committed","aggregate_rejected","aggregate_verified","model_committed","vote_cast","round_finalized","round_cancelled","reward_claimed"]},"block_number":{"$ref":"#/$defs/count"},"task_id":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"account":{"oneOf":[{"$ref":"#/$defs/address"},{"type":"null"}]},"summary":{"type":"string","description":"One line for the event feed."},"tx_hash":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]}}};
+const schema40 = {"type":"object","required":["kind","block_number","task_id","round","account","summary","tx_hash","gas_used"],"additionalProperties":false,"properties":{"kind":{"enum":["block","task_created","validator_added","participant_joined","participant_admitted","admission_revoked","round_opened","update_committed","update_excluded","aggregate_committed","aggregate_rejected","aggregate_verified","model_committed","vote_cast","round_finalized","round_cancelled","reward_claimed","scoring_enabled","scores_posted"]},"block_number":{"$ref":"#/$defs/count"},"task_id":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"account":{"oneOf":[{"$ref":"#/$defs/address"},{"type":"null"}]},"summary":{"type":"string","description":"One line for the event feed."},"tx_hash":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]}}};
 
-function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate99.evaluated;
+const evaluated0 = validate135.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1227,14 +2826,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.kind === undefined) && (missing0 = "kind")) || ((data.block_number === undefined) && (missing0 = "block_number"))) || ((data.task_id === undefined) && (missing0 = "task_id"))) || ((data.round === undefined) && (missing0 = "round"))) || ((data.account === undefined) && (missing0 = "account"))) || ((data.summary === undefined) && (missing0 = "summary"))) || ((data.tx_hash === undefined) && (missing0 = "tx_hash"))) || ((data.gas_used === undefined) && (missing0 = "gas_used"))){
-validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate135.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((((((key0 === "kind") || (key0 === "block_number")) || (key0 === "task_id")) || (key0 === "round")) || (key0 === "account")) || (key0 === "summary")) || (key0 === "tx_hash")) || (key0 === "gas_used"))){
-validate99.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate135.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -1243,8 +2842,8 @@ if(_errs1 === errors){
 if(data.kind !== undefined){
 let data0 = data.kind;
 const _errs2 = errors;
-if(!(((((((((((((((((data0 === "block") || (data0 === "task_created")) || (data0 === "validator_added")) || (data0 === "participant_joined")) || (data0 === "participant_admitted")) || (data0 === "admission_revoked")) || (data0 === "round_opened")) || (data0 === "update_committed")) || (data0 === "update_excluded")) || (data0 === "aggregate_committed")) || (data0 === "aggregate_rejected")) || (data0 === "aggregate_verified")) || (data0 === "model_committed")) || (data0 === "vote_cast")) || (data0 === "round_finalized")) || (data0 === "round_cancelled")) || (data0 === "reward_claimed"))){
-validate99.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema33.properties.kind.enum},message:"must be equal to one of the allowed values"}];
+if(!(((((((((((((((((((data0 === "block") || (data0 === "task_created")) || (data0 === "validator_added")) || (data0 === "participant_joined")) || (data0 === "participant_admitted")) || (data0 === "admission_revoked")) || (data0 === "round_opened")) || (data0 === "update_committed")) || (data0 === "update_excluded")) || (data0 === "aggregate_committed")) || (data0 === "aggregate_rejected")) || (data0 === "aggregate_verified")) || (data0 === "model_committed")) || (data0 === "vote_cast")) || (data0 === "round_finalized")) || (data0 === "round_cancelled")) || (data0 === "reward_claimed")) || (data0 === "scoring_enabled")) || (data0 === "scores_posted"))){
+validate135.errors = [{instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/enum",keyword:"enum",params:{allowedValues: schema40.properties.kind.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -1312,7 +2911,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate99.errors = vErrors;
+validate135.errors = vErrors;
 return false;
 }
 else {
@@ -1379,7 +2978,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate99.errors = vErrors;
+validate135.errors = vErrors;
 return false;
 }
 else {
@@ -1446,7 +3045,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate99.errors = vErrors;
+validate135.errors = vErrors;
 return false;
 }
 else {
@@ -1469,7 +3068,7 @@ if(valid0){
 if(data.summary !== undefined){
 const _errs19 = errors;
 if(typeof data.summary !== "string"){
-validate99.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate135.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs19 === errors;
@@ -1525,7 +3124,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate99.errors = vErrors;
+validate135.errors = vErrors;
 return false;
 }
 else {
@@ -1592,7 +3191,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate99.errors = vErrors;
+validate135.errors = vErrors;
 return false;
 }
 else {
@@ -1622,14 +3221,14 @@ var valid0 = true;
 }
 }
 else {
-validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate135.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate99.errors = vErrors;
+validate135.errors = vErrors;
 return errors === 0;
 }
-validate99.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate135.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
 function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -1710,8 +3309,8 @@ var valid2 = true;
 const len1 = data3.length;
 for(let i1=0; i1<len1; i1++){
 const _errs8 = errors;
-if(!(validate95(data3[i1], {instancePath:instancePath+"/balances/" + i1,parentData:data3,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate131(data3[i1], {instancePath:instancePath+"/balances/" + i1,parentData:data3,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate131.errors : vErrors.concat(validate131.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs8 === errors;
@@ -1745,8 +3344,8 @@ var valid3 = true;
 const len2 = data5.length;
 for(let i2=0; i2<len2; i2++){
 const _errs11 = errors;
-if(!(validate99(data5[i2], {instancePath:instancePath+"/events/" + i2,parentData:data5,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+if(!(validate135(data5[i2], {instancePath:instancePath+"/events/" + i2,parentData:data5,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs11 === errors;
@@ -1901,12 +3500,12 @@ return errors === 0;
 }
 validate54.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema34 = {"type":"object","required":["schema_version","type","event","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"event"},"event":{"$ref":"#/$defs/ledger_event"},"state":{"$ref":"#/$defs/state","description":"The whole state after the event, so the receiver never patches."}}};
+const schema41 = {"type":"object","required":["schema_version","type","event","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"event"},"event":{"$ref":"#/$defs/ledger_event"},"state":{"$ref":"#/$defs/state","description":"The whole state after the event, so the receiver never patches."}}};
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate145(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate109.evaluated;
+const evaluated0 = validate145.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1917,14 +3516,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))) || ((data.event === undefined) && (missing0 = "event"))) || ((data.state === undefined) && (missing0 = "state"))){
-validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate145.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "schema_version") || (key0 === "type")) || (key0 === "event")) || (key0 === "state"))){
-validate109.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate145.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -1945,7 +3544,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("event" !== data.type){
-validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "event"},message:"must be equal to constant"}];
+validate145.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "event"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1956,8 +3555,8 @@ var valid0 = true;
 if(valid0){
 if(data.event !== undefined){
 const _errs4 = errors;
-if(!(validate99(data.event, {instancePath:instancePath+"/event",parentData:data,parentDataProperty:"event",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+if(!(validate135(data.event, {instancePath:instancePath+"/event",parentData:data,parentDataProperty:"event",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs4 === errors;
@@ -1984,21 +3583,21 @@ var valid0 = true;
 }
 }
 else {
-validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate145.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate109.errors = vErrors;
+validate145.errors = vErrors;
 return errors === 0;
 }
-validate109.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate145.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema35 = {"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}};
+const schema42 = {"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}};
 
-function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate114.evaluated;
+const evaluated0 = validate150.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2009,14 +3608,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))) || ((data.message === undefined) && (missing0 = "message"))){
-validate114.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate150.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "schema_version") || (key0 === "type")) || (key0 === "message"))){
-validate114.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate150.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2037,7 +3636,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("error" !== data.type){
-validate114.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+validate150.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2052,12 +3651,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate114.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate150.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate114.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate150.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2072,20 +3671,20 @@ var valid0 = true;
 }
 }
 else {
-validate114.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate150.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate114.errors = vErrors;
+validate150.errors = vErrors;
 return errors === 0;
 }
-validate114.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate150.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate123.evaluated;
+const evaluated0 = validate159.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2107,8 +3706,8 @@ passing0 = 0;
 var props0 = true;
 }
 const _errs2 = errors;
-if(!(validate109(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+if(!(validate145(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate145.errors : vErrors.concat(validate145.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -2125,8 +3724,8 @@ props0 = true;
 }
 }
 const _errs3 = errors;
-if(!(validate114(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
+if(!(validate150(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate150.errors : vErrors.concat(validate150.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -2153,7 +3752,7 @@ else {
 vErrors.push(err0);
 }
 errors++;
-validate123.errors = vErrors;
+validate159.errors = vErrors;
 return false;
 }
 else {
@@ -2167,20 +3766,20 @@ vErrors = null;
 }
 }
 }
-validate123.errors = vErrors;
+validate159.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate123.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate159.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const validateFrontendToKernel: IValidateFunction = validate127;
-const schema36 = {"description":"A message the sidebar sends to the kernel (also used as the comm's open data).","oneOf":[{"$ref":"#/$defs/request_snapshot_message"}]};
-const schema37 = {"type":"object","required":["schema_version","type"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"request_snapshot"}}};
+export const validateFrontendToKernel: IValidateFunction = validate163;
+const schema43 = {"description":"A message the sidebar sends to the kernel (also used as the comm's open data).","oneOf":[{"$ref":"#/$defs/request_snapshot_message"}]};
+const schema44 = {"type":"object","required":["schema_version","type"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"request_snapshot"}}};
 
-function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate119.evaluated;
+const evaluated0 = validate155.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2191,14 +3790,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))){
-validate119.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate155.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "schema_version") || (key0 === "type"))){
-validate119.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate155.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2219,7 +3818,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("request_snapshot" !== data.type){
-validate119.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "request_snapshot"},message:"must be equal to constant"}];
+validate155.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "request_snapshot"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2232,20 +3831,20 @@ var valid0 = true;
 }
 }
 else {
-validate119.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate155.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate119.errors = vErrors;
+validate155.errors = vErrors;
 return errors === 0;
 }
-validate119.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate155.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 
-function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate127.evaluated;
+const evaluated0 = validate163.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2256,8 +3855,8 @@ const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
 const _errs1 = errors;
-if(!(validate119(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
+if(!(validate155(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate155.errors : vErrors.concat(validate155.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
@@ -2275,7 +3874,7 @@ else {
 vErrors.push(err0);
 }
 errors++;
-validate127.errors = vErrors;
+validate163.errors = vErrors;
 return false;
 }
 else {
@@ -2289,18 +3888,18 @@ vErrors = null;
 }
 }
 }
-validate127.errors = vErrors;
+validate163.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate127.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate163.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const validateSnapshotMessage: IValidateFunction = validate129;
+export const validateSnapshotMessage: IValidateFunction = validate165;
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate129.evaluated;
+const evaluated0 = validate165.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2311,14 +3910,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))) || ((data.state === undefined) && (missing0 = "state"))){
-validate129.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate165.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "schema_version") || (key0 === "type")) || (key0 === "state"))){
-validate129.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate165.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2339,7 +3938,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("snapshot" !== data.type){
-validate129.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "snapshot"},message:"must be equal to constant"}];
+validate165.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "snapshot"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2365,21 +3964,21 @@ var valid0 = true;
 }
 }
 else {
-validate129.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate165.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate129.errors = vErrors;
+validate165.errors = vErrors;
 return errors === 0;
 }
-validate129.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate165.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateEventMessage: IValidateFunction = validate132;
+export const validateEventMessage: IValidateFunction = validate168;
 
-function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate132.evaluated;
+const evaluated0 = validate168.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2390,14 +3989,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))) || ((data.event === undefined) && (missing0 = "event"))) || ((data.state === undefined) && (missing0 = "state"))){
-validate132.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate168.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((((key0 === "schema_version") || (key0 === "type")) || (key0 === "event")) || (key0 === "state"))){
-validate132.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate168.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2418,7 +4017,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("event" !== data.type){
-validate132.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "event"},message:"must be equal to constant"}];
+validate168.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "event"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2429,8 +4028,8 @@ var valid0 = true;
 if(valid0){
 if(data.event !== undefined){
 const _errs4 = errors;
-if(!(validate99(data.event, {instancePath:instancePath+"/event",parentData:data,parentDataProperty:"event",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+if(!(validate135(data.event, {instancePath:instancePath+"/event",parentData:data,parentDataProperty:"event",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs4 === errors;
@@ -2457,21 +4056,21 @@ var valid0 = true;
 }
 }
 else {
-validate132.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate168.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate132.errors = vErrors;
+validate168.errors = vErrors;
 return errors === 0;
 }
-validate132.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate168.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateErrorMessage: IValidateFunction = validate136;
+export const validateErrorMessage: IValidateFunction = validate172;
 
-function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate172(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate136.evaluated;
+const evaluated0 = validate172.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2482,14 +4081,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))) || ((data.message === undefined) && (missing0 = "message"))){
-validate136.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate172.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!(((key0 === "schema_version") || (key0 === "type")) || (key0 === "message"))){
-validate136.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate172.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2510,7 +4109,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("error" !== data.type){
-validate136.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
+validate172.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2525,12 +4124,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data2 === "string"){
 if(func1(data2) < 1){
-validate136.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate172.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 else {
-validate136.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate172.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2545,21 +4144,21 @@ var valid0 = true;
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate172.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate136.errors = vErrors;
+validate172.errors = vErrors;
 return errors === 0;
 }
-validate136.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate172.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-export const validateRequestSnapshotMessage: IValidateFunction = validate138;
+export const validateRequestSnapshotMessage: IValidateFunction = validate174;
 
-function validate138(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate138.evaluated;
+const evaluated0 = validate174.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2570,14 +4169,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.schema_version === undefined) && (missing0 = "schema_version")) || ((data.type === undefined) && (missing0 = "type"))){
-validate138.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate174.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
 if(!((key0 === "schema_version") || (key0 === "type"))){
-validate138.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate174.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2598,7 +4197,7 @@ if(valid0){
 if(data.type !== undefined){
 const _errs3 = errors;
 if("request_snapshot" !== data.type){
-validate138.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "request_snapshot"},message:"must be equal to constant"}];
+validate174.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "request_snapshot"},message:"must be equal to constant"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2611,17 +4210,17 @@ var valid0 = true;
 }
 }
 else {
-validate138.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate174.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate138.errors = vErrors;
+validate174.errors = vErrors;
 return errors === 0;
 }
-validate138.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate174.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateAnyMessage: IValidateFunction = validate52;
-const schema19 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:fedchain:sidebar:message-schema:2","title":"FedChain ledger sidebar messages","description":"Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command).","$comment":"Comm target name: fedchain.ledger. Tested by the Python side with jsonschema and by the TypeScript side with ajv (labextension/src/__tests__).","oneOf":[{"$ref":"#/$defs/kernel_to_frontend"},{"$ref":"#/$defs/frontend_to_kernel"}],"$defs":{"kernel_to_frontend":{"description":"A message the kernel sends to the sidebar.","oneOf":[{"$ref":"#/$defs/snapshot_message"},{"$ref":"#/$defs/event_message"},{"$ref":"#/$defs/error_message"}]},"frontend_to_kernel":{"description":"A message the sidebar sends to the kernel (also used as the comm's open data).","oneOf":[{"$ref":"#/$defs/request_snapshot_message"}]},"schema_version":{"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":2},"snapshot_message":{"type":"object","required":["schema_version","type","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"snapshot"},"state":{"$ref":"#/$defs/state"}}},"event_message":{"type":"object","required":["schema_version","type","event","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"event"},"event":{"$ref":"#/$defs/ledger_event"},"state":{"$ref":"#/$defs/state","description":"The whole state after the event, so the receiver never patches."}}},"error_message":{"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}},"request_snapshot_message":{"type":"object","required":["schema_version","type"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"request_snapshot"}}},"address":{"type":"string","pattern":"^0x[0-9a-fA-F]{40}$","description":"An Ethereum account address (checksum case or lower case)."},"digest":{"type":"string","pattern":"^0x[0-9a-fA-F]{64}$","description":"A 32-byte hash as 0x-prefixed hex (a model or update digest, a transaction hash)."},"token_amount":{"type":"string","pattern":"^(0|[1-9][0-9]*)$","description":"An amount in token base units as a decimal string (it may exceed 2^53)."},"count":{"type":"integer","minimum":0},"state":{"type":"object","description":"Everything the sidebar shows. Kept small (a few KB).","required":["network","tasks","balances","events","token_symbol","token_decimals"],"additionalProperties":false,"properties":{"network":{"$ref":"#/$defs/network"},"tasks":{"type":"array","items":{"$ref":"#/$defs/task"}},"balances":{"type":"array","items":{"$ref":"#/$defs/balance"}},"events":{"type":"array","maxItems":50,"description":"The most recent ledger events, oldest first (the most recent last).","items":{"$ref":"#/$defs/ledger_event"}},"token_symbol":{"type":"string"},"token_decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the reward token: amounts in base units are divided by 10^token_decimals for display."}}},"network":{"type":"object","description":"The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id and no reopen_command means the node stopped answering. After the kernel closed its ledger (`%fedchain stop`), reopen_command is set and the state is the last one read before (read-only).","required":["name","chain_id","block_number","embedded","ledger_dir","url","connected","reopen_command"],"additionalProperties":false,"properties":{"name":{"type":"string"},"chain_id":{"$ref":"#/$defs/count"},"block_number":{"$ref":"#/$defs/count"},"embedded":{"type":"boolean","description":"True for the in-process chain (eth-tester), false for a JSON-RPC node."},"ledger_dir":{"type":["string","null"],"description":"Where an embedded ledger is persisted, if anywhere."},"url":{"type":["string","null"],"description":"The JSON-RPC endpoint of a node."},"connected":{"type":"boolean"},"reopen_command":{"type":["string","null"],"minLength":1,"description":"Set once this kernel closed the ledger (`%fedchain stop`): the magic that opens it again, e.g. `%fedchain start --dir quickstart-ledger`; null while it is open (or none was opened)."}}},"task":{"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}}}},"round":{"type":"object","required":["round","phase","commit_count","total_samples","accept_votes","reject_votes","aggregate_digest","model_digest","aggregate_verified","contributions"],"additionalProperties":false,"properties":{"round":{"$ref":"#/$defs/count"},"phase":{"enum":["collecting","aggregated","validating","accepted","rejected","cancelled"]},"commit_count":{"$ref":"#/$defs/count"},"total_samples":{"$ref":"#/$defs/count"},"accept_votes":{"$ref":"#/$defs/count"},"reject_votes":{"$ref":"#/$defs/count"},"aggregate_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"model_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"aggregate_verified":{"type":["boolean","null"],"description":"Whether the committed aggregate was re-derived from the committed updates; null while not checked yet."},"contributions":{"type":"array","items":{"$ref":"#/$defs/contribution"}}}},"contribution":{"type":"object","required":["participant","name","samples","update_digest","block_number","gas_used","reward","claimed"],"additionalProperties":false,"properties":{"participant":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"samples":{"$ref":"#/$defs/count"},"update_digest":{"$ref":"#/$defs/digest"},"block_number":{"$ref":"#/$defs/count"},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"reward":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}]},"claimed":{"type":"boolean"}}},"balance":{"type":"object","required":["account","name","balance","balance_tokens"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"balance":{"$ref":"#/$defs/token_amount"},"balance_tokens":{"type":"number","minimum":0,"description":"The same balance in whole tokens (for display; may round)."}}},"ledger_event":{"type":"object","required":["kind","block_number","task_id","round","account","summary","tx_hash","gas_used"],"additionalProperties":false,"properties":{"kind":{"enum":["block","task_created","validator_added","participant_joined","participant_admitted","admission_revoked","round_opened","update_committed","update_excluded","aggregate_committed","aggregate_rejected","aggregate_verified","model_committed","vote_cast","round_finalized","round_cancelled","reward_claimed"]},"block_number":{"$ref":"#/$defs/count"},"task_id":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"account":{"oneOf":[{"$ref":"#/$defs/address"},{"type":"null"}]},"summary":{"type":"string","description":"One line for the event feed."},"tx_hash":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]}}}}};
+const schema19 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:fedchain:sidebar:message-schema:3","title":"FedChain ledger sidebar messages","description":"Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command; 3: a task's valuation, stakes and governance, a contribution's payout, and the valued tasks' event kinds scoring_enabled and scores_posted).","$comment":"Comm target name: fedchain.ledger. Tested by the Python side with jsonschema and by the TypeScript side with ajv (labextension/src/__tests__).","oneOf":[{"$ref":"#/$defs/kernel_to_frontend"},{"$ref":"#/$defs/frontend_to_kernel"}],"$defs":{"kernel_to_frontend":{"description":"A message the kernel sends to the sidebar.","oneOf":[{"$ref":"#/$defs/snapshot_message"},{"$ref":"#/$defs/event_message"},{"$ref":"#/$defs/error_message"}]},"frontend_to_kernel":{"description":"A message the sidebar sends to the kernel (also used as the comm's open data).","oneOf":[{"$ref":"#/$defs/request_snapshot_message"}]},"schema_version":{"description":"The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.","const":3},"snapshot_message":{"type":"object","required":["schema_version","type","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"snapshot"},"state":{"$ref":"#/$defs/state"}}},"event_message":{"type":"object","required":["schema_version","type","event","state"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"event"},"event":{"$ref":"#/$defs/ledger_event"},"state":{"$ref":"#/$defs/state","description":"The whole state after the event, so the receiver never patches."}}},"error_message":{"type":"object","required":["schema_version","type","message"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"error"},"message":{"type":"string","minLength":1,"description":"What failed on the kernel side, worded for the notebook user."}}},"request_snapshot_message":{"type":"object","required":["schema_version","type"],"additionalProperties":false,"properties":{"schema_version":{"$ref":"#/$defs/schema_version"},"type":{"const":"request_snapshot"}}},"address":{"type":"string","pattern":"^0x[0-9a-fA-F]{40}$","description":"An Ethereum account address (checksum case or lower case)."},"digest":{"type":"string","pattern":"^0x[0-9a-fA-F]{64}$","description":"A 32-byte hash as 0x-prefixed hex (a model or update digest, a transaction hash)."},"token_amount":{"type":"string","pattern":"^(0|[1-9][0-9]*)$","description":"An amount in token base units as a decimal string (it may exceed 2^53)."},"count":{"type":"integer","minimum":0},"state":{"type":"object","description":"Everything the sidebar shows. Kept small (a few KB).","required":["network","tasks","balances","events","token_symbol","token_decimals"],"additionalProperties":false,"properties":{"network":{"$ref":"#/$defs/network"},"tasks":{"type":"array","items":{"$ref":"#/$defs/task"}},"balances":{"type":"array","items":{"$ref":"#/$defs/balance"}},"events":{"type":"array","maxItems":50,"description":"The most recent ledger events, oldest first (the most recent last).","items":{"$ref":"#/$defs/ledger_event"}},"token_symbol":{"type":"string"},"token_decimals":{"type":"integer","minimum":0,"maximum":36,"description":"Decimals of the reward token: amounts in base units are divided by 10^token_decimals for display."}}},"network":{"type":"object","description":"The ledger the kernel follows. Before a ledger is open in the kernel (before `%fedchain start`), connected is false and chain_id is 0 (no real chain uses 0), name is empty, block_number 0, embedded false, ledger_dir and url null: the sidebar then asks for `%fedchain start`. connected false with a real chain_id and no reopen_command means the node stopped answering. After the kernel closed its ledger (`%fedchain stop`), reopen_command is set and the state is the last one read before (read-only).","required":["name","chain_id","block_number","embedded","ledger_dir","url","connected","reopen_command"],"additionalProperties":false,"properties":{"name":{"type":"string"},"chain_id":{"$ref":"#/$defs/count"},"block_number":{"$ref":"#/$defs/count"},"embedded":{"type":"boolean","description":"True for the in-process chain (eth-tester), false for a JSON-RPC node."},"ledger_dir":{"type":["string","null"],"description":"Where an embedded ledger is persisted, if anywhere."},"url":{"type":["string","null"],"description":"The JSON-RPC endpoint of a node."},"connected":{"type":"boolean"},"reopen_command":{"type":["string","null"],"minLength":1,"description":"Set once this kernel closed the ledger (`%fedchain stop`): the magic that opens it again, e.g. `%fedchain start --dir quickstart-ledger`; null while it is open (or none was opened)."}}},"task":{"type":"object","required":["task_id","name","coordinator","participant_count","validator_count","min_participants","max_rounds","validator_quorum","reward_per_round","current_round","current_model_digest","rounds","valuation","stakes","governance"],"additionalProperties":false,"properties":{"task_id":{"$ref":"#/$defs/count"},"name":{"type":["string","null"]},"coordinator":{"$ref":"#/$defs/address"},"participant_count":{"$ref":"#/$defs/count"},"validator_count":{"$ref":"#/$defs/count"},"min_participants":{"$ref":"#/$defs/count"},"max_rounds":{"$ref":"#/$defs/count"},"validator_quorum":{"$ref":"#/$defs/count"},"reward_per_round":{"$ref":"#/$defs/token_amount"},"current_round":{"$ref":"#/$defs/count"},"current_model_digest":{"$ref":"#/$defs/digest"},"rounds":{"type":"array","items":{"$ref":"#/$defs/round"}},"valuation":{"enum":["off","shapley","leave-one-out",""],"description":"How the task shares its reward: off (by declared samples), shapley or leave-one-out (by group value and standing: each contribution of an accepted round carries its payout); empty when the kernel's workspace lacks the task's manifest."},"stakes":{"oneOf":[{"$ref":"#/$defs/stakes"},{"type":"null"}],"description":"The task's stake rules and each party's stake; null for a task without stakes."},"governance":{"oneOf":[{"$ref":"#/$defs/governance"},{"type":"null"}],"description":"The task's governed rules and proposals; null for a task not under governance."}}},"round":{"type":"object","required":["round","phase","commit_count","total_samples","accept_votes","reject_votes","aggregate_digest","model_digest","aggregate_verified","contributions"],"additionalProperties":false,"properties":{"round":{"$ref":"#/$defs/count"},"phase":{"enum":["collecting","aggregated","validating","accepted","rejected","cancelled"]},"commit_count":{"$ref":"#/$defs/count"},"total_samples":{"$ref":"#/$defs/count"},"accept_votes":{"$ref":"#/$defs/count"},"reject_votes":{"$ref":"#/$defs/count"},"aggregate_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"model_digest":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"aggregate_verified":{"type":["boolean","null"],"description":"Whether the committed aggregate was re-derived from the committed updates; null while not checked yet."},"contributions":{"type":"array","items":{"$ref":"#/$defs/contribution"}}}},"contribution":{"type":"object","required":["participant","name","samples","update_digest","block_number","gas_used","reward","claimed","payout"],"additionalProperties":false,"properties":{"participant":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"samples":{"$ref":"#/$defs/count"},"update_digest":{"$ref":"#/$defs/digest"},"block_number":{"$ref":"#/$defs/count"},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"reward":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}]},"claimed":{"type":"boolean"},"payout":{"oneOf":[{"$ref":"#/$defs/payout"},{"type":"null"}],"description":"Why a valued round paid what it paid (its posted score table row); null when the task pays by declared samples or the round's table is not posted yet."}}},"payout":{"type":"object","description":"One party's row of a valued round's score table, explained. Numbers a table posted before they were recorded lacks are null.","required":["group","group_number","group_score","group_value","median_value","standing","min_standing","share_ppm","capped_samples","rounds","paid","reason","why"],"additionalProperties":false,"properties":{"group":{"type":"string","description":"The group's name in the round's report, e.g. g2."},"group_number":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"group_score":{"type":"number","description":"The group's value over the round's median group value, clipped to [-1, 2] (1 = a typical group)."},"group_value":{"type":["number","null"],"description":"The median over validators of the group's value (Shapley or leave-one-out)."},"median_value":{"type":["number","null"],"description":"The round's median group value."},"standing":{"type":"number","minimum":0,"description":"The party's estimated contribution over all valued rounds so far (1 = the median party)."},"min_standing":{"type":["number","null"],"description":"The standing the round pays from."},"share_ppm":{"type":"integer","minimum":0,"maximum":1000000,"description":"The party's part of the round's reward, in parts per million."},"capped_samples":{"type":["number","null"],"description":"Its declared samples capped at the task's multiple of the round's median: its weight within the group."},"rounds":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}],"description":"How many valued rounds its standing rests on."},"paid":{"type":"boolean"},"reason":{"enum":["paid","low standing","group did not help","nothing paid"]},"why":{"type":"string","minLength":1,"description":"One line, worded by the kernel as the notebook words it, e.g. 'group 2 scored 0.031 (median 0.02); standing 0.92 ≥ 0.75; 24.5% of the round by 120 capped samples'."}}},"stakes":{"type":"object","description":"A task's stake rules and each party's stake (token amounts in base units).","required":["required_stake","role_stake","slash","min_standing","dispute_bond","parties"],"additionalProperties":false,"properties":{"required_stake":{"$ref":"#/$defs/token_amount"},"role_stake":{"$ref":"#/$defs/token_amount"},"slash":{"type":"number","minimum":0,"maximum":1,"description":"The part of what is left of a stake one offence takes."},"min_standing":{"type":"number","minimum":0,"description":"The standing below which a staked party is slashed."},"dispute_bond":{"$ref":"#/$defs/token_amount"},"parties":{"type":"array","items":{"$ref":"#/$defs/party_stake"}}}},"party_stake":{"type":"object","required":["account","name","role","staked","slashed","refunded","pool_share","withdrawn","change_count","last_change"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"role":{"type":"string","description":"participant, aggregator, key holder, or no stake (a disputer that staked nothing)."},"staked":{"$ref":"#/$defs/token_amount"},"slashed":{"$ref":"#/$defs/token_amount"},"refunded":{"$ref":"#/$defs/token_amount","description":"What came back: the stake returned at withdrawal and dispute bonds refunded."},"pool_share":{"$ref":"#/$defs/token_amount","description":"Its part of the slashed pool, paid with its withdrawal."},"withdrawn":{"type":"boolean"},"change_count":{"$ref":"#/$defs/count"},"last_change":{"oneOf":[{"$ref":"#/$defs/stake_change"},{"type":"null"}]}}},"stake_change":{"type":"object","required":["kind","amount","round","reason","block_number"],"additionalProperties":false,"properties":{"kind":{"enum":["staked","slashed","withdrawn","bond posted","bond refunded","bond lost"]},"amount":{"$ref":"#/$defs/token_amount"},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}],"description":"The round it concerns (the first round a stake covers); null for a withdrawal."},"reason":{"type":"string","description":"Why, in a few words, e.g. 'low standing 0.41 < 0.50' or 'participant stake'."},"block_number":{"$ref":"#/$defs/count"}}},"governance":{"type":"object","description":"A governed task's latest rules, the round they apply from, and its proposals.","required":["rules","from_round","proposals"],"additionalProperties":false,"properties":{"rules":{"type":"array","items":{"$ref":"#/$defs/rule"}},"from_round":{"$ref":"#/$defs/count"},"proposals":{"type":"array","items":{"$ref":"#/$defs/proposal"}}}},"rule":{"type":"object","description":"One rule (or one change of a proposal), worded by the kernel: {rule: 'k', value: '6'}.","required":["rule","value"],"additionalProperties":false,"properties":{"rule":{"type":"string","minLength":1},"value":{"type":"string"}}},"proposal":{"type":"object","required":["number","description","state","changes","votes_for","votes_against","votes_abstain","quorum","from_round"],"additionalProperties":false,"properties":{"number":{"$ref":"#/$defs/count"},"description":{"type":"string"},"state":{"enum":["pending","active","canceled","defeated","succeeded","queued","expired","executed"]},"changes":{"type":"array","items":{"$ref":"#/$defs/rule"}},"votes_for":{"$ref":"#/$defs/token_amount"},"votes_against":{"$ref":"#/$defs/token_amount"},"votes_abstain":{"$ref":"#/$defs/token_amount"},"quorum":{"oneOf":[{"$ref":"#/$defs/token_amount"},{"type":"null"}],"description":"Votes (for + abstain) it needs; null before its vote opened."},"from_round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}],"description":"The first round an executed proposal's changes apply to; null until it executed."}}},"balance":{"type":"object","required":["account","name","balance","balance_tokens"],"additionalProperties":false,"properties":{"account":{"$ref":"#/$defs/address"},"name":{"type":["string","null"]},"balance":{"$ref":"#/$defs/token_amount"},"balance_tokens":{"type":"number","minimum":0,"description":"The same balance in whole tokens (for display; may round)."}}},"ledger_event":{"type":"object","required":["kind","block_number","task_id","round","account","summary","tx_hash","gas_used"],"additionalProperties":false,"properties":{"kind":{"enum":["block","task_created","validator_added","participant_joined","participant_admitted","admission_revoked","round_opened","update_committed","update_excluded","aggregate_committed","aggregate_rejected","aggregate_verified","model_committed","vote_cast","round_finalized","round_cancelled","reward_claimed","scoring_enabled","scores_posted"]},"block_number":{"$ref":"#/$defs/count"},"task_id":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"round":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]},"account":{"oneOf":[{"$ref":"#/$defs/address"},{"type":"null"}]},"summary":{"type":"string","description":"One line for the event feed."},"tx_hash":{"oneOf":[{"$ref":"#/$defs/digest"},{"type":"null"}]},"gas_used":{"oneOf":[{"$ref":"#/$defs/count"},{"type":"null"}]}}}}};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2648,8 +4247,8 @@ passing0 = 0;
 var props0 = true;
 }
 const _errs2 = errors;
-if(!(validate109(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+if(!(validate145(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate145.errors : vErrors.concat(validate145.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -2666,8 +4265,8 @@ props0 = true;
 }
 }
 const _errs3 = errors;
-if(!(validate114(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
+if(!(validate150(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate150.errors : vErrors.concat(validate150.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -2715,10 +4314,10 @@ return errors === 0;
 validate53.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate118.evaluated;
+const evaluated0 = validate154.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2729,8 +4328,8 @@ const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
 const _errs1 = errors;
-if(!(validate119(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
+if(!(validate155(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate155.errors : vErrors.concat(validate155.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
@@ -2748,7 +4347,7 @@ else {
 vErrors.push(err0);
 }
 errors++;
-validate118.errors = vErrors;
+validate154.errors = vErrors;
 return false;
 }
 else {
@@ -2762,15 +4361,15 @@ vErrors = null;
 }
 }
 }
-validate118.errors = vErrors;
+validate154.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate118.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate154.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="urn:fedchain:sidebar:message-schema:2" */;
+/*# sourceURL="urn:fedchain:sidebar:message-schema:3" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate52.evaluated;
@@ -2797,12 +4396,12 @@ valid0 = true;
 passing0 = 0;
 }
 const _errs3 = errors;
-if(!(validate118(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
+if(!(validate154(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate154.errors : vErrors.concat(validate154.errors);
 errors = vErrors.length;
 }
 else {
-var props1 = validate118.evaluated.props;
+var props1 = validate154.evaluated.props;
 }
 var _valid0 = _errs3 === errors;
 if(_valid0 && valid0){

@@ -43,6 +43,10 @@ export function eventKindLabel(
       return trans.__('round cancelled');
     case 'reward_claimed':
       return trans.__('reward claimed');
+    case 'scoring_enabled':
+      return trans.__('pays by value');
+    case 'scores_posted':
+      return trans.__('score table posted');
   }
 }
 
