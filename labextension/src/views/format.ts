@@ -96,3 +96,40 @@ export function shortHex(hex: string, keep = 4): string {
 export function accountLabel(account: string, name: string | null): string {
   return name ? name : shortHex(account);
 }
+
+/** A value with two decimals, as the kernel words standings and scores: 0.9175 -> `0.92`. */
+export function formatRatio(value: number): string {
+  return value.toFixed(2);
+}
+
+/** Parts per million as a percentage with one decimal: 245000 -> `24.5%`. */
+export function formatPpm(ppm: number): string {
+  return `${(ppm / 10000).toFixed(1)}%`;
+}
+
+/**
+ * `digits` significant digits, as Python's `%.3g` (the kernel's why lines):
+ * 0.031 -> `0.031`, 0.000012 -> `1.2e-05`, 1234 -> `1.23e+03`.
+ */
+export function formatSignificant(value: number, digits = 3): string {
+  if (!Number.isFinite(value)) {
+    return String(value);
+  }
+  if (value === 0) {
+    return '0';
+  }
+  const exponent = Math.floor(
+    Math.log10(Math.abs(Number(value.toPrecision(digits))))
+  );
+  if (exponent < -4 || exponent >= digits) {
+    const [mantissa, power] = value.toExponential(digits - 1).split('e');
+    const sign = power.startsWith('-') ? '-' : '+';
+    const magnitude = power.replace(/^[+-]/, '').padStart(2, '0');
+    return `${trimFraction(mantissa)}e${sign}${magnitude}`;
+  }
+  return trimFraction(value.toFixed(Math.max(digits - 1 - exponent, 0)));
+}
+
+function trimFraction(text: string): string {
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}

@@ -21,6 +21,7 @@ export class LedgerView extends Widget {
     super();
     this._trans = options.trans;
     this.addClass('fc-view');
+    this.node.addEventListener('click', this._remember);
     this.render();
   }
 
@@ -38,6 +39,7 @@ export class LedgerView extends Widget {
   }
 
   dispose(): void {
+    this.node.removeEventListener('click', this._remember);
     this._model?.stateChanged.disconnect(this.render, this);
     this._model = null;
     super.dispose();
@@ -86,7 +88,27 @@ export class LedgerView extends Widget {
       );
     }
     this.node.replaceChildren(...children);
+    // The DOM is rebuilt on every event: what the user opened or folded stays so.
+    for (const details of this.node.querySelectorAll<HTMLDetailsElement>(
+      'details[data-key]'
+    )) {
+      const open = this._folds.get(details.dataset.key!);
+      if (open !== undefined) {
+        details.open = open;
+      }
+    }
   }
+
+  /** A click on a foldable section's summary: remember the state it is about to take. */
+  private readonly _remember = (event: MouseEvent): void => {
+    const summary = (event.target as Element | null)?.closest?.('summary');
+    const details = summary?.parentElement;
+    if (details instanceof HTMLDetailsElement && details.dataset.key) {
+      this._folds.set(details.dataset.key, !details.open);
+    }
+  };
+
+  private readonly _folds = new Map<string, boolean>();
 
   private _model: LedgerModel | null = null;
   private _notebookLabel: string | null = null;

@@ -3,6 +3,8 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IRound, ITask, RoundPhase } from '../messages';
 import { h } from './dom';
 import { formatTokenAmount, shortHex } from './format';
+import { renderGovernance, renderPayouts, renderStakes } from './incentives';
+import { meter } from './meter';
 
 function phaseLabel(phase: RoundPhase, trans: TranslationBundle): string {
   switch (phase) {
@@ -19,26 +21,6 @@ function phaseLabel(phase: RoundPhase, trans: TranslationBundle): string {
     case 'cancelled':
       return trans.__('cancelled');
   }
-}
-
-/** A thin progress bar: `value` of `target` (capped at full). */
-function meter(value: number, target: number, label: string): HTMLElement {
-  const ratio = target > 0 ? Math.min(value / target, 1) : value > 0 ? 1 : 0;
-  const bar = h('span', { class: 'fc-meter-fill' });
-  bar.style.width = `${Math.round(ratio * 100)}%`;
-  return h(
-    'span',
-    {
-      class: 'fc-meter',
-      role: 'meter',
-      'aria-valuemin': 0,
-      'aria-valuemax': target,
-      'aria-valuenow': value,
-      'aria-label': label,
-      'data-complete': String(value >= target)
-    },
-    bar
-  );
 }
 
 function verification(round: IRound, trans: TranslationBundle): HTMLElement {
@@ -66,6 +48,9 @@ function verification(round: IRound, trans: TranslationBundle): HTMLElement {
 function renderRound(
   task: ITask,
   round: IRound,
+  payoutsOpen: boolean,
+  tokenSymbol: string,
+  tokenDecimals: number,
   trans: TranslationBundle
 ): HTMLElement {
   const commits = trans.__(
@@ -129,8 +114,23 @@ function renderRound(
         { class: 'fc-round-value fc-samples' },
         trans.__('%1 samples', round.total_samples.toLocaleString())
       )
-    )
+    ),
+    renderPayouts(task, round, payoutsOpen, tokenSymbol, tokenDecimals, trans)
   );
+}
+
+function valuationLabel(
+  valuation: ITask['valuation'],
+  trans: TranslationBundle
+): string {
+  switch (valuation) {
+    case 'shapley':
+      return trans.__('by value: Shapley over groups');
+    case 'leave-one-out':
+      return trans.__('by value: leave one group out');
+    default:
+      return trans.__('by declared samples');
+  }
 }
 
 function renderTask(
@@ -143,6 +143,10 @@ function renderTask(
     ? trans.__('Task %1: %2', task.task_id, task.name)
     : trans.__('Task %1', task.task_id);
   const rounds = [...task.rounds].sort((a, b) => b.round - a.round);
+  // The newest round that paid by value shows its payouts open; older ones fold.
+  const newestPaid = rounds.find(round =>
+    round.contributions.some(c => c.payout !== null)
+  );
   return h(
     'div',
     {
@@ -186,6 +190,16 @@ function renderTask(
           tokenSymbol
         )
       ),
+      task.valuation && task.valuation !== 'off'
+        ? h('dt', {}, trans.__('Pays'))
+        : null,
+      task.valuation && task.valuation !== 'off'
+        ? h(
+            'dd',
+            { class: 'fc-valuation', 'data-valuation': task.valuation },
+            valuationLabel(task.valuation, trans)
+          )
+        : null,
       h('dt', {}, trans.__('Model')),
       h(
         'dd',
@@ -203,9 +217,20 @@ function renderTask(
       ? h(
           'ol',
           { class: 'fc-rounds', 'aria-label': trans.__('Rounds of %1', title) },
-          ...rounds.map(round => renderRound(task, round, trans))
+          ...rounds.map(round =>
+            renderRound(
+              task,
+              round,
+              round === newestPaid,
+              tokenSymbol,
+              tokenDecimals,
+              trans
+            )
+          )
         )
-      : h('p', { class: 'fc-hint fc-muted' }, trans.__('No round opened yet.'))
+      : h('p', { class: 'fc-hint fc-muted' }, trans.__('No round opened yet.')),
+    renderStakes(task, tokenSymbol, tokenDecimals, trans),
+    renderGovernance(task, tokenSymbol, tokenDecimals, trans)
   );
 }
 
