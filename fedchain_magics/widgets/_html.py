@@ -139,7 +139,17 @@ def _contribution_row(row: Mapping[str, Any]) -> str:
         _cell(tokens_text(row["reward_text"]), align="right"),
         _cell(claimed_mark, align="center"),
     ]
-    return "<tr>" + "".join(cells) + "</tr>"
+    html = "<tr>" + "".join(cells) + "</tr>"
+    why = row.get("why")
+    if why:  # a valued round's payout, explained under its row
+        html = html.replace("<tr>", f'<tr title="{escape(why)}">', 1)
+        html = html.replace(f"border-bottom: 1px solid {BORDER}", "border-bottom: none")
+        colour = f"color: {BAD};" if row.get("share") == 0 else MUTED
+        html += (
+            f'<tr><td colspan="{len(_LEDGER_HEADERS)}" style="{_CELL}padding-left: 24px; '
+            f'font-size: 11.5px; {colour}">why: {escape(why)}</td></tr>'
+        )
+    return html
 
 
 def ledger_html(
@@ -177,6 +187,90 @@ def ledger_html(
         f"digest, ✗ mismatch, {DASH} not verified in this workspace."
     )
     return _table(caption, headers, "".join(body), note)
+
+
+def incentives_html(
+    stakes: Sequence[Mapping[str, Any]],
+    proposals: Sequence[Mapping[str, Any]],
+    notes: Mapping[int, Mapping[str, str]],
+    *,
+    symbol: str,
+) -> str:
+    """Each task's stakes (what each party staked, lost and why, got back) and governance
+    proposals (state, changes, votes against the quorum, the round they apply from); empty
+    when no task has either."""
+    parts = []
+    for task_id in sorted({row["task"] for row in stakes}):
+        body = "".join(_stake_row(row) for row in stakes if row["task"] == task_id)
+        note = escape(notes.get(task_id, {}).get("stakes", ""))
+        headers = [
+            ("Party", "left"), ("Role", "left"), (f"Staked ({symbol})", "right"),
+            (f"Slashed ({symbol})", "right"), (f"Refunded ({symbol})", "right"),
+            (f"Pool share ({symbol})", "right"), ("Last change", "left"),
+        ]  # fmt: skip
+        parts.append(_table(f"Stakes · task {task_id}", headers, body, note))
+    for task_id in sorted({row["task"] for row in proposals} | _governed(notes)):
+        rows = [row for row in proposals if row["task"] == task_id]
+        body = "".join(_proposal_row(row) for row in rows) or (
+            f'<tr><td colspan="6" style="{_CELL}{MUTED}">no proposal yet</td></tr>'
+        )
+        note = escape(notes.get(task_id, {}).get("rules", ""))
+        headers = [
+            ("#", "right"), ("Proposal", "left"), ("State", "left"), ("Changes", "left"),
+            (f"Votes ({symbol})", "left"), ("From round", "right"),
+        ]  # fmt: skip
+        parts.append(_table(f"Governance · task {task_id}", headers, body, note))
+    return "".join(parts)
+
+
+def _governed(notes: Mapping[int, Mapping[str, str]]) -> set[int]:
+    return {task_id for task_id, note in notes.items() if "rules" in note}
+
+
+def _stake_row(row: Mapping[str, Any]) -> str:
+    name = row["name"]
+    slashed = row["slashed_text"]
+    slashed_html = (
+        f'<span style="color: {BAD}; font-weight: 600;">{escape(slashed)}</span>'
+        if row["slashed"]
+        else escape(slashed)
+    )
+    last = row["last_change"]
+    return (
+        "<tr>"
+        + _cell(escape(name) if name else _mono(short_address(row["address"]), row["address"]))
+        + _cell(escape(row["role"]))
+        + _cell(escape(row["staked_text"]), align="right")
+        + _cell(slashed_html, align="right")
+        + _cell(escape(row["refunded_text"]), align="right")
+        + _cell(escape(row["pool_share_text"]), align="right")
+        + _cell(escape(last) if last else f'<span style="{MUTED}">{DASH}</span>')
+        + "</tr>"
+    )
+
+
+def _proposal_row(row: Mapping[str, Any]) -> str:
+    state = row["state"]
+    colour = {"executed": GOOD, "succeeded": GOOD, "queued": GOOD, "defeated": BAD}.get(
+        state, "inherit"
+    )
+    votes = escape(row["votes_text"])
+    if row["quorum_text"] is None:
+        votes += f' <span style="{MUTED}">(vote not open yet)</span>'
+    else:
+        met = "met" if row["quorum_met"] else "not met"
+        votes += f"; quorum {escape(row['quorum_text'])} ({met})"
+    from_round = row["from_round"]
+    return (
+        "<tr>"
+        + _cell(str(row["number"]), align="right")
+        + _cell(escape(row["description"]))
+        + _cell(f'<span style="color: {colour}; font-weight: 600;">{escape(state)}</span>')
+        + _cell(escape(row["changes"]))
+        + _cell(votes)
+        + _cell(DASH if from_round is None else str(from_round), align="right")
+        + "</tr>"
+    )
 
 
 def balance_html(rows: Sequence[Mapping[str, Any]], *, caption: str, symbol: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 
 from ..engine import LedgerSnapshot, read_snapshot
+from ..engine.explain import rule_texts
 from ..engine.federation import AccountBalance
 from . import _html
 
@@ -34,7 +35,13 @@ LEDGER_COLUMNS = (
     "aggregate_verified",
     "reward",
     "claimed",
+    "group",
+    "group_score",
+    "standing",
+    "share",
+    "why",
 )
+"""The last five explain a valued task's payout (None for a task paying by samples)."""
 ROUND_COLUMNS = (
     "task",
     "round",
@@ -51,6 +58,10 @@ ROUND_COLUMNS = (
     "model_digest",
 )
 BALANCE_COLUMNS = ("name", "address", "balance")
+STAKE_COLUMNS = ("task", "name", "address", "role", "staked", "slashed", "refunded", "pool_share",
+                 "last_change")  # fmt: skip
+PROPOSAL_COLUMNS = ("task", "number", "description", "state", "changes", "votes_for",
+                    "votes_against", "votes_abstain", "quorum", "from_round")  # fmt: skip
 
 
 class _Table:
@@ -74,8 +85,10 @@ class _Table:
 
 
 class LedgerTable(_Table):
-    """One row per (task, round, participant) contribution, plus ``rounds``: one summary per
-    round (commitments vs minimum, votes vs quorum, aggregate verification)."""
+    """One row per (task, round, participant) contribution (a valued task's with why it was
+    paid what it was paid), plus ``rounds``: one summary per round (commitments vs minimum,
+    votes vs quorum, aggregate verification), ``stakes``: one row per party's stake (what it
+    lost and why, what came back) and ``proposals``: one row per governance proposal."""
 
     columns = LEDGER_COLUMNS
 
@@ -86,17 +99,37 @@ class LedgerTable(_Table):
         *,
         caption: str,
         symbol: str,
+        stakes: list[dict[str, Any]] | None = None,
+        proposals: list[dict[str, Any]] | None = None,
+        notes: dict[int, dict[str, str]] | None = None,
     ) -> None:
         super().__init__(rows, caption=caption, symbol=symbol)
         self.rounds = rounds
+        self.stakes = stakes or []
+        self.proposals = proposals or []
+        self.notes = notes or {}
+        """Per task, one line of its stake rules (``stakes``) and governed rules (``rules``)."""
 
     def rounds_dataframe(self) -> pandas.DataFrame:
         import pandas
 
         return pandas.DataFrame(self.rounds, columns=list(ROUND_COLUMNS))
 
+    def stakes_dataframe(self) -> pandas.DataFrame:
+        import pandas
+
+        return pandas.DataFrame(self.stakes, columns=list(STAKE_COLUMNS))
+
+    def proposals_dataframe(self) -> pandas.DataFrame:
+        import pandas
+
+        return pandas.DataFrame(self.proposals, columns=list(PROPOSAL_COLUMNS))
+
     def _repr_html_(self) -> str:
-        return _html.ledger_html(self.rows, self.rounds, caption=self.caption, symbol=self.symbol)
+        html = _html.ledger_html(self.rows, self.rounds, caption=self.caption, symbol=self.symbol)
+        return html + _html.incentives_html(
+            self.stakes, self.proposals, self.notes, symbol=self.symbol
+        )
 
 
 class BalanceTable(_Table):
@@ -146,6 +179,7 @@ def ledger_table(
             )
             for contribution in summary.contributions:
                 reward = contribution.reward
+                payout = contribution.payout
                 rows.append(
                     {
                         "task": summary.task_id,
@@ -161,8 +195,14 @@ def ledger_table(
                         "reward": None if reward is None else reward / 10**token.decimals,
                         "reward_text": None if reward is None else token.format(reward),
                         "claimed": contribution.claimed,
+                        "group": None if payout is None else payout.group,
+                        "group_score": None if payout is None else payout.score,
+                        "standing": None if payout is None else payout.standing,
+                        "share": None if payout is None else payout.share,
+                        "why": None if payout is None else payout.why,
                     }
                 )
+    stakes, proposals, notes = _incentive_rows(snapshot)
     if len(snapshot.tasks) == 1:
         only = snapshot.tasks[0]
         masked = " (masked: no single update can be decrypted)" if only.state.params.masked else ""
@@ -171,7 +211,85 @@ def ledger_table(
         scope = _all_tasks_text(len(snapshot.tasks))
     network = snapshot.network
     caption = f"Ledger · {scope} · {network.name} · block {network.block_number:,}"
-    return LedgerTable(rows, rounds, caption=caption, symbol=token.symbol)
+    return LedgerTable(
+        rows, rounds, caption=caption, symbol=token.symbol, stakes=stakes, proposals=proposals,
+        notes=notes,
+    )  # fmt: skip
+
+
+def _incentive_rows(
+    snapshot: LedgerSnapshot,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[int, dict[str, str]]]:
+    """Each task's stakes and proposals as rows, and one line of its rules per task."""
+    token = snapshot.token
+    stakes: list[dict[str, Any]] = []
+    proposals: list[dict[str, Any]] = []
+    notes: dict[int, dict[str, str]] = {}
+    for task in snapshot.tasks:
+        note = notes.setdefault(task.task_id, {})
+        if task.stakes is not None:
+            summary = task.stakes
+            note["stakes"] = (
+                f"{token.text(summary.required_stake)} a party; an offence takes "
+                f"{summary.slash:.0%} of what is left; slashed below standing "
+                f"{summary.min_standing:.2f}"
+            )
+            for party in summary.parties:
+                last = party.last_change
+                stakes.append(
+                    {
+                        "task": task.task_id,
+                        "name": party.name,
+                        "address": party.party,
+                        "role": party.role,
+                        "staked": party.staked / 10**token.decimals,
+                        "slashed": party.slashed / 10**token.decimals,
+                        "refunded": party.refunded / 10**token.decimals,
+                        "pool_share": party.pool_share / 10**token.decimals,
+                        "last_change": None if last is None else last.text(token),
+                        "staked_text": token.format(party.staked),
+                        "slashed_text": token.format(party.slashed),
+                        "refunded_text": token.format(party.refunded),
+                        "pool_share_text": token.format(party.pool_share),
+                    }
+                )
+        if task.governance is not None:
+            governance = task.governance
+            rules = " · ".join(
+                f"{rule} {value}" for rule, value in rule_texts(governance.rules, token)
+            )
+            note["rules"] = f"rules from round {governance.from_round}: {rules}"
+            for proposal in governance.proposals:
+                proposals.append(
+                    {
+                        "task": task.task_id,
+                        "number": proposal.number,
+                        "description": proposal.description,
+                        "state": proposal.state,
+                        "changes": ", ".join(
+                            f"{rule} {value}" for rule, value in rule_texts(proposal.changes, token)
+                        ),
+                        "votes_for": proposal.votes_for / 10**token.decimals,
+                        "votes_against": proposal.votes_against / 10**token.decimals,
+                        "votes_abstain": proposal.votes_abstain / 10**token.decimals,
+                        "quorum": None
+                        if proposal.quorum is None
+                        else proposal.quorum / 10**token.decimals,
+                        "from_round": proposal.from_round,
+                        "votes_text": (
+                            f"{token.format(proposal.votes_for)} for, "
+                            f"{token.format(proposal.votes_against)} against, "
+                            f"{token.format(proposal.votes_abstain)} abstain"
+                        ),
+                        "quorum_text": None
+                        if proposal.quorum is None
+                        else token.format(proposal.quorum),
+                        "quorum_met": None
+                        if proposal.quorum is None
+                        else proposal.votes_for + proposal.votes_abstain >= proposal.quorum,
+                    }
+                )
+    return stakes, proposals, notes
 
 
 def balance_table(source: Federation | LedgerSnapshot, task_id: int | None = None) -> BalanceTable:

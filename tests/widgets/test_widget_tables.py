@@ -106,7 +106,9 @@ def test_dataframes_have_the_promised_columns(finished):
     assert list(frame.columns) == [
         "task", "round", "phase", "participant", "address", "samples", "update_digest",
         "gas", "block", "aggregate_verified", "reward", "claimed",
+        "group", "group_score", "standing", "share", "why",
     ]  # fmt: skip
+    assert frame["why"].isna().all()  # a task paying by samples explains nothing more
     assert frame["samples"].tolist() == list(SAMPLES)
     assert frame["reward"].sum() == pytest.approx(90.0)
     assert len(table.rounds_dataframe()) == 1
