@@ -283,7 +283,7 @@ def updates_commitment(commitments: Iterable[UpdateCommitment]) -> tuple[int, in
     return count, total % 2**UPDATES_HASH_BITS
 
 
-def _bound_stakes(ledger: Ledger, policy: str) -> str:
+def bound_stakes(ledger: Ledger, policy: str) -> str:
     """The TaskStakes a ContributionRewardPolicy is bound to; "" for another policy."""
     contract = ledger.web3.eth.contract(
         address=to_checksum_address(policy), abi=load_artifact("ContributionRewardPolicy").abi
@@ -436,7 +436,7 @@ class TrainingContract:
                 low = middle + 1
         deployment = Deployment(
             chain_id=ledger.chain_id, token=token, reward_policy=policy, training=address,
-            deployed_at_block=low, task_stakes=_bound_stakes(ledger, policy),
+            deployed_at_block=low, task_stakes=bound_stakes(ledger, policy),
         )  # fmt: skip
         return cls(ledger, deployment, cache_dir=cache_dir)
 

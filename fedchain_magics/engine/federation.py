@@ -25,6 +25,7 @@ from ..chain import (
 from ..chain.governance import GovernanceContracts
 from ..chain.scores import ScoresContract
 from ..chain.stakes import StakesContract
+from ..chain.training import bound_stakes
 from ..crypto import CryptoError, generate_scheme, load_scheme
 from ..models import adapter_for
 from ..models.codec import encode_parameters
@@ -280,6 +281,7 @@ class Federation:
             blob_url=blob_url,
             model_spec_digest="0x" + state.params.model_spec_digest.hex(),
             public_context_digest="0x" + state.params.public_context_digest.hex(),
+            **_satellites(deployment),
         )
 
     @classmethod
@@ -305,16 +307,13 @@ class Federation:
                     f"the invitation is for chain {card.chain_id} but {card.chain_url} is chain "
                     f"{ledger.chain_id}; ask the coordinator for the right endpoint"
                 )
-            deployment = Deployment(
-                chain_id=card.chain_id, token=card.token, reward_policy=card.reward_policy,
-                training=card.training, deployed_at_block=card.deployed_at_block,
-            )  # fmt: skip
-            registry = TrainingContract(ledger, deployment, cache_dir=root / "cache")
             if not ledger.web3.eth.get_code(card.training):  # type: ignore[arg-type]
                 raise InvalidInputError(
                     f"no fedchain contract at {card.training} on {card.chain_url}; the "
                     "invitation belongs to another ledger"
                 )
+            deployment = _invited_deployment(ledger, card)
+            registry = TrainingContract(ledger, deployment, cache_dir=root / "cache")
             store = open_blob_store(card.blob_url, token=token)
             _check_invited_task(registry, store, card)
             keystore = Keystore(root / "keystore", passphrase=passphrase)
@@ -796,6 +795,71 @@ def _check_invited_task(registry: TrainingContract, store: BlobStore, card: Invi
             f"task {card.task_id}'s public context holds a secret key: anyone could decrypt "
             "every update; do not join, and tell the coordinator"
         )
+
+
+def _satellites(deployment: Deployment) -> dict[str, Any]:
+    """What an invitation carries of the contracts beside the registry."""
+    named = {
+        "round_reports": deployment.round_reports,
+        "task_stakes": deployment.task_stakes,
+        "task_rules": deployment.task_rules,
+        "governor": deployment.governor,
+        "timelock": deployment.timelock,
+    }
+    found: dict[str, Any] = {k: to_checksum_address(v) for k, v in named.items() if v}
+    if deployment.governor:
+        found["governance_deployed_at_block"] = deployment.governance_deployed_at_block
+    return found
+
+
+def _invited_deployment(ledger: Ledger, card: Invitation) -> Deployment:
+    """The invited deployment with every contract beside its registry: the served ledger's own
+    record when it serves this deployment (it knows governance deployed after the card was
+    made), else what the card names, else what the chain tells (the policy's stakes). A card's
+    satellite that does not belong to its registry is refused."""
+    served = _served_deployment(ledger)
+    if served is not None and served.training.lower() == card.training.lower():
+        return served
+    satellites = card.satellites()
+    for field_name in ("round_reports", "task_stakes", "task_rules"):
+        address = satellites.get(field_name)
+        if address is not None and not _belongs_to(ledger, address, card.training):
+            raise InvalidInputError(
+                f"the invitation's {field_name.replace('_', ' ')} contract {address} does not "
+                "belong to its registry; ask the coordinator for the invitation again"
+            )
+    stakes = satellites.get("task_stakes") or bound_stakes(ledger, card.reward_policy)
+    return Deployment(
+        chain_id=card.chain_id,
+        token=card.token,
+        reward_policy=card.reward_policy,
+        training=card.training,
+        deployed_at_block=card.deployed_at_block,
+        round_reports=satellites.get("round_reports", ""),
+        task_rules=satellites.get("task_rules", ""),
+        governor=satellites.get("governor", ""),
+        timelock=satellites.get("timelock", ""),
+        governance_deployed_at_block=card.governance_deployed_at_block,
+        task_stakes=stakes,
+    )
+
+
+def _belongs_to(ledger: Ledger, satellite: str, training: str) -> bool:
+    """Whether the contract at ``satellite`` names ``training`` as its registry."""
+    abi = [
+        {
+            "type": "function",
+            "name": "registry",
+            "inputs": [],
+            "outputs": [{"name": "", "type": "address"}],
+            "stateMutability": "view",
+        }
+    ]
+    contract = ledger.web3.eth.contract(address=to_checksum_address(satellite), abi=abi)
+    try:
+        return str(ledger.call(contract.functions.registry())).lower() == training.lower()
+    except Exception:  # no code there, or no such view
+        return False
 
 
 def _served_deployment(ledger: Ledger) -> Deployment | None:

@@ -35,6 +35,15 @@ class Invitation:
     blob_url: str
     model_spec_digest: str
     public_context_digest: str
+    round_reports: str = ""
+    """The deployment's contracts beside the registry (valued rounds' reports, stakes, governed
+    rules, governor, timelock): a card made before they existed names none, and the workspace
+    then finds what it can from the chain."""
+    task_stakes: str = ""
+    task_rules: str = ""
+    governor: str = ""
+    timelock: str = ""
+    governance_deployed_at_block: int = 0
 
     def card(self) -> str:
         """The invitation as one line to paste into ``%fedjoin --invite``."""
@@ -77,6 +86,9 @@ class Invitation:
         for address in (self.training, self.token, self.reward_policy):
             if not is_address(address) or to_checksum_address(address) != address:
                 raise ValueError("address")
+        for address in self.satellites().values():
+            if not is_address(address) or to_checksum_address(address) != address:
+                raise ValueError("address")
         for digest in (self.model_spec_digest, self.public_context_digest):
             if len(bytes.fromhex(digest.removeprefix("0x"))) != 32:
                 raise ValueError("digest")
@@ -84,6 +96,17 @@ class Invitation:
             raise ValueError("endpoint")
         if int(self.chain_id) != self.chain_id or int(self.deployed_at_block) < 0:
             raise ValueError("numbers")
+
+    def satellites(self) -> dict[str, str]:
+        """The contracts beside the registry the card names, by deployment field."""
+        named = {
+            "round_reports": self.round_reports,
+            "task_stakes": self.task_stakes,
+            "task_rules": self.task_rules,
+            "governor": self.governor,
+            "timelock": self.timelock,
+        }
+        return {field: address for field, address in named.items() if address}
 
     @property
     def model_spec(self) -> bytes:

@@ -61,6 +61,11 @@ def test_keys_stay_with_their_owner_and_a_round_completes_across_workspaces(
     participant.namespace.update(X=split.X_train[:120], y=split.y_train[:120])
     _, number = participant.accept(card, tmp_path / "hospital")
     assert number == task.task_id
+    # the invited workspace knows every contract beside the registry (valued rounds' reports,
+    # stakes, governed rules), so it can claim a scored round and stake from its own kernel
+    invited = participant.require_federation().registry.deployment
+    assert invited == coordinator.require_federation().registry.deployment
+    assert invited.round_reports and invited.task_stakes
     participant.join(number, "hospital-a", participant_data())
     participant.use_model(number, logistic_regression(split))
 
@@ -131,3 +136,45 @@ def test_a_workspace_used_with_two_ledgers_keeps_both_secret_contexts(tmp_path, 
         assert again.secret_context(1) == embedded_secret
     assert node_secret != embedded_secret
     assert len(_secret_files(workspace)) == 2
+
+
+def test_a_card_names_the_contracts_beside_the_registry_and_an_older_card_still_parses(tmp_path):
+    import base64
+    import json
+
+    from fedchain_magics.engine.federation import _belongs_to
+
+    with Federation.open(tmp_path / "ws") as federation:
+        deployment = federation.registry.deployment
+        # each satellite names the registry it serves; the token does not
+        assert _belongs_to(federation.ledger, deployment.round_reports, deployment.training)
+        assert _belongs_to(federation.ledger, deployment.task_stakes, deployment.training)
+        assert not _belongs_to(federation.ledger, deployment.token, deployment.training)
+    card = Invitation(
+        chain_url="http://127.0.0.1:8545",
+        chain_id=1,
+        training=deployment.training,
+        token=deployment.token,
+        reward_policy=deployment.reward_policy,
+        deployed_at_block=1,
+        task_id=1,
+        blob_url="http://127.0.0.1:8546/blobs",
+        model_spec_digest="0x" + "11" * 32,
+        public_context_digest="0x" + "22" * 32,
+        round_reports=deployment.round_reports,
+        task_stakes=deployment.task_stakes,
+    )
+    parsed = Invitation.parse(card.card())
+    assert parsed.satellites() == {
+        "round_reports": deployment.round_reports,
+        "task_stakes": deployment.task_stakes,
+    }
+    body = json.loads(base64.urlsafe_b64decode(card.card().split(":", 1)[1] + "=="))
+    for field in ("round_reports", "task_stakes", "task_rules", "governor", "timelock"):
+        body.pop(field)
+    body.pop("governance_deployed_at_block")
+    encoded = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    assert Invitation.parse("fedchain-invite:" + encoded).satellites() == {}  # a v1 card
+    damaged = dataclasses.replace(card, task_stakes="0xnot-an-address").card()
+    with pytest.raises(InvalidInputError, match="damaged"):
+        Invitation.parse(damaged)
