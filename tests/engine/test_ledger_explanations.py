@@ -358,3 +358,30 @@ def test_an_executed_proposal_shows_its_votes_and_the_round_it_applies_from(
     assert shown["proposals"][0]["from_round"] == 2
     assert int(shown["proposals"][0]["votes_for"]) == executed.votes_for
     assert shown["proposals"][1]["quorum"] is None  # its vote has not opened yet
+
+
+def test_a_valued_round_explains_its_payouts_from_its_posted_table(session: Session) -> None:
+    """A real valued round (one group of the three parties, k 3): the coordinator's table records
+    what the why needs, so the read model says it without reading anything more."""
+    config = TaskConfig(rounds=1, min_participants=3, valuation="shapley", group_size=3)
+    task_id = _join_all(session, config)
+    _run_round(session, task_id)  # the validator's accepting vote settles the round here
+    federation = session.require_federation()
+    table = incentives.load_score_table(federation, task_id, 1)
+    assert table is not None
+    (task,) = read_snapshot(federation).tasks
+    for record in task.rounds[0].contributions:
+        row = table.rows[[r["participant"] for r in table.rows].index(record.participant)]
+        assert row["group_value"] == row["median_value"]  # one group: the median is its value
+        assert row["capped_samples"] == record.samples  # nobody declared past the cap
+        assert row["min_standing_ppm"] == 750_000  # TaskConfig's min_standing
+        payout = record.payout
+        assert payout is not None and payout.paid
+        value = f"{row['group_value']:.3g}"
+        assert payout.why == (
+            f"group 1 scored {value} (median {value}); standing {payout.standing:.2f} ≥ 0.75; "
+            f"{payout.share:.1%} of the round by {record.samples} capped samples"
+        )
+    assert sum(record.payout.share for record in task.rounds[0].contributions) == pytest.approx(
+        1.0, abs=1e-5
+    )
