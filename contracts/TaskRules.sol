@@ -3,21 +3,22 @@ pragma solidity 0.8.30;
 
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IFederatedTraining} from "./IFederatedTraining.sol";
-
-/// @notice The one view of the registry that {TaskRules} reads.
-interface ITaskRegistryView {
-    /// @notice The task `taskId` (reverts for an unknown task).
-    function getTask(uint256 taskId) external view returns (IFederatedTraining.Task memory);
-}
+import {ITaskRegistryView, ITaskRules} from "./ITaskRules.sol";
 
 /**
  * @title TaskRules
  * @notice The rules of a task that governance may change while it runs, kept beside the
  * `FederatedTraining` registry (whose task parameters are fixed at creation): the valuation
- * group size k, the valuation policy, the standing threshold, the cap on one update's weight, and
- * the stake a participant puts up and the part of it an offence costs. The engine applies them
- * (group valuation reads k and the policy at each round's opening); a stakes contract may read the
- * stake figures from {rulesFor}.
+ * group size k, the valuation policy, the standing below which a party earns no share, the cap on
+ * one update's weight, and the offence figures of its stakes: the part of the remaining stake an
+ * offence takes and the standing below which a party is slashed. The engine applies the valuation
+ * rules (it reads k and the policy at each round's opening); `TaskStakes` reads the offence
+ * figures of the round an offence is in ({slashingRulesFor}), so for a task with rules here they
+ * are the only ones slashing uses.
+ *
+ * What a staker agreed to when it staked is not here and no vote changes it: the stake itself,
+ * the roles' stake, the dispute bond and window stay as the coordinator fixed them on `TaskStakes`
+ * before round 1 (stakers already paid them).
  *
  * A task's coordinator sets its first rules before round 1 opens and hands the task to a governor
  * (the {FedGovernor}'s timelock) with {handOver}; from then on only that governor changes them.
@@ -25,10 +26,11 @@ interface ITaskRegistryView {
  * run under the rules in force when it opened; {rulesFor} answers for any round.
  * @dev Every version of a task's rules is kept; a checkpoint maps the first round of each version
  * to it (two changes while the same round is open share one checkpoint: the later wins, built on
- * the earlier). {rulesFor} is O(1) for the rounds of the last two versions and a binary search
- * over the task's rule changes (never over participants) for older rounds. No function loops.
+ * the earlier). {rulesFor} and {slashingRulesFor} are O(1) for the rounds of the last two
+ * versions and a binary search over the task's rule changes (never over participants) for older
+ * rounds. No function loops.
  */
-contract TaskRules {
+contract TaskRules is ITaskRules {
     using Checkpoints for Checkpoints.Trace208;
 
     /// @notice Parts per million: 1.0.
@@ -50,7 +52,7 @@ contract TaskRules {
         uint32 minStandingPpm; // a party whose standing (1e6 = the median party) is below this earns no share
         uint32 maxWeightOverMedianPpm; // an update's weight is capped at this multiple of the round's median (>= 1e6)
         uint32 slashPpm; // part of the remaining stake an offence takes (<= 1e6)
-        uint128 requiredStake; // token base units each participant stakes (0: none)
+        uint32 slashBelowStandingPpm; // a proven standing below this (1e6 = the median party) is slashed
     }
 
     /// @notice Who changes a task's rules, and how many versions of them exist.
@@ -59,7 +61,7 @@ contract TaskRules {
         uint32 versions;
     }
 
-    /// @notice The registry whose tasks these rules belong to.
+    /// @inheritdoc ITaskRules
     ITaskRegistryView public immutable registry;
 
     mapping(uint256 taskId => Governance) private _governance;
@@ -94,6 +96,8 @@ contract TaskRules {
     error RulesInvalidWeightCap(uint32 maxWeightOverMedianPpm);
     /// @dev A slash takes at most the whole stake (1e6).
     error RulesInvalidSlashPpm(uint32 slashPpm);
+    /// @dev The slashing threshold is at most 1e6 (the median party).
+    error RulesInvalidSlashStanding(uint32 slashBelowStandingPpm);
 
     /**
      * @notice Deploys the rules of `registry`'s tasks.
@@ -107,7 +111,9 @@ contract TaskRules {
 
     /**
      * @notice Sets the task's first rules, which apply from round 1. Its coordinator only, before
-     * round 1 opens and before it hands the task over; a second call replaces the first.
+     * round 1 opens and before it hands the task over; a second call replaces the first. From
+     * then on `TaskStakes` slashes the task by these rules' `slashPpm` and
+     * `slashBelowStandingPpm`, whatever figures its stake rules were given.
      * @dev Emits {RulesChanged} with `fromRound` 1.
      * @param taskId The task.
      * @param rules Its rules (each field checked as its setter checks it).
@@ -212,17 +218,31 @@ contract TaskRules {
     }
 
     /**
-     * @notice Sets the stake a participant puts up and the part of it an offence takes, from the
-     * next round on. The task's governor only.
+     * @notice Sets the part of the remaining stake an offence takes, for offences in the next
+     * round on (`TaskStakes` reads it for the round an offence is in). The task's governor only.
+     * The stakes themselves do not change: stakers keep what they staked.
      * @dev Emits {RulesChanged}.
      * @param taskId The task.
-     * @param requiredStake Token base units each participant stakes (0: none).
      * @param slashPpm The part of the remaining stake an offence takes (at most 1e6).
      */
-    function setStake(uint256 taskId, uint128 requiredStake, uint32 slashPpm) external {
+    function setSlash(uint256 taskId, uint32 slashPpm) external {
         (Rules memory rules, uint32 fromRound) = _nextRules(taskId);
-        rules.requiredStake = requiredStake;
         rules.slashPpm = slashPpm;
+        _check(rules);
+        _store(taskId, fromRound, rules);
+    }
+
+    /**
+     * @notice Sets the standing below which a proven score row is slashed, for the score tables
+     * of the next round on. The task's governor only.
+     * @dev Emits {RulesChanged}.
+     * @param taskId The task.
+     * @param slashBelowStandingPpm The threshold in parts per million of the median party (at
+     * most 1e6; 0: no standing is slashed).
+     */
+    function setSlashBelowStanding(uint256 taskId, uint32 slashBelowStandingPpm) external {
+        (Rules memory rules, uint32 fromRound) = _nextRules(taskId);
+        rules.slashBelowStandingPpm = slashBelowStandingPpm;
         _check(rules);
         _store(taskId, fromRound, rules);
     }
@@ -237,16 +257,24 @@ contract TaskRules {
      * @return The rules that round runs under.
      */
     function rulesFor(uint256 taskId, uint32 round) external view returns (Rules memory) {
-        uint32 versions = _governance[taskId].versions;
-        if (versions == 0) {
+        if (_governance[taskId].versions == 0) {
             revert RulesNotSet(taskId);
         }
-        Checkpoints.Trace208 storage firstRounds = _firstRounds[taskId];
-        (, uint48 latestFrom, uint208 latestVersion) = firstRounds.latestCheckpoint();
-        if (round >= latestFrom) {
-            return _versions[taskId][latestVersion];
+        return _rulesAt(taskId, round);
+    }
+
+    /// @inheritdoc ITaskRules
+    /// @dev The same lookup as {rulesFor}: O(1) for the rounds of the last two versions.
+    function slashingRulesFor(uint256 taskId, uint32 round)
+        external
+        view
+        returns (bool set, uint32 slashPpm, uint32 slashBelowStandingPpm)
+    {
+        if (_governance[taskId].versions == 0) {
+            return (false, 0, 0);
         }
-        return _versions[taskId][firstRounds.upperLookupRecent(round)];
+        Rules storage rules = _rulesAt(taskId, round);
+        return (true, rules.slashPpm, rules.slashBelowStandingPpm);
     }
 
     /**
@@ -299,6 +327,16 @@ contract TaskRules {
         fromRound = task.currentRound + 1;
     }
 
+    /// @dev The version of a task with rules that round `round` runs under.
+    function _rulesAt(uint256 taskId, uint32 round) private view returns (Rules storage) {
+        Checkpoints.Trace208 storage firstRounds = _firstRounds[taskId];
+        (, uint48 latestFrom, uint208 latestVersion) = firstRounds.latestCheckpoint();
+        if (round >= latestFrom) {
+            return _versions[taskId][latestVersion];
+        }
+        return _versions[taskId][firstRounds.upperLookupRecent(round)];
+    }
+
     function _store(uint256 taskId, uint32 fromRound, Rules memory rules) private {
         Governance storage governance = _governance[taskId];
         uint32 version = governance.versions;
@@ -324,6 +362,9 @@ contract TaskRules {
         }
         if (rules.slashPpm > PPM) {
             revert RulesInvalidSlashPpm(rules.slashPpm);
+        }
+        if (rules.slashBelowStandingPpm > PPM) {
+            revert RulesInvalidSlashStanding(rules.slashBelowStandingPpm);
         }
     }
 }

@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IContributionScores} from "./IContributionScores.sol";
 import {IFederatedTraining} from "./IFederatedTraining.sol";
+import {ITaskRules} from "./ITaskRules.sol";
 import {ITaskStakes} from "./ITaskStakes.sol";
 import {ITrainingRegistry} from "./ITrainingRegistry.sol";
 
@@ -20,6 +21,15 @@ import {ITrainingRegistry} from "./ITrainingRegistry.sol";
  * A slash takes `slashPpm` of what is left of the stake; slashed tokens (and the bonds of
  * dismissed disputes) go to the task's stakers that were never slashed, pro rata of their stake,
  * paid with their stake when the task ended.
+ *
+ * Each figure has one source. What a staker agrees to when it stakes (`requiredStake`,
+ * `roleStake`, `disputeBond`, `disputeWindowBlocks`) is fixed here by {setStakeRules} and no vote
+ * changes it. The offence figures (`slashPpm` and the slashing threshold `minStandingPpm`) of a
+ * task that has rules on {taskRules} come from there, read for the round the offence is in: a
+ * governance vote changing them applies from the round after the one open when it executed, as
+ * every rule does. A task without rules there uses the figures given to {setStakeRules}.
+ * Whether a task has rules on {taskRules} is fixed once its round 1 opens (first rules are set
+ * before it), so every offence of a task reads the same source; {offenceRules} says which.
  * @dev O(1) per call: the slashed pool is shared through a per-task accumulator (tokens per staked
  * unit, scaled by 1e18) and each staker's debt, never by a loop. Tokens slashed while no honest
  * staker is left wait in the pool's residual and are shared at the next slash or bond. Rounding
@@ -43,7 +53,8 @@ contract TaskStakes is ITaskStakes {
         DisputeUpheld // the aggregator of a round whose dispute validators upheld
     }
 
-    /// @notice A task's stake rules, fixed by its coordinator before round 1.
+    /// @notice A task's stake rules, fixed by its coordinator before round 1 (`slashPpm` and
+    /// `minStandingPpm` are zero, and unused, for a task with rules on {taskRules}).
     struct StakeRules {
         uint128 requiredStake; // each participant stakes this (0: participants need no stake)
         uint128 roleStake; // the aggregator and the key holder each stake this
@@ -95,6 +106,9 @@ contract TaskStakes is ITaskStakes {
     IContributionScores public immutable scores;
     /// @notice The token stakes and bonds are paid in: the registry's reward token.
     IERC20 public immutable token;
+    /// @notice The task rules (over the same registry) whose offence figures a task with rules
+    /// there is slashed by.
+    ITaskRules public immutable taskRules;
 
     mapping(uint256 taskId => StakeRules) private _rules;
     mapping(uint256 taskId => mapping(address account => Stake)) private _stakes;
@@ -104,8 +118,11 @@ contract TaskStakes is ITaskStakes {
     mapping(uint256 taskId => mapping(uint32 round => mapping(address validator => bool))) private _disputeVotes;
     mapping(bytes32 offenceKey => bool) private _offences;
 
-    /// @notice The stakes were deployed for `registry`, reading scores from `scores`.
-    event StakesDeployed(address indexed registry, address indexed scores, address indexed token);
+    /// @notice The stakes were deployed for `registry`, reading scores from `scores` and the
+    /// offence figures of tasks with rules from `taskRules`.
+    event StakesDeployed(
+        address indexed registry, address indexed scores, address indexed token, address taskRules
+    );
     /// @notice The task's coordinator set its stake rules.
     event StakeRulesSet(
         uint256 indexed taskId,
@@ -151,6 +168,11 @@ contract TaskStakes is ITaskStakes {
 
     /// @dev A constructor address is zero.
     error StakesInvalidAddress();
+    /// @dev The task rules belong to `rulesRegistry`, not to this registry `registry`.
+    error StakesRulesRegistryMismatch(address registry, address rulesRegistry);
+    /// @dev The task has rules on {taskRules}: its `slashPpm` and slashing threshold are set there
+    /// (before round 1 by its coordinator, then by its governor), not here.
+    error StakesSlashingOnTaskRules(uint256 taskId, address taskRules);
     /// @dev `account` is not the task's coordinator.
     error StakesNotCoordinator(uint256 taskId, address account);
     /// @dev Stake rules are set before round 1; the task is at round `currentRound`.
@@ -223,15 +245,24 @@ contract TaskStakes is ITaskStakes {
     /**
      * @param registry_ The `FederatedTraining` registry; stakes are in its reward token.
      * @param scores_ The contribution reward policy holding the registry's score tables.
+     * @param taskRules_ The `TaskRules` of the same registry.
      */
-    constructor(ITrainingRegistry registry_, IContributionScores scores_) {
-        if (address(registry_) == address(0) || address(scores_) == address(0)) {
+    constructor(ITrainingRegistry registry_, IContributionScores scores_, ITaskRules taskRules_) {
+        if (
+            address(registry_) == address(0) || address(scores_) == address(0)
+                || address(taskRules_) == address(0)
+        ) {
             revert StakesInvalidAddress();
+        }
+        address rulesRegistry = address(taskRules_.registry());
+        if (rulesRegistry != address(registry_)) {
+            revert StakesRulesRegistryMismatch(address(registry_), rulesRegistry);
         }
         registry = registry_;
         scores = scores_;
         token = registry_.token();
-        emit StakesDeployed(address(registry_), address(scores_), address(token));
+        taskRules = taskRules_;
+        emit StakesDeployed(address(registry_), address(scores_), address(token), address(taskRules_));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -239,8 +270,11 @@ contract TaskStakes is ITaskStakes {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * @notice Sets the task's stake rules. Its coordinator only, before round 1 opens, once.
-     * @dev Emits {StakeRulesSet}.
+     * @notice Sets the task's stake rules. Its coordinator only, before round 1 opens, once. For a
+     * task with rules on {taskRules} the offence figures are those rules' (`slashPpm` and
+     * `minStandingPpm` must be 0 here); if the coordinator sets rules there after this call (also
+     * before round 1), theirs are the ones slashing uses from then on.
+     * @dev One call to {taskRules} when an offence figure is given. Emits {StakeRulesSet}.
      * @param taskId The task.
      * @param requiredStake What each participant stakes (0: none).
      * @param roleStake What the aggregator and the key holder each stake (0: none).
@@ -271,6 +305,12 @@ contract TaskStakes is ITaskStakes {
         }
         if (slashPpm > PPM) {
             revert StakesInvalidSlashPpm(slashPpm);
+        }
+        if (slashPpm != 0 || minStandingPpm != 0) {
+            (bool ruled,,) = taskRules.slashingRulesFor(taskId, 1);
+            if (ruled) {
+                revert StakesSlashingOnTaskRules(taskId, address(taskRules));
+            }
         }
         _rules[taskId] = StakeRules({
             requiredStake: requiredStake,
@@ -371,7 +411,8 @@ contract TaskStakes is ITaskStakes {
 
     /**
      * @notice Slashes a party whose proven row of a posted score table has a standing below the
-     * task's `minStandingPpm`. Anyone may call it, once per (round, party).
+     * slashing threshold in force in that round ({offenceRules}). Anyone may call it, once per
+     * (round, party).
      * @dev Emits {Slashed}.
      * @param taskId The task.
      * @param round A round whose scores were posted.
@@ -395,11 +436,11 @@ contract TaskStakes is ITaskStakes {
         if (!MerkleProof.verifyCalldata(proof, root, scores.scoreLeaf(party, sharePpm, standingPpm))) {
             revert StakesInvalidProof(taskId, round, party);
         }
-        uint32 minStandingPpm = _rules[taskId].minStandingPpm;
+        (uint32 slashPpm, uint32 minStandingPpm,) = _offenceRules(taskId, round);
         if (standingPpm >= minStandingPpm) {
             revert StakesStandingNotLow(taskId, round, party, standingPpm, minStandingPpm);
         }
-        _slash(taskId, round, party, Offence.LowStanding);
+        _slash(taskId, round, party, Offence.LowStanding, slashPpm);
     }
 
     /**
@@ -439,7 +480,8 @@ contract TaskStakes is ITaskStakes {
         registry.cancelRound(taskId, round);
         (bool silent, address party, Offence offence) = _silentRole(taskId, round);
         if (silent && party != address(0) && _stakes[taskId][party].staked) {
-            _slash(taskId, round, party, offence);
+            (uint32 slashPpm,,) = _offenceRules(taskId, round);
+            _slash(taskId, round, party, offence, slashPpm);
         }
     }
 
@@ -461,7 +503,8 @@ contract TaskStakes is ITaskStakes {
         if (party == address(0)) {
             revert StakesRolesNotRecorded(taskId, round);
         }
-        _slash(taskId, round, party, offence);
+        (uint32 slashPpm,,) = _offenceRules(taskId, round);
+        _slash(taskId, round, party, offence, slashPpm);
     }
 
     /**
@@ -486,7 +529,8 @@ contract TaskStakes is ITaskStakes {
         if (r.phase == IFederatedTraining.RoundPhase.Collecting && block.number <= r.submissionDeadlineBlock) {
             revert StakesRoundStillCollecting(taskId, round, r.submissionDeadlineBlock);
         }
-        _slash(taskId, round, party, Offence.MissedRound);
+        (uint32 slashPpm,,) = _offenceRules(taskId, round);
+        _slash(taskId, round, party, Offence.MissedRound, slashPpm);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -585,7 +629,8 @@ contract TaskStakes is ITaskStakes {
             emit DisputeResolved(taskId, round, DisputeState.Upheld, upholdVotes, dismissVotes);
             address aggregator = _roundRoles[taskId][round].aggregator;
             if (aggregator != address(0) && _stakes[taskId][aggregator].staked) {
-                _slash(taskId, round, aggregator, Offence.DisputeUpheld);
+                (uint32 slashPpm,,) = _offenceRules(taskId, round);
+                _slash(taskId, round, aggregator, Offence.DisputeUpheld, slashPpm);
             }
             _refundBond(d);
         } else if (dismissVotes >= majority) {
@@ -630,9 +675,27 @@ contract TaskStakes is ITaskStakes {
         stakeCovers = _rules[taskId].requiredStake == 0 || (s.staked && round >= s.coversFromRound);
     }
 
-    /// @notice The task's stake rules (`set` false: none).
+    /// @notice The task's stake rules (`set` false: none). The offence figures in force in a
+    /// round are {offenceRules}'.
     function stakeRules(uint256 taskId) external view returns (StakeRules memory) {
         return _rules[taskId];
+    }
+
+    /**
+     * @notice The offence figures an offence in round `round` of the task is slashed by.
+     * @param taskId The task.
+     * @param round The round the offence is in.
+     * @return slashPpm The part of the remaining stake the offence takes, in parts per million.
+     * @return minStandingPpm A proven standing below this (1e6: the median party) is slashed.
+     * @return onTaskRules Whether they come from {taskRules} (the task has rules there) rather
+     * than from {setStakeRules}.
+     */
+    function offenceRules(uint256 taskId, uint32 round)
+        external
+        view
+        returns (uint32 slashPpm, uint32 minStandingPpm, bool onTaskRules)
+    {
+        return _offenceRules(taskId, round);
     }
 
     /// @notice `account`'s stake in the task.
@@ -678,7 +741,23 @@ contract TaskStakes is ITaskStakes {
     // Internals
     // ------------------------------------------------------------------------------------------
 
-    function _slash(uint256 taskId, uint32 round, address party, Offence offence) private {
+    /// @dev The offence figures of the round, and whether they are the task's rules on
+    /// {taskRules} (if it has some: one external call, O(1) for recent rounds) or its own.
+    function _offenceRules(uint256 taskId, uint32 round)
+        private
+        view
+        returns (uint32 slashPpm, uint32 minStandingPpm, bool onTaskRules)
+    {
+        (onTaskRules, slashPpm, minStandingPpm) = taskRules.slashingRulesFor(taskId, round);
+        if (!onTaskRules) {
+            StakeRules storage rules = _rules[taskId];
+            (slashPpm, minStandingPpm) = (rules.slashPpm, rules.minStandingPpm);
+        }
+    }
+
+    function _slash(uint256 taskId, uint32 round, address party, Offence offence, uint32 slashPpm)
+        private
+    {
         bytes32 key = _offenceKey(taskId, round, party, offence);
         if (_offences[key]) {
             revert StakesAlreadySlashed(taskId, round, party, offence);
@@ -692,7 +771,7 @@ contract TaskStakes is ITaskStakes {
         }
         _offences[key] = true;
         uint128 before = s.amount;
-        uint128 amount = uint128(uint256(before) * _rules[taskId].slashPpm / PPM);
+        uint128 amount = uint128(uint256(before) * slashPpm / PPM);
         uint128 remaining = before - amount;
         s.amount = remaining;
         s.slashedAmount += amount;

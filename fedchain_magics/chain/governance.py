@@ -1,6 +1,9 @@
 """Governance's client: TaskRules (the rules a task may change while it runs), FedGovernor (the
 reward token's holders vote) and its FedTimelock (which alone changes a governed task's rules).
 
+TaskRules is deployed with the registry (TaskStakes reads a task's offence figures from it); a
+deployment made before that gets its own here, which its TaskStakes does not read.
+
 Knows Solidity types and the contracts' events; knows nothing of the engine: the rules are plain
 numbers here (what the engine does with k or the valuation policy is its own business).
 """
@@ -94,7 +97,10 @@ PPM = 1_000_000
 
 @dataclass(frozen=True)
 class TaskRules:
-    """A task's governed rules, as TaskRules stores them. Units are in the names."""
+    """A task's governed rules, as TaskRules stores them. Units are in the names.
+
+    The stake itself is not here: what a staker paid is fixed on TaskStakes before round 1. The
+    two offence figures are the ones TaskStakes slashes a task with rules here by."""
 
     group_size: int = 3
     valuation_policy: ValuationPolicy = ValuationPolicy.PROPORTIONAL
@@ -103,9 +109,9 @@ class TaskRules:
     max_weight_over_median_ppm: int = 2_000_000
     """An update's weight is capped at this multiple (x 1e6) of the round's median."""
     slash_ppm: int = 0
-    """Part (x 1e6) of the remaining stake an offence takes."""
-    required_stake: int = 0
-    """Token base units each participant stakes (0: none)."""
+    """Part (x 1e6) of the remaining stake an offence in the round takes."""
+    slash_below_standing_ppm: int = 0
+    """A proven standing below this (1e6: the median party's) is slashed (0: none is)."""
 
     def as_tuple(self) -> tuple[int, ...]:
         return (
@@ -114,13 +120,13 @@ class TaskRules:
             self.min_standing_ppm,
             self.max_weight_over_median_ppm,
             self.slash_ppm,
-            self.required_stake,
+            self.slash_below_standing_ppm,
         )
 
     @classmethod
     def from_tuple(cls, raw: Sequence[Any]) -> TaskRules:
-        k, policy, standing, weight, slash, stake = (int(value) for value in raw)
-        return cls(k, ValuationPolicy(policy), standing, weight, slash, stake)
+        k, policy, standing, weight, slash, slash_below = (int(value) for value in raw)
+        return cls(k, ValuationPolicy(policy), standing, weight, slash, slash_below)
 
 
 RULE_CHANGES = (
@@ -128,9 +134,10 @@ RULE_CHANGES = (
     "valuation_policy",
     "min_standing_ppm",
     "max_weight_over_median_ppm",
-    "stake",
+    "slash_ppm",
+    "slash_below_standing_ppm",
 )
-"""What one proposal may change (``stake`` is ``(required_stake, slash_ppm)``)."""
+"""What one proposal may change, each by its own TaskRules setter."""
 
 
 @dataclass(frozen=True)
@@ -204,16 +211,20 @@ class GovernanceContracts:
         voting_period_blocks: int = VOTING_PERIOD_BLOCKS,
         timelock_delay_s: int = TIMELOCK_DELAY_S,
         quorum_percent: int = QUORUM_PERCENT,
+        task_rules: str = "",
     ) -> GovernanceContracts:
-        """Deploy TaskRules over ``registry``, the timelock and the governor of ``token``'s
-        holders; give the governor the timelock's proposer and canceller roles, let anyone
-        execute, and renounce the deployer's temporary admin role (the timelock then administers
-        itself). Six transactions, made once per deployment."""
+        """Deploy the timelock and the governor of ``token``'s holders (and TaskRules over
+        ``registry`` unless ``task_rules``, the one deployed with the registry, is given); give
+        the governor the timelock's proposer and canceller roles, let anyone execute, and
+        renounce the deployer's temporary admin role (the timelock then administers itself).
+        Five transactions (six with TaskRules), made once per deployment."""
         start = ledger.block_number()
-        rules_artifact = load_artifact("TaskRules")
         timelock_artifact = load_artifact("FedTimelock")
         governor_artifact = load_artifact("FedGovernor")
-        rules = ledger.deploy(deployer, rules_artifact.abi, rules_artifact.bytecode, registry)
+        rules = task_rules
+        if not rules:
+            rules_artifact = load_artifact("TaskRules")
+            rules = ledger.deploy(deployer, rules_artifact.abi, rules_artifact.bytecode, registry)
         timelock = ledger.deploy(
             deployer, timelock_artifact.abi, timelock_artifact.bytecode, timelock_delay_s, [],
             [ZERO_ADDRESS], deployer.address,
@@ -293,7 +304,8 @@ class GovernanceContracts:
             "valuation_policy": "setValuationPolicy",
             "min_standing_ppm": "setMinStanding",
             "max_weight_over_median_ppm": "setMaxWeightOverMedian",
-            "stake": "setStake",
+            "slash_ppm": "setSlash",
+            "slash_below_standing_ppm": "setSlashBelowStanding",
         }
         unknown = sorted(set(changes) - set(setters))
         if unknown or not changes:
@@ -302,9 +314,7 @@ class GovernanceContracts:
         for name in RULE_CHANGES:
             if name not in changes:
                 continue
-            value = changes[name]
-            args = [task_id, *value] if name == "stake" else [task_id, int(value)]
-            calldata = self.rules.encode_abi(setters[name], args=args)
+            calldata = self.rules.encode_abi(setters[name], args=[task_id, int(changes[name])])
             calldatas.append(bytes.fromhex(calldata.removeprefix("0x")))
         address = self.rules.address
         return [address] * len(calldatas), [0] * len(calldatas), calldatas
@@ -396,7 +406,11 @@ class GovernanceContracts:
         for target, data in zip(args["targets"], calldatas, strict=True):
             if to_checksum_address(target) != self.rules.address:
                 continue
-            function, decoded = self.rules.decode_function_input(data)
+            try:
+                function, decoded = self.rules.decode_function_input(data)
+            except ValueError:  # a setter this ABI no longer has (an older deployment's setStake)
+                task_ids.append(int.from_bytes(data[4:36], "big"))
+                continue
             task_ids.append(int(decoded["taskId"]))
             changes.update(_change(function.fn_name, decoded))
         state = self.state(proposal_id)
@@ -440,6 +454,8 @@ def _change(function_name: str, decoded: Mapping[str, Any]) -> dict[str, Any]:
         return {"min_standing_ppm": int(decoded["minStandingPpm"])}
     if function_name == "setMaxWeightOverMedian":
         return {"max_weight_over_median_ppm": int(decoded["maxWeightOverMedianPpm"])}
-    if function_name == "setStake":
-        return {"stake": (int(decoded["requiredStake"]), int(decoded["slashPpm"]))}
+    if function_name == "setSlash":
+        return {"slash_ppm": int(decoded["slashPpm"])}
+    if function_name == "setSlashBelowStanding":
+        return {"slash_below_standing_ppm": int(decoded["slashBelowStandingPpm"])}
     return {}

@@ -1,13 +1,15 @@
 """Stakes, slashing and disputes on-chain: the TaskStakes contract's client.
 
 Stakes and bonds are in the registry's reward token: :meth:`StakesContract.stake` and
-:meth:`StakesContract.open_dispute` approve the exact amount, then send.
+:meth:`StakesContract.open_dispute` approve the exact amount, then send. What an offence costs
+and what counts as a low standing are read for the round the offence is in
+(:meth:`StakesContract.offence_rules`): a task with rules on TaskRules takes them from there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = [
     "DisputeState",
     "DisputeStatus",
     "Offence",
+    "OffenceRules",
     "Slash",
     "StakeRecord",
     "StakeRules",
@@ -64,7 +67,11 @@ class DisputeState(IntEnum):
 
 @dataclass(frozen=True)
 class StakeRules:
-    """A task's stake rules; ``set`` False when its coordinator set none."""
+    """A task's stake rules; ``set`` False when its coordinator set none.
+
+    ``slash_ppm`` and ``min_standing_ppm`` are the figures given to TaskStakes (zero for a task
+    with rules on TaskRules), or, read for a round, the ones in force in it
+    (``on_task_rules`` says where they came from)."""
 
     required_stake: int
     role_stake: int
@@ -73,6 +80,20 @@ class StakeRules:
     dispute_bond: int
     dispute_window_blocks: int
     set: bool
+    on_task_rules: bool = False
+
+
+@dataclass(frozen=True)
+class OffenceRules:
+    """What an offence in one round costs and what counts there as a low standing."""
+
+    slash_ppm: int
+    """Part (x 1e6) of the remaining stake the offence takes."""
+    min_standing_ppm: int
+    """A proven standing below this (1e6: the median party's) is slashed."""
+    on_task_rules: bool
+    """True when they are the task's rules on TaskRules (governed, or set there by the
+    coordinator); False when they are the figures its stake rules were given."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +194,8 @@ class StakesContract:
     def __init__(self, ledger: Ledger, address: str, *, from_block: int = 0) -> None:
         self.ledger = ledger
         self.from_block = from_block
+        self._task_rules: str | None = None
+        self._task_rules_read = False
         web3 = ledger.web3
         self.contract: Contract = web3.eth.contract(
             address=to_checksum_address(address), abi=load_artifact("TaskStakes").abi
@@ -304,10 +327,12 @@ class StakesContract:
 
     # -- views ----------------------------------------------------------------------------------
 
-    def stake_rules(self, task_id: int) -> StakeRules:
+    def stake_rules(self, task_id: int, round_number: int | None = None) -> StakeRules:
+        """The task's stake rules; with ``round_number``, their offence figures are the ones in
+        force in that round (:meth:`offence_rules`)."""
         raw = self.ledger.call(self.contract.functions.stakeRules(task_id))
         required, role, bond, window, slash, min_standing, is_set = raw
-        return StakeRules(
+        rules = StakeRules(
             required_stake=int(required),
             role_stake=int(role),
             slash_ppm=int(slash),
@@ -316,6 +341,32 @@ class StakesContract:
             dispute_window_blocks=int(window),
             set=bool(is_set),
         )
+        if round_number is None or self.task_rules_address() is None:
+            return rules  # an older TaskStakes slashes by these figures in every round
+        offence = self.offence_rules(task_id, round_number)
+        return replace(
+            rules,
+            slash_ppm=offence.slash_ppm,
+            min_standing_ppm=offence.min_standing_ppm,
+            on_task_rules=offence.on_task_rules,
+        )
+
+    def offence_rules(self, task_id: int, round_number: int) -> OffenceRules:
+        """What an offence in the round costs and the standing below which it is slashed."""
+        function = self.contract.functions.offenceRules(task_id, round_number)
+        slash, min_standing, on_task_rules = self.ledger.call(function)
+        return OffenceRules(int(slash), int(min_standing), bool(on_task_rules))
+
+    def task_rules_address(self) -> str | None:
+        """The TaskRules this TaskStakes reads offence figures from; None for one deployed
+        before it did (its tasks are slashed by their stake rules' figures only)."""
+        if not self._task_rules_read:
+            try:
+                self._task_rules = str(self.ledger.call(self.contract.functions.taskRules()))
+            except Exception:  # an older TaskStakes: no such function
+                self._task_rules = None
+            self._task_rules_read = True
+        return self._task_rules
 
     def stake_of(self, task_id: int, account: str) -> StakeRecord:
         function = self.contract.functions.stakeOf(task_id, to_checksum_address(account))

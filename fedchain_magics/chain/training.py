@@ -255,8 +255,8 @@ class Deployment:
     """RoundReports (valued rounds' group and score reports); empty in a deployment made before
     it existed."""
     task_rules: str = ""
-    """TaskRules, FedGovernor and FedTimelock: deployed the first time a task is put under
-    governance (empty until then, and in a deployment made before they existed)."""
+    """TaskRules: deployed with the registry (TaskStakes reads tasks' offence figures from it);
+    in a deployment made before that, the first time a task is put under governance."""
     governor: str = ""
     timelock: str = ""
     governance_deployed_at_block: int = 0
@@ -336,7 +336,8 @@ class TrainingContract:
         """Deploy token, reward policy and registry, and the registry's satellites.
 
         The reward policy is the ContributionRewardPolicy (proportional unless a task enables
-        scoring), bound after the registry to it and to the TaskStakes deployed beside it.
+        scoring), bound after the registry to it and to the TaskStakes deployed beside it, which
+        reads the offence figures of tasks with rules from the TaskRules deployed before it.
 
         The token's whole ``supply_cap`` is minted to ``deployer``, which is the treasury (fund
         coordinators from it with :meth:`transfer_tokens`) and the token's admin (handed over in
@@ -364,9 +365,11 @@ class TrainingContract:
         round_reports = ledger.deploy(
             deployer, reports_artifact.abi, reports_artifact.bytecode, training
         )
+        rules_artifact = load_artifact("TaskRules")
+        task_rules = ledger.deploy(deployer, rules_artifact.abi, rules_artifact.bytecode, training)
         stakes_artifact = load_artifact("TaskStakes")
         task_stakes = ledger.deploy(
-            deployer, stakes_artifact.abi, stakes_artifact.bytecode, training, policy
+            deployer, stakes_artifact.abi, stakes_artifact.bytecode, training, policy, task_rules
         )
         policy_contract = ledger.web3.eth.contract(
             address=to_checksum_address(policy), abi=policy_artifact.abi
@@ -379,6 +382,7 @@ class TrainingContract:
             training=training,
             deployed_at_block=start_block,
             round_reports=round_reports,
+            task_rules=task_rules,
             task_stakes=task_stakes,
         )
         return cls(ledger, deployment, cache_dir=cache_dir)

@@ -108,6 +108,8 @@ PYTHON_STEPS: dict[str, str] = {
     "(session.govern(task))",
     "show_proposals": "see the proposals with session.proposals({task})",
     "propose_change": "propose the change with session.propose_rules({task}, party, 'why', ...)",
+    "propose_slashing": "set the stakes without slash_ppm and min_standing_ppm; change what an "
+    "offence costs with session.propose_rules({task}, party, 'why', slash=F)",
     "vote_proposal": "vote with session.vote({proposal}, party, 'for')",
     "queue_proposal": "queue it with session.queue({proposal})",
     "execute_proposal": "execute it with session.execute({proposal})",
@@ -497,6 +499,10 @@ REFUSALS: dict[str, _Refusal] = {
     "StakesRulesAlreadySet": _Refusal("task {task}'s stake rules are already set", None),
     "StakesInvalidSlashPpm": _Refusal(
         "slash_ppm is at most 1000000 (the whole remaining stake)", "repeat_step"
+    ),
+    "StakesSlashingOnTaskRules": _Refusal(
+        "task {task}'s slash and slashing standing are its governed rules', not its stake rules'",
+        "propose_slashing",
     ),
     "StakesNoRules": _Refusal(
         "task {task} has no stake rules; its coordinator sets them with session.set_stakes",
@@ -913,6 +919,10 @@ REFUSALS: dict[str, _Refusal] = {
     ),
     "RulesInvalidSlashPpm": _Refusal(
         "a slash takes at most the whole stake (1)", "fix_task_settings"
+    ),
+    "RulesInvalidSlashStanding": _Refusal(
+        "the slashing standing threshold is at most 1 (the median party's standing)",
+        "fix_task_settings",
     ),
     "GovernorUnexpectedProposalState": _Refusal(
         "that proposal is not in the state this step needs", "show_proposals"

@@ -9,6 +9,13 @@ holders vote on (:func:`propose`, :func:`vote`), which is queued on the timelock
 the round after the one open when it executes: the engine reads a round's rules when it opens
 (:func:`rules`).
 
+Stakes: the stake each party paid (and the roles' stake, the dispute bond and window) is fixed
+with ``incentives.set_stakes`` before round 1 and no vote changes it. What an offence costs
+(``slash``) and the standing below which a party is slashed (``slash_below_standing``) are rules
+here: TaskStakes reads them for the round an offence is in, so a passed proposal changes what the
+next round's offenders lose. A task's stake rules set before it was governed hand their two
+offence figures to its first rules (:func:`govern`).
+
 Voting power: FCR counts only once delegated. The engine self-delegates a party of this workspace
 the first time it claims a reward of a governed task, proposes or votes (one transaction, once);
 :func:`delegate` does it explicitly. Votes count at a proposal's snapshot (the block after the
@@ -84,18 +91,20 @@ def task_rules(
     valuation: str = "off",
     min_standing: float = 0.8,
     max_weight_over_median: float = 2.0,
-    required_stake: int = 0,
     slash: float = 0.0,
+    slash_below_standing: float = 0.0,
 ) -> TaskRules:
     """TaskRules from the engine's units (TaskConfig's names: fractions, policy labels),
-    checked here so a mistake is one line before anything is sent."""
+    checked here so a mistake is one line before anything is sent. ``slash`` is the part of
+    the remaining stake an offence takes; ``slash_below_standing`` the standing (1: the median
+    party's) below which a staked party is slashed."""
     value = TaskRules(
         group_size=group_size,
         valuation_policy=_policy(valuation),
         min_standing_ppm=_ppm(min_standing, "min_standing"),
         max_weight_over_median_ppm=_ppm(max_weight_over_median, "max_weight_over_median"),
         slash_ppm=_ppm(slash, "slash"),
-        required_stake=int(required_stake),
+        slash_below_standing_ppm=_ppm(slash_below_standing, "slash_below_standing"),
     )
     problems = []
     if value.group_size < 2 or value.group_size > 255:
@@ -104,10 +113,10 @@ def task_rules(
         problems.append("min_standing must be at most 1 (the median party)")
     if value.max_weight_over_median_ppm < PPM:
         problems.append("max_weight_over_median must be at least 1")
-    if value.slash_ppm > PPM:
-        problems.append("slash must be at most 1 (the whole stake)")
-    if value.required_stake < 0:
-        problems.append("required_stake must not be negative")
+    if not 0 <= value.slash_ppm <= PPM:
+        problems.append("slash must be between 0 and 1 (the whole stake)")
+    if not 0 <= value.slash_below_standing_ppm <= PPM:
+        problems.append("slash_below_standing must be between 0 and 1 (the median party)")
     if problems:
         raise InvalidInputError("; ".join(problems))
     return value
@@ -121,10 +130,28 @@ def config_rules(config: Any) -> dict[str, Any]:
     return {name: getattr(config, name, value) for name, value in defaults.items()}
 
 
+PROPOSABLE_RULES = (
+    "group_size",
+    "valuation",
+    "min_standing",
+    "max_weight_over_median",
+    "slash",
+    "slash_below_standing",
+)
+"""What a proposal may change, in the engine's names (:func:`encode_changes`)."""
+
+
 def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
     """A proposal's changes from the engine's units (``group_size``, ``valuation``,
-    ``min_standing``, ``max_weight_over_median``, ``stake=(units, slash)``) to the contract's."""
-    known = ("group_size", "valuation", "min_standing", "max_weight_over_median", "stake")
+    ``min_standing``, ``max_weight_over_median``, ``slash``, ``slash_below_standing``) to the
+    contract's. The stake itself is not among them: stakers paid it when they staked."""
+    known = PROPOSABLE_RULES
+    if "stake" in changes or "required_stake" in changes:
+        raise InvalidInputError(
+            "a proposal does not change the stake: each staker paid it when it staked (it is "
+            "fixed with set_stakes before round 1); propose slash or slash_below_standing to "
+            "change what an offence costs"
+        )
     unknown = sorted(set(changes) - set(known))
     if unknown or not changes:
         raise InvalidInputError(
@@ -137,8 +164,8 @@ def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
         valuation=str(changes.get("valuation", "off")),
         min_standing=float(changes.get("min_standing", 0.0)),
         max_weight_over_median=float(changes.get("max_weight_over_median", 1.0)),
-        required_stake=int(changes.get("stake", (0, 0.0))[0]),
-        slash=float(changes.get("stake", (0, 0.0))[1]),
+        slash=float(changes.get("slash", 0.0)),
+        slash_below_standing=float(changes.get("slash_below_standing", 0.0)),
     )
     encoded: dict[str, Any] = {}
     if "group_size" in changes:
@@ -149,8 +176,10 @@ def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
         encoded["min_standing_ppm"] = checked.min_standing_ppm
     if "max_weight_over_median" in changes:
         encoded["max_weight_over_median_ppm"] = checked.max_weight_over_median_ppm
-    if "stake" in changes:
-        encoded["stake"] = (checked.required_stake, checked.slash_ppm)
+    if "slash" in changes:
+        encoded["slash_ppm"] = checked.slash_ppm
+    if "slash_below_standing" in changes:
+        encoded["slash_below_standing_ppm"] = checked.slash_below_standing_ppm
     return encoded
 
 
@@ -204,11 +233,14 @@ def deploy(federation: Federation) -> GovernanceContracts:
             "govern the task from the workspace that deployed them"
         )
     registry = federation.registry
+    stakes = federation.stakes
+    reads = None if stakes is None else stakes.task_rules_address()
     deployed = GovernanceContracts.deploy(
         federation.ledger,
         federation.account(TREASURY),
         registry.deployment.training,
         registry.deployment.token,
+        task_rules=registry.deployment.task_rules or reads or "",
     )
     addresses = deployed.addresses
     registry.deployment = replace(
@@ -231,6 +263,26 @@ def _deployment_path(federation: Federation) -> Any:
     return federation.workspace / f"deployment-{chain_id}.json"
 
 
+def slashing_governed(federation: Federation, governance: GovernanceContracts) -> bool:
+    """Whether this deployment's TaskStakes slashes by these TaskRules (one deployed before it
+    did keeps each task's own stake rules: a vote on slashing would change nothing there)."""
+    stakes = federation.stakes
+    reads = None if stakes is None else stakes.task_rules_address()
+    return reads is not None and reads.lower() == governance.rules.address.lower()
+
+
+def _require_slashing_governed(
+    federation: Federation, governance: GovernanceContracts, task_id: int
+) -> None:
+    if not slashing_governed(federation, governance):
+        raise GovernanceError(
+            "this deployment's stakes do not read its governed rules (they predate it), so a "
+            f"slash or slash_below_standing for task {task_id} would change nothing a staker "
+            "meets; its stakes keep the figures set with set_stakes",
+            step("create_new_task"),
+        )
+
+
 def require(federation: Federation, task_id: int) -> GovernanceContracts:
     """The governance contracts, with ``task_id`` governed by their timelock."""
     governance = contracts(federation)
@@ -245,7 +297,12 @@ def require(federation: Federation, task_id: int) -> GovernanceContracts:
 def govern(
     federation: Federation, task_id: int, rules: TaskRules, coordinator: str = COORDINATOR
 ) -> TransactionResult:
-    """Set the task's first rules and hand them to the timelock (before round 1 opens)."""
+    """Set the task's first rules and hand them to the timelock (before round 1 opens).
+
+    If the task's stake rules were set first with a slash or a slashing standing, ``rules``
+    takes them over (TaskStakes reads them from the rules from now on) unless it sets its own
+    (then the two must agree). In a deployment whose TaskStakes predates this, the rules take no
+    slash figures (its stakes would never read them)."""
     if is_governed(federation, task_id):
         raise GovernanceError(
             f"task {task_id}'s rules are under governance already: only a passed proposal "
@@ -260,11 +317,31 @@ def govern(
             step("govern_before_round_one"),
         )
     governance = deploy(federation)
+    if slashing_governed(federation, governance):
+        rules = _with_stake_offences(federation, task_id, rules)
+    elif rules.slash_ppm or rules.slash_below_standing_ppm:
+        _require_slashing_governed(federation, governance, task_id)
     account = federation.account(coordinator)
     governance.set_initial_rules(account, task_id, rules)
     result = governance.hand_over(account, task_id)
     _emit(federation, result, f"task {task_id}'s rules handed to governance", task_id=task_id)
     return result
+
+
+def _with_stake_offences(federation: Federation, task_id: int, rules: TaskRules) -> TaskRules:
+    """``rules`` with the offence figures the task's stake rules were given, if any."""
+    stakes = federation.stakes
+    own = None if stakes is None else stakes.stake_rules(task_id)
+    if own is None or not own.set or not (own.slash_ppm or own.min_standing_ppm):
+        return rules
+    given = (rules.slash_ppm, rules.slash_below_standing_ppm)
+    if given not in ((0, 0), (own.slash_ppm, own.min_standing_ppm)):
+        raise InvalidInputError(
+            f"task {task_id}'s stake rules slash {own.slash_ppm / PPM:g} below standing "
+            f"{own.min_standing_ppm / PPM:g}; govern it with those (or without slash figures: "
+            "it takes them), then change them by proposal"
+        )
+    return replace(rules, slash_ppm=own.slash_ppm, slash_below_standing_ppm=own.min_standing_ppm)
 
 
 def rules(
@@ -326,6 +403,8 @@ def propose(
         governance.encode_changes(task_id, changes)
     except ValueError as error:
         raise InvalidInputError(str(error)) from None
+    if {"slash_ppm", "slash_below_standing_ppm"} & set(changes):
+        _require_slashing_governed(federation, governance, task_id)
     ensure_delegated(federation, proposer)
     proposal_id, result = governance.propose(
         federation.account(proposer), task_id, description, changes
@@ -466,7 +545,7 @@ def describe(rules_value: TaskRules) -> dict[str, Any]:
         "min_standing": rules_value.min_standing_ppm / 1_000_000,
         "max_weight_over_median": rules_value.max_weight_over_median_ppm / 1_000_000,
         "slash": rules_value.slash_ppm / 1_000_000,
-        "required_stake": rules_value.required_stake,
+        "slash_below_standing": rules_value.slash_below_standing_ppm / 1_000_000,
     }
 
 
@@ -476,8 +555,6 @@ def describe_changes(changes: dict[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name == "valuation_policy":
             described["valuation"] = ValuationPolicy(value).label
-        elif name == "stake":
-            described["required_stake"], described["slash"] = value[0], value[1] / PPM
         elif name.endswith("_ppm"):
             described[name.removesuffix("_ppm")] = value / PPM
         else:
@@ -486,6 +563,7 @@ def describe_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
+    "PROPOSABLE_RULES",
     "GovernanceError",
     "NotGovernedError",
     "Proposal",
@@ -508,6 +586,7 @@ __all__ = [
     "propose",
     "queue",
     "rules",
+    "slashing_governed",
     "task_rules",
     "vote",
     "vote_support",

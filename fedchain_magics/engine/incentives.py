@@ -24,7 +24,7 @@ from web3.logs import DISCARD
 from ..chain import ContractRevertError, TransactionResult
 from ..chain.scores import ScoreEntry, ScoresContract, score_tree
 from ..chain.stakes import DisputeState, Offence, StakesContract, StakeSummary
-from .errors import InvalidInputError
+from .errors import InvalidInputError, step
 
 if TYPE_CHECKING:
     from .federation import Federation
@@ -238,7 +238,10 @@ def set_stakes(
     dispute_window_blocks: int = 0,
 ) -> TransactionResult:
     """The task's coordinator sets its stake rules (before round 1, once). Amounts in token
-    base units; ``slash_ppm`` of what is left of a stake is lost per offence."""
+    base units; ``slash_ppm`` of what is left of a stake is lost per offence, and a proven
+    standing below ``min_standing_ppm`` is one. A task whose rules are governed takes those two
+    from its rules (``governance.govern(..., slash=, slash_below_standing=)``, then proposals):
+    give neither here. Stakes set first hand them to the rules when the task is governed."""
     for label, value in (
         ("required", required),
         ("role", role),
@@ -250,7 +253,14 @@ def set_stakes(
             raise InvalidInputError(f"{label} must be >= 0, got {value}")
     if not 0 <= slash_ppm <= 1_000_000:
         raise InvalidInputError(f"slash_ppm must be within 0..1000000, got {slash_ppm}")
-    return stakes_of(federation).set_stake_rules(
+    client = stakes_of(federation)
+    if (slash_ppm or min_standing_ppm) and _offences_on_task_rules(client, task_id):
+        raise InvalidInputError(
+            f"task {task_id}'s slash and slashing standing are its governed rules', not its "
+            "stake rules'",
+            step("propose_slashing", task=task_id),
+        )
+    return client.set_stake_rules(
         _coordinator(federation, task_id),
         task_id,
         required_stake=required,
@@ -260,6 +270,13 @@ def set_stakes(
         dispute_bond=dispute_bond,
         dispute_window_blocks=dispute_window_blocks,
     )
+
+
+def _offences_on_task_rules(client: StakesContract, task_id: int) -> bool:
+    """Whether the task's offence figures are its rules on TaskRules (fixed from round 1)."""
+    if client.task_rules_address() is None:
+        return False
+    return client.offence_rules(task_id, 1).on_task_rules
 
 
 def stake(federation: Federation, task_id: int, party: str) -> int:

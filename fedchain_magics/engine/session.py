@@ -671,12 +671,16 @@ class Session:
         valuation: str | None = None,
         min_standing: float | None = None,
         max_weight_over_median: float | None = None,
-        required_stake: int = 0,
         slash: float = 0.0,
+        slash_below_standing: float = 0.0,
     ) -> TaskRules:
         """Put a task's rules under on-chain governance (before round 1): the coordinator sets
         them (defaults: the task's own settings) and hands them to the governance timelock; from
-        then on only a passed proposal changes them. Returns the rules set."""
+        then on only a passed proposal changes them. ``slash`` (part of the remaining stake an
+        offence takes) and ``slash_below_standing`` (the standing below which a staked party is
+        slashed) are what the task's stakes are slashed by, round by round; stake rules set
+        before hand theirs over. The stakes themselves stay as ``set_stakes`` fixed them.
+        Returns the rules set."""
         task = self.task(task_id)
         self._require_key(task, COORDINATOR)
         defaults = governance.config_rules(task.config)
@@ -689,17 +693,19 @@ class Session:
                 if max_weight_over_median is None
                 else max_weight_over_median
             ),
-            required_stake=required_stake,
             slash=slash,
+            slash_below_standing=slash_below_standing,
         )
-        governance.govern(self.require_federation(), task.task_id, rules, COORDINATOR)
-        return rules
+        federation = self.require_federation()
+        governance.govern(federation, task.task_id, rules, COORDINATOR)
+        return governance.rules(federation, task.task_id, 1) or rules
 
     @_words_refusals
     def propose_rules(self, task_id: int, proposer: str, description: str, **changes: Any) -> int:
         """``proposer`` proposes changes to a governed task's rules (``group_size=4``,
         ``valuation="shapley"``, ``min_standing=0.5``, ``max_weight_over_median=3``,
-        ``stake=(units, slash)``); returns the proposal id."""
+        ``slash=0.2``, ``slash_below_standing=0.3``); returns the proposal id. A change applies
+        from the round after the one open when it executes; the stake itself is no rule."""
         federation = self.require_federation()
         task = self.task(task_id)
         encoded = governance.encode_changes(changes)

@@ -520,7 +520,7 @@ def settle_round(task: FederatedTask, round_number: int) -> tuple[ScoreTable, by
         federation, task.task_id, round_number, table.entries, history_json(table.history)
     )
     stakes = federation.stakes
-    rules = stakes.stake_rules(task.task_id) if stakes is not None else None
+    rules = stakes.stake_rules(task.task_id, round_number) if stakes is not None else None
     if stakes is not None and rules is not None and rules.set and rules.slash_ppm > 0:
         coordinator = federation.name_of(federation.registry.task(task.task_id).coordinator)
         if coordinator is None:

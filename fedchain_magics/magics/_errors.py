@@ -89,6 +89,8 @@ MAGIC_STEPS: dict[str, str] = {
     "govern_before_round_one": "create a new task and run %fedgov rules TASK before %fedtask next",
     "show_proposals": "see the proposals with %fedgov show",
     "propose_change": 'propose the change with %fedgov propose {task} --k N "why" --as NAME',
+    "propose_slashing": "set the stakes without --slash and --min-standing; change what an "
+    'offence costs with %fedgov propose {task} "why" --slash F --as NAME',
     "vote_proposal": "vote with %fedgov vote {proposal} for --as NAME",
     "queue_proposal": "queue it with %fedgov queue {proposal}",
     "execute_proposal": "execute it with %fedgov execute {proposal}",

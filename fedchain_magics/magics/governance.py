@@ -12,21 +12,25 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, kwds, magic_arguments
 
 from ..engine.governance import Proposal, TaskRules, describe
-from ._arguments import expect, parse, refuse, route, task_id, token_units
+from ._arguments import expect, parse, refuse, route, task_id
 from ._base import MagicsFamily
 from ._errors import reports_errors
 
 USAGE = """fedgov rules TASK [--k 3] [--policy proportional|leave-one-out|shapley]
-                  [--min-standing 0.8] [--max-weight 2] [--stake TOKENS --slash 0.1]
+                  [--min-standing 0.8] [--max-weight 2] [--slash 0.1] [--slash-below 0.25]
   %%fedgov propose TASK "why" --as NAME [--k N] [--policy P] [--min-standing F]
-                  [--max-weight F] [--stake TOKENS --slash F]
+                  [--max-weight F] [--slash F] [--slash-below F]
   %%fedgov vote PROPOSAL for|against|abstain --as NAME
   %%fedgov queue PROPOSAL
   %%fedgov execute PROPOSAL
   %%fedgov delegate --as NAME [--to NAME|0xADDR]
   %%fedgov show [TASK]"""
 
-RULE_OPTIONS = ("k", "policy", "min_standing", "max_weight", "stake", "slash")
+RULE_OPTIONS = ("k", "policy", "min_standing", "max_weight", "slash", "slash_below", "stake")
+STAKE_IS_NO_RULE = (
+    "fedchain: the stake is not a governed rule: stakers paid it when they staked (%fedstake "
+    "rules, before round 1); governance changes what an offence costs: --slash and --slash-below"
+)
 POLICIES = ("proportional", "leave-one-out", "shapley")
 
 
@@ -62,15 +66,21 @@ class GovernanceMagics(MagicsFamily):
         metavar="F",
         help="rules, propose: an update's weight cap, a multiple of the round's median",
     )
-    @argument(
-        "--stake", default=None, metavar="TOKENS", help="rules, propose: each participant's stake"
-    )
+    @argument("--stake", default=None, help=argparse.SUPPRESS)  # refused with why (no rule)
     @argument(
         "--slash",
         type=float,
         default=None,
         metavar="F",
-        help="rules, propose: part of a stake an offence takes (0 to 1)",
+        help="rules, propose: part of the remaining stake an offence in a round takes (0 to 1)",
+    )
+    @argument(
+        "--slash-below",
+        type=float,
+        default=None,
+        metavar="F",
+        help="rules, propose: a staked party whose posted standing (1 = the median party) is "
+        "below this is slashed",
     )
     @argument("--as", dest="name", default=None, metavar="NAME", help="the party that acts")
     @argument("--to", default=None, metavar="NAME|0xADDR", help="delegate: who votes for it")
@@ -82,7 +92,10 @@ class GovernanceMagics(MagicsFamily):
         after the timelock's delay (`execute`); it applies from the round after the one open
         then. Votes count delegated tokens: a party self-delegates when it first claims a reward
         of a governed task, proposes or votes (or with `delegate`). On the in-process chain the
-        waits are mined; on a node the step says what to wait for."""
+        waits are mined; on a node the step says what to wait for. In a staked task what an
+        offence costs is a rule too (`--slash`, `--slash-below`): the task's stakes read it for
+        the round an offence is in, so a passed proposal changes what the next round's offenders
+        lose. The stake itself is no rule: stakers paid it when they staked (`%fedstake rules`)."""
         arguments = parse(self.fedgov, line)
         handlers: dict[str, Callable[[argparse.Namespace], Any]] = {
             "rules": self._rules,
@@ -98,16 +111,17 @@ class GovernanceMagics(MagicsFamily):
     def _rules(self, arguments: argparse.Namespace) -> TaskRules:
         _refuse("fedgov rules", arguments, ("name", "to"))
         (task,) = expect("fedgov rules", arguments.values, ["TASK"])
+        if arguments.stake is not None:
+            raise UsageError(STAKE_IS_NO_RULE)
         number = task_id(task)
-        stake = 0 if arguments.stake is None else token_units(arguments.stake, "--stake")
         rules = self.session.govern(
             number,
             group_size=arguments.k,
             valuation=_policy(arguments.policy),
             min_standing=arguments.min_standing,
             max_weight_over_median=arguments.max_weight,
-            required_stake=stake,
             slash=arguments.slash or 0.0,
+            slash_below_standing=arguments.slash_below or 0.0,
         )
         print(f"task {number}'s rules are governed from round 1: {_rules_text(rules)}")
         print(f'next: %fedgov propose {number} "why" --k N --as NAME to change them')
@@ -127,14 +141,16 @@ class GovernanceMagics(MagicsFamily):
             changes["min_standing"] = arguments.min_standing
         if arguments.max_weight is not None:
             changes["max_weight_over_median"] = arguments.max_weight
-        if arguments.stake is not None or arguments.slash is not None:
-            if arguments.stake is None or arguments.slash is None:
-                raise UsageError("fedchain: %fedgov propose changes --stake and --slash together")
-            changes["stake"] = (token_units(arguments.stake, "--stake"), arguments.slash)
+        if arguments.stake is not None:
+            raise UsageError(STAKE_IS_NO_RULE)
+        if arguments.slash is not None:
+            changes["slash"] = arguments.slash
+        if arguments.slash_below is not None:
+            changes["slash_below_standing"] = arguments.slash_below
         if not changes:
             raise UsageError(
                 "fedchain: %fedgov propose needs a change: --k, --policy, --min-standing, "
-                "--max-weight or --stake with --slash"
+                "--max-weight, --slash or --slash-below"
             )
         number = task_id(task)
         proposal = self.session.propose_rules(number, proposer, description, **changes)
@@ -275,7 +291,7 @@ def _rules_text(rules: TaskRules) -> str:
     return (
         f"k {values['group_size']}, valuation {values['valuation']}, min standing "
         f"{values['min_standing']:g}, max weight {values['max_weight_over_median']:g}x the "
-        f"median, stake {values['required_stake']} units, slash {values['slash']:g}"
+        f"median, slash {values['slash']:g} below standing {values['slash_below_standing']:g}"
     )
 
 
@@ -286,8 +302,6 @@ def _changes_text(changes: dict[str, Any]) -> str:
             parts.append(f"valuation {value.label}")
         elif name == "group_size":
             parts.append(f"k {value}")
-        elif name == "stake":
-            parts.append(f"stake {value[0]} units, slash {value[1] / 1_000_000:g}")
         else:
             parts.append(f"{name.removesuffix('_ppm').replace('_', ' ')} {value / 1_000_000:g}")
     return ", ".join(parts)

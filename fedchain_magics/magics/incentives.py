@@ -44,14 +44,16 @@ class IncentiveMagics(MagicsFamily):
         type=float,
         default=None,
         metavar="F",
-        help="rules: part of the remaining stake an offence takes (0 to 1)",
+        help="rules: part of the remaining stake an offence takes (0 to 1; a governed task: "
+        "%%fedgov rules --slash)",
     )
     @argument(
         "--min-standing",
         type=float,
         default=None,
         metavar="F",
-        help="rules: a posted standing below this (1 = the median party) is slashed",
+        help="rules: a posted standing below this (1 = the median party) is slashed (a "
+        "governed task: %%fedgov rules --slash-below)",
     )
     @argument("--bond", default=None, metavar="TOKENS", help="rules: the bond of a dispute")
     @argument(
@@ -68,7 +70,10 @@ class IncentiveMagics(MagicsFamily):
         `--role` (`%fedstake TASK --as PARTY`); an offence proven on-chain (a posted standing
         below `--min-standing`, a silent role, a missed masked round, an upheld dispute) takes
         `--slash` of what is left, shared among the task's honest stakers; `withdraw` returns
-        the rest with that share once the task ended; `show` lists stakes and offences."""
+        the rest with that share once the task ended; `show` lists stakes and offences. In a
+        task whose rules are governed (`%fedgov rules`) what an offence costs is a governed rule
+        (`--slash` and `--slash-below` there, changed by proposal from the next round): give
+        only the stakes, the bond and the window here."""
         arguments = parse(self.fedstake, line)
         values = list(arguments.values)
         handlers: dict[str, Callable[[argparse.Namespace, list[str]], Any]] = {

@@ -179,6 +179,7 @@ class Ledger:
     participants: list[ChecksumAddress]
     errors: RevertDecoder = field(repr=False)
     stakes: Contract | None = None  # TaskStakes, deployed by ``build_scored_ledger``
+    rules: Contract | None = None  # the TaskRules TaskStakes reads, deployed with it
     _event_decoders: dict[tuple[str, bytes], Any] = field(default_factory=dict, repr=False)
 
     # -- transactions ---------------------------------------------------------------------------
@@ -224,7 +225,7 @@ class Ledger:
     def events(self, receipt: TxReceipt) -> list[tuple[str, dict[str, Any]]]:
         """Every log of the receipt (all emitted by our contracts), decoded, in order."""
         if not self._event_decoders:
-            contracts = (self.training, self.token, self.policy, self.stakes)
+            contracts = (self.training, self.token, self.policy, self.stakes, self.rules)
             for contract in (contract for contract in contracts if contract is not None):
                 for item in contract.abi:
                     if item["type"] == "event":
@@ -439,10 +440,12 @@ def build_ledger(policy_factory: Callable[[Web3, str], Contract] | None = None) 
 
 def build_scored_ledger() -> Ledger:
     """A fresh chain deployed as ``TrainingContract.deploy`` does: the ContributionRewardPolicy as
-    the registry's policy, TaskStakes, and the policy bound to both."""
+    the registry's policy, TaskRules, TaskStakes reading both, and the policy bound to them."""
     ledger = build_ledger(lambda w3, deployer: _deploy(w3, "ContributionRewardPolicy", deployer))
+    w3, deployer, training = ledger.w3, ledger.deployer, ledger.training.address
+    ledger.rules = _deploy(w3, "TaskRules", deployer, training)
     ledger.stakes = _deploy(
-        ledger.w3, "TaskStakes", ledger.deployer, ledger.training.address, ledger.policy.address
+        w3, "TaskStakes", deployer, training, ledger.policy.address, ledger.rules.address
     )
     bind = ledger.policy.functions.bindRegistry(ledger.training.address, ledger.stakes.address)
     ledger.send(bind, ledger.deployer)
@@ -478,10 +481,11 @@ def deploy_governance(
     timelock_delay_s: int = TIMELOCK_DELAY_S,
     quorum_percent: int = QUORUM_PERCENT,
 ) -> Governance:
-    """Deploys TaskRules, FedTimelock and FedGovernor as ``chain/governance.py`` does: the
-    governor proposes and cancels on the timelock, anyone executes, the deployer renounces."""
+    """Deploys FedTimelock and FedGovernor (and TaskRules, unless the ledger has the one its
+    TaskStakes reads) as ``chain/governance.py`` does: the governor proposes and cancels on the
+    timelock, anyone executes, the deployer renounces."""
     w3, deployer = ledger.w3, ledger.deployer
-    rules = _deploy(w3, "TaskRules", deployer, ledger.training.address)
+    rules = ledger.rules or _deploy(w3, "TaskRules", deployer, ledger.training.address)
     timelock = _deploy(w3, "FedTimelock", deployer, timelock_delay_s, [], [ZERO_ADDRESS], deployer)
     governor = _deploy(
         w3, "FedGovernor", deployer, ledger.token.address, timelock.address, voting_delay,
@@ -500,7 +504,7 @@ def rules_tuple(
     min_standing_ppm: int = 800_000,
     max_weight_over_median_ppm: int = 2_000_000,
     slash_ppm: int = 100_000,
-    required_stake: int = 0,
+    slash_below_standing_ppm: int = 0,
 ) -> tuple[int, int, int, int, int, int]:
     """A TaskRules.Rules value (the engine's defaults unless given)."""
     return (
@@ -509,5 +513,5 @@ def rules_tuple(
         min_standing_ppm,
         max_weight_over_median_ppm,
         slash_ppm,
-        required_stake,
+        slash_below_standing_ppm,
     )

@@ -113,7 +113,8 @@ def test_task_stakes_refuses_a_zero_registry_or_policy(ledger: Ledger):
     """(Beside RoundReports' own: the other contract that sits beside the registry.)"""
     artifact = load_artifact("TaskStakes")
     factory = ledger.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    rules = _deploy(ledger.w3, "TaskRules", ledger.deployer, ledger.training.address).address
     for registry, policy in ((ZERO, ledger.policy.address), (ledger.training.address, ZERO)):
         with pytest.raises(Exception) as refused:
-            factory.constructor(registry, policy).estimate_gas({"from": ledger.deployer})
+            factory.constructor(registry, policy, rules).estimate_gas({"from": ledger.deployer})
         assert ledger.errors.decode(revert_data(refused.value)).name == "StakesInvalidAddress"

@@ -108,6 +108,11 @@ def test_first_rules_are_the_coordinators_and_set_before_round_one(
         (rules_tuple(min_standing_ppm=1_000_001), "RulesInvalidMinStanding", 1_000_001),
         (rules_tuple(max_weight_over_median_ppm=999_999), "RulesInvalidWeightCap", 999_999),
         (rules_tuple(slash_ppm=1_000_001), "RulesInvalidSlashPpm", 1_000_001),
+        (
+            rules_tuple(slash_below_standing_ppm=1_000_001),
+            "RulesInvalidSlashStanding",
+            1_000_001,
+        ),
     ],
 )
 def test_rules_out_of_range_are_refused(
@@ -162,7 +167,8 @@ def test_only_the_governor_changes_governed_rules(ledger: Ledger, rules: Contrac
         lambda task: functions.setValuationPolicy(task, LEAVE_ONE_OUT),
         lambda task: functions.setMinStanding(task, 500_000),
         lambda task: functions.setMaxWeightOverMedian(task, 3_000_000),
-        lambda task: functions.setStake(task, 10, 200_000),
+        lambda task: functions.setSlash(task, 200_000),
+        lambda task: functions.setSlashBelowStanding(task, 300_000),
     )
     for change in changes:
         for account in (ledger.coordinator, ledger.deployer, ledger.participants[0]):
@@ -189,7 +195,13 @@ def test_each_change_is_checked_and_applies_from_the_next_round(
         functions.setMaxWeightOverMedian(task_id, 10), governor, "RulesInvalidWeightCap", 10
     )
     ledger.assert_reverts(
-        functions.setStake(task_id, 1, 1_000_001), governor, "RulesInvalidSlashPpm", 1_000_001
+        functions.setSlash(task_id, 1_000_001), governor, "RulesInvalidSlashPpm", 1_000_001
+    )
+    ledger.assert_reverts(
+        functions.setSlashBelowStanding(task_id, 1_000_001),
+        governor,
+        "RulesInvalidSlashStanding",
+        1_000_001,
     )
     ledger.open_round(task_id)  # round 1 open: changes apply from round 2
     expected = list(before)
@@ -198,6 +210,8 @@ def test_each_change_is_checked_and_applies_from_the_next_round(
         (functions.setValuationPolicy(task_id, LEAVE_ONE_OUT), 1, LEAVE_ONE_OUT),
         (functions.setMinStanding(task_id, 500_000), 2, 500_000),
         (functions.setMaxWeightOverMedian(task_id, 3_000_000), 3, 3_000_000),
+        (functions.setSlash(task_id, 250_000), 4, 250_000),
+        (functions.setSlashBelowStanding(task_id, 400_000), 5, 400_000),
     ):
         receipt = ledger.send(call, governor)
         expected[index] = value
@@ -207,14 +221,14 @@ def test_each_change_is_checked_and_applies_from_the_next_round(
                 {"taskId": task_id, "fromRound": 2, "by": governor, "rules": tuple(expected)},
             )
         ]
-    receipt = ledger.send(functions.setStake(task_id, 7 * 10**18, 250_000), governor)
-    expected[4:6] = [250_000, 7 * 10**18]
-    assert _events(ledger, rules, receipt)[0][1]["rules"] == tuple(expected)
     # Round 1 keeps the rules it opened under; round 2 onward has every change made meanwhile.
     assert _as_tuple(functions.rulesFor(task_id, 1).call()) == before
     assert _as_tuple(functions.rulesFor(task_id, 2).call()) == tuple(expected)
     latest, from_round = functions.latestRules(task_id).call()
     assert (_as_tuple(latest), from_round) == (tuple(expected), 2)
+    # What TaskStakes reads: the offence figures of the round an offence is in.
+    assert tuple(functions.slashingRulesFor(task_id, 1).call()) == (True, before[4], before[5])
+    assert tuple(functions.slashingRulesFor(task_id, 2).call()) == (True, 250_000, 400_000)
 
 
 def test_every_round_reads_the_rules_it_ran_under(ledger: Ledger, rules: Contract) -> None:
@@ -229,6 +243,20 @@ def test_every_round_reads_the_rules_it_ran_under(ledger: Ledger, rules: Contrac
     ledger.send(functions.setGroupSize(task_id, 7), governor)  # from round 3
     groups = [functions.rulesFor(task_id, number).call()[0] for number in (0, 1, 2, 3, 4, 50)]
     assert groups == [5, 5, 6, 7, 7, 7]
+
+
+def test_a_task_without_rules_has_no_slashing_rules_here(ledger: Ledger, rules: Contract) -> None:
+    """The one view TaskStakes calls never reverts: a task without rules answers ``set`` false
+    (its stakes then slash by their own figures)."""
+    task_id = ledger.setup_task()
+    assert tuple(rules.functions.slashingRulesFor(task_id, 1).call()) == (False, 0, 0)
+    ledger.send(
+        rules.functions.setInitialRules(task_id, rules_tuple(slash_below_standing_ppm=200_000)),
+        ledger.coordinator,
+    )
+    for round_number in (0, 1, 9):
+        slashing = rules.functions.slashingRulesFor(task_id, round_number).call()
+        assert tuple(slashing) == (True, 100_000, 200_000)
 
 
 def test_an_ended_tasks_rules_no_longer_change(ledger: Ledger, rules: Contract) -> None:

@@ -1,6 +1,7 @@
 """TaskStakes: stake rules, stakes, slashing on on-chain evidence (low standing, a silent role, a
-missed masked round) and withdrawal with the slashed pool shared among honest stakers; every
-revert and event; the gas of each transaction does not grow with the number of stakers."""
+missed masked round) and withdrawal with the slashed pool shared among honest stakers; the offence
+figures of a task with rules on TaskRules read from there round by round; every revert and event;
+the gas of each transaction does not grow with the number of stakers."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from ledger_harness import (
     ROLE_PARTICIPANT,
     ROLE_VALIDATOR,
     TOKEN_UNIT,
+    ZERO_ADDRESS,
     Ledger,
+    _deploy,
     build_scored_ledger,
     digest,
+    load_artifact,
+    revert_data,
+    rules_tuple,
     update_digest,
 )
 
@@ -551,6 +557,179 @@ def test_a_masked_party_that_advertised_and_never_committed_is_slashed(ledger: L
     )
 
 
+# -- the offence figures: one source --------------------------------------------------------------
+
+RULED_SLASH_PPM = 100_000
+RULED_SLASH_BELOW_PPM = 500_000
+
+
+def ruled_task(
+    ledger: Ledger,
+    participants: int = 3,
+    *,
+    window_blocks: int = 0,
+    roles: bool = True,
+    **overrides: Any,
+) -> int:
+    """A scored task whose offence figures are on TaskRules (10% per offence, slashed below half
+    the median's standing), handed to a governor (an account standing in for the timelock, so
+    each change is one call), its stake rules set without offence figures and everyone staked."""
+    assert ledger.rules is not None
+    params: dict[str, Any] = {"validators": 1, "validatorQuorum": 1, "minParticipants": 1}
+    task_id = ledger.setup_task(participants=participants, **(params | overrides))
+    ledger.send(ledger.policy.functions.enableScoring(task_id), ledger.coordinator)
+    first = rules_tuple(slash_ppm=RULED_SLASH_PPM, slash_below_standing_ppm=RULED_SLASH_BELOW_PPM)
+    ledger.send(ledger.rules.functions.setInitialRules(task_id, first), ledger.coordinator)
+    ledger.send(ledger.rules.functions.handOver(task_id, governor(ledger)), ledger.coordinator)
+    set_rules(ledger, task_id, window_blocks=window_blocks, slash_ppm=0, min_standing_ppm=0)
+    for participant in ledger.participants[:participants]:
+        stake(ledger, task_id, participant, REQUIRED)
+    if roles:
+        stake(ledger, task_id, ledger.aggregator, ROLE)
+        stake(ledger, task_id, ledger.key_holder, ROLE)
+    return task_id
+
+
+def governor(ledger: Ledger) -> str:
+    return ledger.validators[-1]
+
+
+def offence_rules(ledger: Ledger, task_id: int, round_number: int) -> tuple[int, int, bool]:
+    assert ledger.stakes is not None
+    return tuple(ledger.stakes.functions.offenceRules(task_id, round_number).call())  # type: ignore[return-value]
+
+
+def slashed_amount(ledger: Ledger, receipt: Any) -> int:
+    return sum(args["amount"] for name, args in ledger.events(receipt) if name == "Slashed")
+
+
+def test_stakes_are_deployed_over_the_task_rules_of_their_registry(ledger: Ledger) -> None:
+    artifact = load_artifact("TaskStakes")
+    factory = ledger.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    policy = _deploy(ledger.w3, "ContributionRewardPolicy", ledger.deployer)
+    own_rules = _deploy(ledger.w3, "TaskRules", ledger.deployer, ledger.training.address)
+    other_rules = _deploy(ledger.w3, "TaskRules", ledger.deployer, ledger.token.address)
+    refusals = (
+        ((ledger.training.address, policy.address, ZERO_ADDRESS), "StakesInvalidAddress", ()),
+        (
+            (ledger.training.address, policy.address, other_rules.address),
+            "StakesRulesRegistryMismatch",
+            (ledger.training.address, ledger.token.address),
+        ),
+    )
+    for arguments, name, error_args in refusals:
+        with pytest.raises(Exception) as refused:
+            factory.constructor(*arguments).estimate_gas({"from": ledger.deployer})
+        decoded = ledger.errors.decode(revert_data(refused.value))
+        assert (decoded.name, decoded.args) == (name, error_args)
+    stakes = _deploy(
+        ledger.w3, "TaskStakes", ledger.deployer, ledger.training.address, policy.address,
+        own_rules.address,
+    )  # fmt: skip
+    assert stakes.functions.taskRules().call() == own_rules.address
+    (deployed,) = stakes.events.StakesDeployed().get_logs(from_block=0)
+    assert dict(deployed["args"]) == {
+        "registry": ledger.training.address,
+        "scores": policy.address,
+        "token": ledger.token.address,
+        "taskRules": own_rules.address,
+    }
+
+
+def test_a_task_with_rules_takes_no_offence_figures_in_its_stake_rules(ledger: Ledger) -> None:
+    assert ledger.rules is not None and ledger.stakes is not None
+    stakes, rules = ledger.stakes.functions, ledger.rules.functions
+    task_id = ledger.setup_task()
+    # Rules set by the coordinator, not handed over: they decide the offence figures already.
+    ledger.send(rules.setInitialRules(task_id, rules_tuple()), ledger.coordinator)
+    for slash_ppm, min_standing_ppm in ((1, 0), (0, 1)):
+        ledger.assert_reverts(
+            stakes.setStakeRules(task_id, REQUIRED, ROLE, slash_ppm, min_standing_ppm, 0, 0),
+            ledger.coordinator,
+            "StakesSlashingOnTaskRules",
+            task_id,
+            ledger.rules.address,
+        )
+    receipt = set_rules(ledger, task_id, slash_ppm=0, min_standing_ppm=0)
+    assert ledger.events(receipt)[0][1]["requiredStake"] == REQUIRED
+    assert offence_rules(ledger, task_id, 1) == (100_000, 0, True)
+    # Stake rules first, then rules on TaskRules (both before round 1): those rules decide.
+    late = ledger.setup_task()
+    set_rules(ledger, late)
+    assert offence_rules(ledger, late, 1) == (SLASH_PPM, MIN_STANDING_PPM, False)
+    ledger.send(rules.setInitialRules(late, rules_tuple(slash_ppm=300_000)), ledger.coordinator)
+    assert offence_rules(ledger, late, 1) == (300_000, 0, True)
+    assert tuple(stakes.stakeRules(late).call())[4:6] == (SLASH_PPM, MIN_STANDING_PPM)
+
+
+def test_a_governed_change_of_the_offence_figures_applies_from_the_next_round(
+    ledger: Ledger,
+) -> None:
+    """The governor raises the slash and lowers the threshold while round 1 is open: round 1's
+    offences keep the figures it opened under, round 2's meet the new ones."""
+    assert ledger.rules is not None
+    task_id = ruled_task(ledger, participants=3, maxRounds=2)
+    _, middling, low = ledger.participants[:3]
+    ledger.open_round(task_id)
+    rules = ledger.rules.functions
+    receipt = ledger.send(rules.setSlash(task_id, 400_000), governor(ledger))
+    assert [(name, args["fromRound"]) for name, args in ledger.events(receipt)] == [
+        ("RulesChanged", 2)
+    ]
+    ledger.send(rules.setSlashBelowStanding(task_id, 300_000), governor(ledger))
+    assert offence_rules(ledger, task_id, 1) == (RULED_SLASH_PPM, RULED_SLASH_BELOW_PPM, True)
+    assert offence_rules(ledger, task_id, 2) == (400_000, 300_000, True)
+    ledger.commit_updates(task_id, 1, [1, 1, 1])
+    ledger.aggregate_and_commit_model(task_id, 1)
+    ledger.vote_all(task_id, 1)
+    entries, tree = post_table(ledger, task_id, 1, [PPM, 400_000, 200_000])
+    for index in (1, 2):  # both below round 1's half of the median: 10% each
+        receipt = ledger.send(
+            slash_low_call(ledger, task_id, 1, entries[index], tree.proof(index)), ledger.outsider
+        )
+        assert slashed_amount(ledger, receipt) == REQUIRED // 10
+    ledger.run_accepted_round(task_id, [1, 1, 1])
+    entries, tree = post_table(ledger, task_id, 2, [PPM, 400_000, 200_000])
+    ledger.assert_reverts(
+        slash_low_call(ledger, task_id, 2, entries[1], tree.proof(1)),
+        ledger.outsider,
+        "StakesStandingNotLow",
+        task_id,
+        2,
+        middling,
+        400_000,
+        300_000,
+    )
+    receipt = ledger.send(
+        slash_low_call(ledger, task_id, 2, entries[2], tree.proof(2)), ledger.outsider
+    )
+    assert slashed_amount(ledger, receipt) == (REQUIRED - REQUIRED // 10) * 4 // 10
+    assert stake_of(ledger, task_id, low).amount == REQUIRED * 9 // 10 * 6 // 10
+    # The stake each staker paid never changed: only what an offence costs did.
+    assert stake_of(ledger, task_id, ledger.participants[0]).amount == REQUIRED
+
+
+def test_every_offence_of_a_task_with_rules_costs_its_rounds_slash(ledger: Ledger) -> None:
+    """A silent aggregator slashed in round 1 (10%) and again in round 2, after the governor
+    raised the slash to 50% while round 1 was open."""
+    assert ledger.rules is not None
+    stakes = ledger.stakes.functions  # type: ignore[union-attr]
+    task_id = ruled_task(ledger, participants=2, maxRounds=3)
+    for round_number, expected in ((1, ROLE // 10), (2, (ROLE - ROLE // 10) // 2)):
+        ledger.open_round(task_id)
+        if round_number == 1:
+            ledger.send(ledger.rules.functions.setSlash(task_id, 500_000), governor(ledger))
+        ledger.commit_updates(task_id, round_number, [1, 1])
+        ledger.mine_past(ledger.round(task_id, round_number).actionDeadlineBlock)
+        receipt = ledger.send(stakes.cancelStalledRound(task_id, round_number), ledger.outsider)
+        (slash,) = [args for name, args in ledger.events(receipt) if name == "Slashed"]
+        assert (slash["party"], slash["offence"], slash["amount"]) == (
+            ledger.aggregator,
+            SILENT_AGGREGATOR,
+            expected,
+        )
+
+
 # -- gas ------------------------------------------------------------------------------------------
 
 
@@ -634,3 +813,35 @@ def test_gas_of_each_transaction_does_not_grow_with_stakers() -> None:
             small[name],
             large[name],
         )
+
+
+def _gas_of_slashes(*, ruled: bool) -> dict[str, int]:
+    """Gas of a low-standing slash and of a cancelled round's silent-aggregator slash, in a task
+    slashed by its own stake rules or by its rules on TaskRules (same figures: 50%, or 10%)."""
+    ledger = build_scored_ledger()
+    stakes = ledger.stakes.functions  # type: ignore[union-attr]
+    make = ruled_task if ruled else staked_task
+    task_id = make(ledger, participants=3, maxRounds=2)
+    ledger.run_accepted_round(task_id, [1, 1, 1])
+    entries, tree = post_table(ledger, task_id, 1, [PPM, PPM, 0])
+    call = slash_low_call(ledger, task_id, 1, entries[2], tree.proof(2))
+    gas = {"slashLowStanding": ledger.send(call, ledger.outsider)["gasUsed"]}
+    ledger.open_round(task_id)
+    ledger.commit_updates(task_id, 2, [1, 1, 1])
+    ledger.mine_past(ledger.round(task_id, 2).actionDeadlineBlock)
+    receipt = ledger.send(stakes.cancelStalledRound(task_id, 2), ledger.outsider)
+    assert slashed_amount(ledger, receipt) > 0
+    gas["cancelStalledRound"] = receipt["gasUsed"]
+    return gas
+
+
+def test_gas_of_a_slash_reading_the_task_rules() -> None:
+    """Reading the round's offence figures is one call to TaskRules, never a loop: it added about
+    5.7k gas to every slash (a cold account and one slot; measured before and after the change),
+    and a task with rules there pays about 4.6k more (its latest checkpoint and version)."""
+    own, ruled = _gas_of_slashes(ruled=False), _gas_of_slashes(ruled=True)
+    print({name: (own[name], ruled[name]) for name in own})  # the figures of the report
+    for name in own:
+        assert 0 < ruled[name] - own[name] <= 8_000, (name, own[name], ruled[name])
+    assert own["slashLowStanding"] <= 107_000, own
+    assert ruled["slashLowStanding"] <= 113_000, ruled

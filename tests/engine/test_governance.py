@@ -1,6 +1,7 @@
 """Governance through the session, on the in-process chain: a task's rules are handed to the
 governor, a proposal is voted, queued and executed (the engine mines the waits), and the change
-applies from the next round; a proposal without quorum is defeated and cannot be queued."""
+applies from the next round; a proposal without quorum is defeated and cannot be queued; the
+offence figures of a task's stakes are governed rules, the stake itself is not."""
 
 from __future__ import annotations
 
@@ -141,6 +142,43 @@ def test_governance_refuses_bad_input_before_sending(session: Session) -> None:
         session.vote(1, "alice", "maybe")
 
 
+def test_stake_rules_set_first_hand_their_offence_figures_to_the_governed_rules(
+    session: Session,
+) -> None:
+    from fedchain_magics.chain.stakes import OffenceRules
+
+    task_id = session.create_task(session.model("model"), TaskConfig(rounds=2)).task_id
+    session.set_stakes(task_id, required=10, slash_ppm=250_000, min_standing_ppm=300_000)
+    stakes = session.require_federation().stakes
+    assert stakes is not None
+    assert stakes.offence_rules(task_id, 1) == OffenceRules(250_000, 300_000, False)
+    with pytest.raises(InvalidInputError, match="govern it with those"):
+        session.govern(task_id, slash=0.5)
+    rules = session.govern(task_id)
+    assert (rules.slash_ppm, rules.slash_below_standing_ppm) == (250_000, 300_000)
+    assert stakes.offence_rules(task_id, 1) == OffenceRules(250_000, 300_000, True)
+    assert stakes.stake_rules(task_id).required_stake == 10  # no vote changes it
+    with pytest.raises(InvalidInputError, match="does not change the stake"):
+        session.propose_rules(task_id, "alice", "more skin in the game", stake=(20, 0.5))
+
+
+def test_stakes_that_predate_governed_slashing_refuse_a_slash_vote(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment whose TaskStakes does not read its TaskRules (one deployed before it did):
+    a vote on slashing would change nothing a staker meets, so none is proposed."""
+    from fedchain_magics.chain.stakes import StakesContract
+
+    task_id = _governed_task(session)
+    monkeypatch.setattr(StakesContract, "task_rules_address", lambda self: None)
+    with pytest.raises(GovernanceError, match="do not read its governed rules"):
+        session.propose_rules(task_id, "alice", "offences cost more", slash=0.5)
+    other = session.create_task(session.model("model"), TaskConfig(rounds=2)).task_id
+    with pytest.raises(GovernanceError, match="do not read its governed rules"):
+        session.govern(other, slash=0.2)
+    assert session.propose_rules(task_id, "alice", "k 4", group_size=4) == 1
+
+
 def test_the_ledger_view_shows_the_rules_and_proposals(session: Session) -> None:
     from fedchain_magics.engine.ledger_view import read_snapshot
 
@@ -182,7 +220,7 @@ def test_every_rules_revert_is_worded_with_a_next_step() -> None:
         for item in load_artifact("TaskRules").abi
         if item["type"] == "error" and item["name"].startswith("Rules")
     ]
-    assert len(errors) == 11 and {item["name"] for item in errors} <= set(REFUSALS)
+    assert len(errors) == 12 and {item["name"] for item in errors} <= set(REFUSALS)
     for item in errors:
         args = {
             entry["name"]: ("0x" + "11" * 20 if entry["type"] == "address" else 7)

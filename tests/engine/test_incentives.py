@@ -1,7 +1,8 @@
 """Scores, stakes, slashing and disputes through the session on a tiny task: parties stake, the
 coordinator posts a score table, each claim proves its row first and pays by share, a low
 standing is slashed to the honest stakers, stakes come back when the task ends; a dispute
-upheld by the validators leaves its round unpaid and slashes the recorded aggregator."""
+upheld by the validators leaves its round unpaid and slashes the recorded aggregator; in a
+governed task a passed proposal changes what an offence costs from the next round."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fedchain_magics import TaskConfig
 from fedchain_magics.chain import ContractRevertError
 from fedchain_magics.chain.scores import ScoreEntry
 from fedchain_magics.engine import incentives
-from fedchain_magics.engine.errors import ContractRefusedError
+from fedchain_magics.engine.errors import ContractRefusedError, InvalidInputError
 from fedchain_magics.engine.session import DataRef, Session
 
 PARTIES = ("alice", "bob", "carol")
@@ -139,8 +140,63 @@ def test_an_upheld_dispute_leaves_the_round_unpaid_and_slashes_its_aggregator(
         session.task(task_id).participant("alice").claim(1)
 
 
+def _post_standings(session: Session, task_id: int, round_number: int, **standings: int) -> None:
+    """The coordinator posts the round's score table: equal shares, these standings."""
+    federation = session.require_federation()
+    rows = [
+        {"participant": federation.account(name).address, "share_ppm": 1_000_000 // len(PARTIES),
+         "standing_ppm": standings.get(name, 1_000_000)}
+        for name in PARTIES
+    ]  # fmt: skip
+    incentives.post_score_table(federation, task_id, round_number, rows)
+
+
+def test_a_passed_proposal_changes_what_the_next_rounds_offence_costs(session: Session) -> None:
+    """A governed, scored, staked task slashed 10% below half the median's standing: a proposal
+    raising the slash to 50% executes while round 1 is open. Carol, low in both rounds, loses 10%
+    of her stake for round 1 and half of what is left for round 2; her stake never changed."""
+    task = session.create_task(
+        session.model("model"), TaskConfig(rounds=2, reward_per_round=REWARD)
+    )
+    task_id = task.task_id
+    for name in PARTIES:
+        session.join(task_id, name, DataRef(f"X_{name}", f"y_{name}"))
+    session.join(task_id, "validator-1", DataRef("X_test", "y_test"), validator=True)
+    federation = session.require_federation()
+    incentives.enable_scoring(federation, task_id)
+    rules = session.govern(task_id, slash=0.1, slash_below_standing=0.5)
+    assert (rules.slash_ppm, rules.slash_below_standing_ppm) == (100_000, 500_000)
+    with pytest.raises(InvalidInputError, match="governed rules', not its stake rules'"):
+        session.set_stakes(task_id, required=REQUIRED, slash_ppm=500_000)  # refused, not sent
+    session.set_stakes(task_id, required=REQUIRED)
+    treasury = federation.account("deployer")
+    for name in PARTIES:
+        federation.registry.transfer_tokens(treasury, federation.account(name).address, 50 * UNIT)
+        session.stake(task_id, name)
+    assert session.open_next_round(task_id) == 1
+    number = session.propose_rules(task_id, "alice", "offences cost half the stake", slash=0.5)
+    session.vote(number, "alice", "for")
+    session.queue(number)
+    assert session.execute(number) == 2  # executed while round 1 is open: from round 2
+    stakes = federation.stakes
+    assert stakes is not None
+    assert stakes.offence_rules(task_id, 1).slash_ppm == 100_000
+    assert stakes.stake_rules(task_id, 2).slash_ppm == 500_000  # what valuation settles by
+    _run_round(session, task_id)
+    _post_standings(session, task_id, 1, carol=200_000)
+    assert session.slash(task_id, 1, "low standing", "carol", by="alice") == REQUIRED // 10
+    session.open_next_round(task_id)
+    _run_round(session, task_id)
+    _post_standings(session, task_id, 2, carol=200_000)
+    left = REQUIRED - REQUIRED // 10
+    assert session.slash(task_id, 2, "low standing", "carol", by="alice") == left // 2
+    (carol,) = [row for row in session.stakes(task_id) if row.name == "carol"]
+    assert (carol.staked, carol.slashed) == (REQUIRED, REQUIRED // 10 + left // 2)
+    assert carol.offences == ["round 1: low standing", "round 2: low standing"]
+
+
 DEPLOYMENT_ONLY = {"PolicyNotDeployer", "PolicyAlreadyBound", "PolicyRegistryMismatch"}
-DEPLOYMENT_ONLY |= {"StakesInvalidAddress"}
+DEPLOYMENT_ONLY |= {"StakesInvalidAddress", "StakesRulesRegistryMismatch"}
 
 
 def _sample(kind: str) -> object:

@@ -21,7 +21,7 @@ def _governed_round(ipython, tmp_path, capsys) -> None:  # type: ignore[no-untyp
     out = capsys.readouterr().out
     assert (
         "task 1's rules are governed from round 1: k 3, valuation leave-one-out, min standing "
-        "0.5, max weight 2x the median, stake 0 units, slash 0" in out
+        "0.5, max weight 2x the median, slash 0 below standing 0" in out
     )
     for name in PARTIES:
         train(ipython, 1, name)
@@ -67,7 +67,10 @@ def test_refusals_are_one_line_with_the_next_magic(ipython, tmp_path, capsys):
         "fedgov queue 7": "fedchain: no proposal 7 on this ledger; see the proposals with "
         "%fedgov show",
         'fedgov propose 1 "nothing" --as carol': "fedchain: %fedgov propose needs a change: --k, "
-        "--policy, --min-standing, --max-weight or --stake with --slash",
+        "--policy, --min-standing, --max-weight, --slash or --slash-below",
+        'fedgov propose 1 "more" --stake 5 --as carol': "fedchain: the stake is not a governed "
+        "rule: stakers paid it when they staked (%fedstake rules, before round 1); governance "
+        "changes what an offence costs: --slash and --slash-below",
         "fedgov vote 1 --as alice": "fedchain: %fedgov vote needs for|against|abstain; see "
         "%fedgov?",
         "fedgov rules 1": "fedchain: task 1's rules are under governance already: only a passed "
