@@ -388,13 +388,15 @@ def _stakes_summary(
     federation: Federation, task_id: int, rounds: list[RoundSummary]
 ) -> StakesSummary | None:
     """The task's stake rules and every party's stake, from TaskStakes' logs: five log reads and
-    one view per task, whatever its rounds (a low-standing slash names the standing of its
-    round's posted row, already read with the round). None without stakes."""
+    the rules in force now per task, whatever its rounds; a low-standing slash names the standing
+    of its round's posted row (already read with the round) and that round's threshold (read
+    once per round with such a slash: governance may change it). None without stakes."""
     client = federation.stakes
     if client is None:
         return None
-    rules = client.stake_rules(task_id)
     deposits = client.deposits(task_id)
+    now = max(rounds[-1].round if rounds else 1, 1)
+    rules = client.stake_rules(task_id, now)  # the offence figures in force in this round
     if not rules.set and not deposits:
         return None
     names = federation.names_by_address()
@@ -404,7 +406,14 @@ def _stakes_summary(
         for record in summary.contributions
         if record.payout is not None
     }
-    threshold = rules.min_standing_ppm / 1_000_000
+    thresholds = {now: rules.min_standing_ppm / 1_000_000}
+
+    def threshold(round_number: int) -> float:
+        if round_number not in thresholds:
+            in_force = client.stake_rules(task_id, round_number).min_standing_ppm
+            thresholds[round_number] = in_force / 1_000_000
+        return thresholds[round_number]
+
     parties: dict[str, _StakeLedger] = {}
 
     def party(address: str, role: str = "") -> _StakeLedger:
@@ -428,7 +437,9 @@ def _stakes_summary(
         entry = party(slash.party)
         entry.slashed += slash.amount
         standing = standings.get((slash.round_number, slash.party.lower()))
-        reason = slash_reason(slash.offence.label, standing, threshold)
+        low = slash.offence.label == "low standing"
+        limit = threshold(slash.round_number) if low else None
+        reason = slash_reason(slash.offence.label, standing, limit)
         entry.add("slashed", slash.amount, slash.round_number, reason, slash.block_number)
     for withdrawal in client.withdrawals(task_id):
         entry = party(withdrawal.party)
@@ -440,7 +451,7 @@ def _stakes_summary(
         required_stake=rules.required_stake,
         role_stake=rules.role_stake,
         slash=rules.slash_ppm / 1_000_000,
-        min_standing=threshold,
+        min_standing=thresholds[now],
         dispute_bond=rules.dispute_bond,
         parties=[entry.freeze() for entry in parties.values()],
     )

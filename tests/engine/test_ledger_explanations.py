@@ -128,8 +128,8 @@ def test_bonds_and_withdrawals_are_stake_changes_read_in_five_log_reads() -> Non
     calls: list[str] = []
 
     class FakeStakes:
-        def stake_rules(self, task_id: int) -> StakeRules:
-            calls.append("rules")
+        def stake_rules(self, task_id: int, round_number: int | None = None) -> StakeRules:
+            calls.append(f"rules of round {round_number}")
             return StakeRules(REQUIRED, ROLE_STAKE, 500_000, 500_000, BOND, 10, True)
 
         def deposits(self, task_id: int) -> list[Deposit]:
@@ -156,7 +156,8 @@ def test_bonds_and_withdrawals_are_stake_changes_read_in_five_log_reads() -> Non
     federation = SimpleNamespace(stakes=FakeStakes(), names_by_address=lambda: {alice: "alice"})
     summary = ledger_view._stakes_summary(federation, 1, [])  # type: ignore[arg-type]
     assert summary is not None
-    assert sorted(calls) == ["deposits", "disputes", "rules", "slashes", "withdrawals"]
+    # no round read yet: the figures in force in round 1; the silent role's slash reads none
+    assert sorted(calls) == ["deposits", "disputes", "rules of round 1", "slashes", "withdrawals"]
     by_party = {party.party: party for party in summary.parties}
     first = by_party[alice]
     assert (first.name, first.role, first.staked, first.slashed) == ("alice", "participant",
