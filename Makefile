@@ -97,6 +97,9 @@ sidebar-screenshot: $(STAMP) $(LABEXTENSION_STAMP) chromium
 	$(PY) -m pytest -q tests/ui/test_sidebar_round.py
 	cp build/screenshots/sidebar-round-light.png docs/images/sidebar.png
 	FEDCHAIN_REFRESH_PICTURES=1 $(PY) -m pytest -q tests/ui/test_sidebar_quickstart.py
+	$(PY) -m pytest -q tests/ui/test_sidebar_valued.py
+	cp build/screenshots/sidebar-valued-250-light.png build/screenshots/sidebar-valued-400-dark.png \
+		docs/images/
 
 ## test: everything CI runs (the browser tests included)
 test: $(STAMP) $(CONTRACTS_STAMP) $(LABEXTENSION_STAMP) chromium
