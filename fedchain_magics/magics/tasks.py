@@ -371,8 +371,9 @@ class TaskMagics(MagicsFamily):
         )
 
     def _settle(self, arguments: argparse.Namespace) -> Any:
-        """A valued task's accepted round: post its score table (the coordinator's notebook
-        does it by itself when its validator's vote accepts the round)."""
+        """A valued task's decided round (a rejected one pays the groups that helped too):
+        post its score table (the coordinator's notebook does it by itself when its validator's
+        vote ends the round)."""
         values = list(arguments.values)
         if not 1 <= len(values) <= 2:
             raise UsageError("usage: %fedtask settle TASK [ROUND]")
