@@ -46,11 +46,14 @@ def workspace(four_rounds, tmp_path) -> Path:
 
 
 def files(root: Path) -> dict[str, int]:
-    """Every file of the workspace but its cache (derived logs, refreshed by any read)."""
+    """Every file of the workspace but its cache (derived logs, refreshed by any read) and the
+    chain's lock file (it records the process that last opened the chain: a dry run's pid)."""
     return {
         str(path.relative_to(root)): path.stat().st_size
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.relative_to(root).parts[0] != "cache"
+        if path.is_file()
+        and path.relative_to(root).parts[0] != "cache"
+        and path.name != "ledger.lock"
     }
 
 
