@@ -36,7 +36,8 @@ class PayoutExplanation:
     group: str
     """The group's name in the round's report (``g1``, ``g2`` ...)."""
     score: float
-    """The group's value over the round's median group value, clipped to [-1, 2]."""
+    """The group's value over the median value of the round's groups that helped, clipped to
+    [-1, 2]."""
     standing: float
     """The party's estimated contribution over all valued rounds so far (1 = the median party)."""
     share: float
@@ -44,7 +45,8 @@ class PayoutExplanation:
     group_value: float | None = None
     """The median over validators of the group's value (Shapley or leave-one-out)."""
     median_value: float | None = None
-    """The round's median group value (the score's denominator)."""
+    """The median value of the round's groups that helped (the score's denominator; 0 when no
+    group helped)."""
     min_standing: float | None = None
     """The standing the round pays from."""
     capped_samples: float | None = None
@@ -117,11 +119,6 @@ class PayoutExplanation:
         group = f"group {number}" if number is not None else f"group {self.group}"
         if self.group_value is None or self.median_value is None:
             return f"{group} scored {self.score:.2f}x the median group"
-        if self.median_value <= 0:
-            return (
-                f"{group} scored {self.group_value:.3g} (median {self.median_value:.3g} ≤ 0: "
-                "every group counts alike)"
-            )
         return f"{group} scored {self.group_value:.3g} (median {self.median_value:.3g})"
 
 

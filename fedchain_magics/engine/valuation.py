@@ -45,6 +45,7 @@ from ..rewards import (
     exact_shapley,
     leave_one_out,
     monte_carlo_shapley,
+    reference_value,
     relative_scores,
     round_shares,
     standings,
@@ -123,9 +124,9 @@ class ScoreTable:
     entries: tuple[dict[str, Any], ...]
     """One per party: participant, group, score (its group's), standing_ppm, share_ppm,
     rounds (how many valued rounds its standing rests on), and what explains the share:
-    group_value (the median over validators of its group's value), median_value (the round's
-    median group value, the score's denominator), capped_samples (its weight within the group)
-    and min_standing_ppm (the standing the round pays from)."""
+    group_value (the median over validators of its group's value), median_value (the median
+    value of the round's groups that helped: the score's denominator), capped_samples (its
+    weight within the group) and min_standing_ppm (the standing the round pays from)."""
     history: tuple[GroupObservation, ...] = ()
     """Every valued round's group observations up to this one: what the standings rest on
     (posted with the table, so the next round's standings read this table, not every round)."""
@@ -484,7 +485,7 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
         party: sum(party in o.members for o in history if o.weight > 0) for party in parties
     }
     shares = round_shares(groups, scores, capped, standing, rules.min_standing)
-    median_value = float(np.median(list(values.values())))
+    median_value = reference_value(values)
     entries = []
     for name, members in sorted(groups.items()):
         for member in members:

@@ -8,6 +8,7 @@ leave-one-out), draws groups of at least k parties, and guards which sums may be
 from .contribution import (
     GroupObservation,
     capped_weights,
+    reference_value,
     relative_scores,
     round_shares,
     standings,
@@ -33,6 +34,7 @@ __all__ = [
     "leave_one_out",
     "monte_carlo_shapley",
     "proportional_shares",
+    "reference_value",
     "relative_scores",
     "round_shares",
     "shares_by_score",

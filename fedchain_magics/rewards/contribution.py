@@ -43,33 +43,46 @@ class GroupObservation:
 
     members: tuple[str, ...]
     relative_score: float
-    """The group's value over the round's median group value, clipped (1 = a typical group)."""
+    """The group's value over the round's :func:`reference_value` (the median value of the
+    groups that helped), clipped (1 = a typical helpful group)."""
     weight: float
-    """How much the round says: 1, or 0 when the typical group did not help."""
+    """How much the round says: 1, or 0 when no group helped."""
     shares: tuple[float, ...] = ()
     """Each member's part of the group, as a fraction of the round's typical group: its
     capped samples over the median group's (empty: 1 / the group's size each). A party that
     claims more weight answers for more of its group's score."""
 
 
+def reference_value(values: Mapping[str, float]) -> float:
+    """The value a typical helpful group reaches in a round: the median of the group values
+    that are positive (0 when none is). The scores' denominator. The median of the helpful
+    groups, not of all: when bad parties sit in half the groups the median of all is near 0 or
+    below, and the round would teach nothing while the bad parties are most visible."""
+    helpful = [value for value in values.values() if np.isfinite(value) and value > 0]
+    return float(np.median(helpful)) if helpful else 0.0
+
+
 def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], float]:
-    """Each group's value over the round's median group value, clipped to
+    """Each group's value over the round's :func:`reference_value`, clipped to
     [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight in the standings:
-    1, or 0 when the median is not positive: the round then teaches the standings nothing, and
-    a group scores 1 if it helped at all, 0 if not (so a round with one helping and one harmful
-    group still pays only the one that helped). The median, not the mean: one very harmful
-    group does not turn every other group's score. Every informative round weighs the same:
-    weighing rounds by how far the model moved would let the first rounds decide every
-    standing, and an honest party that shared its first groups with a bad one would never
-    recover."""
+    1, or 0 when no group helped (nobody is paid and the round teaches the standings nothing).
+    A median, not a mean: one very harmful or very lucky group does not turn every other
+    group's score. Every informative round weighs the same: weighing rounds by how far the
+    model moved would let the first rounds decide every standing, and an honest party that
+    shared its first groups with a bad one would never recover."""
     if not values:
         raise ValueError("a round needs at least one group value")
-    median = float(np.median(list(values.values())))
-    if not np.isfinite(median) or median <= 0:
-        return {group: 1.0 if value > 0 else 0.0 for group, value in values.items()}, 0.0
-
+    reference = reference_value(values)
+    if reference <= 0:
+        return dict.fromkeys(values, 0.0), 0.0
     return {
-        group: float(np.clip(value / median, MIN_RELATIVE_SCORE, MAX_RELATIVE_SCORE))
+        group: float(
+            np.clip(
+                np.nan_to_num(value / reference, nan=MIN_RELATIVE_SCORE),
+                MIN_RELATIVE_SCORE,
+                MAX_RELATIVE_SCORE,
+            )
+        )
         for group, value in values.items()
     }, 1.0
 

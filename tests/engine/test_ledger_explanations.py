@@ -81,12 +81,6 @@ def test_a_paid_row_says_its_group_score_standing_and_share() -> None:
             "nothing paid",
             "group 2 scored 0.031 (median 0.02); no group helped this round: nobody paid",
         ),
-        (
-            {"median_value": -0.001},
-            "paid",
-            "group 2 scored 0.031 (median -0.001 ≤ 0: every group counts alike); standing "
-            "0.92 ≥ 0.75; 24.5% of the round by 120 capped samples",
-        ),
     ],
 )
 def test_an_unpaid_row_says_why(values: dict[str, object], reason: str, why: str) -> None:

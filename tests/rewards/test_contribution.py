@@ -11,6 +11,7 @@ from fedchain_magics.rewards import (
     GroupObservation,
     assign_groups,
     capped_weights,
+    reference_value,
     relative_scores,
     round_shares,
     standings,
@@ -25,11 +26,15 @@ def test_relative_scores_clip_a_wildly_harmful_group_and_count_only_informative_
     scores, weight = relative_scores({"a": 3.0, "b": 3.0, "c": 0.0, "d": 100.0})
     assert weight == 1.0
     assert scores["d"] == 2.0 and scores["c"] == 0.0
-    scores, weight = relative_scores({"a": -1.0, "b": -2.0, "c": 5.0})
-    assert weight == 0.0  # the typical group did not help: the round teaches nothing ...
-    assert scores == {"a": 0.0, "b": 0.0, "c": 1.0}  # ... and pays only the group that helped
-    scores, weight = relative_scores({"honest": 0.4, "poisoned": -9.0})  # two groups: median < 0
-    assert weight == 0.0 and scores == {"honest": 1.0, "poisoned": 0.0}
+    # Bad parties in most groups: the median of all groups is below 0, yet the round is scored
+    # against the groups that helped, so it still teaches who hurt.
+    scores, weight = relative_scores({"a": -1.0, "b": -2.0, "c": 5.0, "d": 3.0})
+    assert weight == 1.0 and reference_value({"a": -1.0, "b": -2.0, "c": 5.0, "d": 3.0}) == 4.0
+    assert scores == {"a": -0.25, "b": -0.5, "c": 1.25, "d": 0.75}
+    scores, weight = relative_scores({"honest": 0.4, "poisoned": -9.0})  # two groups
+    assert weight == 1.0 and scores == {"honest": 1.0, "poisoned": -1.0}
+    scores, weight = relative_scores({"a": -1.0, "b": 0.0, "c": float("nan")})
+    assert weight == 0.0 and set(scores.values()) == {0.0}  # no group helped: nothing to learn
 
 
 def test_regrouping_makes_the_bad_party_the_lowest_and_its_group_mates_recover():

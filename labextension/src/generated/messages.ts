@@ -158,7 +158,7 @@ export interface IPayout {
   group: string;
   group_number: Count | null;
   /**
-   * The group's value over the round's median group value, clipped to [-1, 2] (1 = a typical group).
+   * The group's value over the median value of the round's groups that helped, clipped to [-1, 2] (1 = a typical helpful group).
    */
   group_score: number;
   /**
@@ -166,7 +166,7 @@ export interface IPayout {
    */
   group_value: number | null;
   /**
-   * The round's median group value.
+   * The median value of the round's groups that helped (the score's denominator; 0 when none helped).
    */
   median_value: number | null;
   /**
