@@ -123,6 +123,10 @@ class ScoresContract:
     def is_scored(self, task_id: int) -> bool:
         return bool(self.ledger.call(self.contract.functions.isScored(task_id)))
 
+    def pays_rejected_rounds(self, task_id: int) -> bool:
+        """Whether a rejected round of the task still pays (by its score table)."""
+        return bool(self.ledger.call(self.contract.functions.paysRejectedRounds(task_id)))
+
     def scores_root(self, task_id: int, round_number: int) -> bytes:
         """The posted root (32 zero bytes until posted)."""
         return bytes(self.ledger.call(self.contract.functions.scoresRoot(task_id, round_number)))

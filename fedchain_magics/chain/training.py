@@ -295,6 +295,18 @@ def bound_stakes(ledger: Ledger, policy: str) -> str:
     return "" if int(stakes, 16) == 0 else stakes
 
 
+def serves_registry(ledger: Ledger, satellite: str, training: str) -> bool:
+    """Whether the contract at ``satellite`` (RoundReports, TaskStakes, TaskRules) names
+    ``training`` as its registry; False where no such contract is (no code, no ``registry()``)."""
+    contract = ledger.web3.eth.contract(
+        address=to_checksum_address(satellite), abi=load_artifact("RoundReports").abi
+    )
+    try:
+        return str(ledger.call(contract.functions.registry())).lower() == training.lower()
+    except Exception:  # no code there, or no such view
+        return False
+
+
 class TrainingContract:
     """The deployed FederatedTraining contract and its reward token."""
 

@@ -25,7 +25,7 @@ from ..chain import (
 from ..chain.governance import GovernanceContracts
 from ..chain.scores import ScoresContract
 from ..chain.stakes import StakesContract
-from ..chain.training import bound_stakes
+from ..chain.training import bound_stakes, serves_registry
 from ..crypto import CryptoError, generate_scheme, load_scheme
 from ..models import adapter_for
 from ..models.codec import encode_parameters
@@ -823,7 +823,7 @@ def _invited_deployment(ledger: Ledger, card: Invitation) -> Deployment:
     satellites = card.satellites()
     for field_name in ("round_reports", "task_stakes", "task_rules"):
         address = satellites.get(field_name)
-        if address is not None and not _belongs_to(ledger, address, card.training):
+        if address is not None and not serves_registry(ledger, address, card.training):
             raise InvalidInputError(
                 f"the invitation's {field_name.replace('_', ' ')} contract {address} does not "
                 "belong to its registry; ask the coordinator for the invitation again"
@@ -842,24 +842,6 @@ def _invited_deployment(ledger: Ledger, card: Invitation) -> Deployment:
         governance_deployed_at_block=card.governance_deployed_at_block,
         task_stakes=stakes,
     )
-
-
-def _belongs_to(ledger: Ledger, satellite: str, training: str) -> bool:
-    """Whether the contract at ``satellite`` names ``training`` as its registry."""
-    abi = [
-        {
-            "type": "function",
-            "name": "registry",
-            "inputs": [],
-            "outputs": [{"name": "", "type": "address"}],
-            "stateMutability": "view",
-        }
-    ]
-    contract = ledger.web3.eth.contract(address=to_checksum_address(satellite), abi=abi)
-    try:
-        return str(ledger.call(contract.functions.registry())).lower() == training.lower()
-    except Exception:  # no code there, or no such view
-        return False
 
 
 def _served_deployment(ledger: Ledger) -> Deployment | None:

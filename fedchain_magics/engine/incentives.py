@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import to_checksum_address
 from web3.logs import DISCARD
 
-from ..chain import ContractRevertError, TransactionResult
+from ..chain import ContractRevertError, RoundPhase, TransactionResult
 from ..chain.scores import ScoreEntry, ScoresContract, score_tree
 from ..chain.stakes import DisputeState, Offence, StakesContract, StakeSummary
 from .errors import InvalidInputError, step
@@ -447,6 +447,18 @@ def _address(federation: Federation, party: str) -> str:
 
 OFFENCES = tuple(offence.label for offence in Offence)
 """The offence labels a stake row names."""
+
+
+def round_pays(federation: Federation, task_id: int, phase: RoundPhase) -> bool:
+    """Whether a round in ``phase`` pays its contributions: an accepted round, or a rejected
+    one of a task whose reward policy pays rejected rounds (``IRewardPolicy.paysRejectedRounds``:
+    a scored task's table pays the groups that helped)."""
+    if phase == RoundPhase.ACCEPTED:
+        return True
+    client = federation.scores
+    return (
+        phase == RoundPhase.REJECTED and client is not None and client.pays_rejected_rounds(task_id)
+    )
 
 
 def posted_rows(

@@ -244,13 +244,10 @@ def _history(
     votes = _votes(federation, task_id)
     rejected = _rejected_aggregates(federation, task_id)
     summaries = []
-    scored = federation.scores is not None and federation.scores.is_scored(task_id)
     for number in range(1, state.current_round + 1):
         round_state = registry.round(task_id, number)
         contributions = []
-        paying = round_state.phase == RoundPhase.ACCEPTED or (
-            round_state.phase == RoundPhase.REJECTED and scored  # pays its table's groups
-        )
+        paying = incentives.round_pays(federation, task_id, round_state.phase)
         table = incentives.posted_rows(federation, task_id, number) if paying else None
         paid_from = _min_standing_of(task, number, table)
         for commitment in registry.update_commitments(task_id, number):

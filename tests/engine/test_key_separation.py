@@ -142,14 +142,15 @@ def test_a_card_names_the_contracts_beside_the_registry_and_an_older_card_still_
     import base64
     import json
 
-    from fedchain_magics.engine.federation import _belongs_to
+    from fedchain_magics.chain.training import serves_registry
 
     with Federation.open(tmp_path / "ws") as federation:
         deployment = federation.registry.deployment
         # each satellite names the registry it serves; the token does not
-        assert _belongs_to(federation.ledger, deployment.round_reports, deployment.training)
-        assert _belongs_to(federation.ledger, deployment.task_stakes, deployment.training)
-        assert not _belongs_to(federation.ledger, deployment.token, deployment.training)
+        assert serves_registry(federation.ledger, deployment.round_reports, deployment.training)
+        assert serves_registry(federation.ledger, deployment.task_rules, deployment.training)
+        assert serves_registry(federation.ledger, deployment.task_stakes, deployment.training)
+        assert not serves_registry(federation.ledger, deployment.token, deployment.training)
     card = Invitation(
         chain_url="http://127.0.0.1:8545",
         chain_id=1,
