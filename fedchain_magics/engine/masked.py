@@ -5,16 +5,19 @@ A round of a masked task runs in four steps, each read from or written to the le
 1. every participant advertises a fresh masking key for the round (``advertiseMaskingKey``),
    derived from its account key and the round, so a restarted kernel derives it again;
 2. once every eligible participant advertised (or the key window closed), each masks its
-   encoded update against the round's other advertisers and commits it as usual;
+   encoded update against its peers among the round's advertisers (``round_graph``: a sparse
+   random graph, or in a valued task its group mates) and commits it as usual;
 3. once the aggregate is committed, each included participant reveals its self-mask seed and its
    pair seeds with the advertisers whose updates are not in the sum (a blob, digest on-chain);
-4. the key holder decrypts the sum and removes what the reveals say the masks left in it.
+4. the key holder decrypts the sum (a valued task: each group's sum) and removes what the
+   reveals say the masks left in it.
 
 The key holder can still decrypt any single ciphertext, but gets values uniform modulo t.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -108,8 +111,26 @@ def update_mask(
     key = masking_key(task, account, round_number)
     if own != key.public:
         raise MaskingKeyMissingError(task.task_id, round_number)
-    peers = peer_graph(keys.values(), graph_seed(task, round_number))[key.public]
+    peers = round_graph(task, round_number, keys)[key.public]
     return mask_for(key, peers, length, modulus, context(task, round_number))
+
+
+def round_graph(
+    task: FederatedTask, round_number: int, keys: dict[str, bytes]
+) -> dict[bytes, set[bytes]]:
+    """Who masks with whom in the round (by masking key), the same for everyone who reads the
+    chain: a sparse random graph over the advertisers, or, in a valued task, each party's group
+    mates (``valuation.masking_groups``), so that the masks cancel within every group sum the key
+    holder decrypts and never across groups."""
+    from . import valuation  # valuation draws its groups with this module's seed
+
+    if not valuation.valued(task):
+        return peer_graph(keys.values(), graph_seed(task, round_number))
+    graph: dict[bytes, set[bytes]] = {}
+    for group in valuation.masking_groups(task, round_number, sorted(keys)):
+        for member in group:
+            graph[keys[member]] = {keys[mate] for mate in group if mate != member}
+    return graph
 
 
 def graph_seed(task: FederatedTask, round_number: int) -> bytes:
@@ -140,11 +161,18 @@ def bfv(scheme: EncryptionScheme) -> BfvFixedPointScheme:
 
 
 def unmask(
-    task: FederatedTask, round_number: int, residues: np.ndarray, modulus: int
+    task: FederatedTask,
+    round_number: int,
+    residues: np.ndarray,
+    modulus: int,
+    members: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """The decrypted sum's residues without the masks, from the included parties' reveals."""
+    """The decrypted sum's residues without the masks, from the included parties' reveals;
+    ``members``: the sum is of these included parties only (a valued round's group)."""
     registry = task.federation.registry
     included, absent_peers = _included_and_absent_peers(task, round_number)
+    if members is not None:
+        included = {address: included[address] for address in members}
     digests = registry.mask_reveals(task.task_id, round_number)
     waiting = sorted(address for address in included if address not in digests)
     if waiting:
@@ -172,7 +200,7 @@ def _included_and_absent_peers(
     summed = {c.participant for c in registry.update_commitments(task.task_id, round_number)}
     included = {address: public for address, public in keys.items() if address in summed}
     absent = {public for address, public in keys.items() if address not in summed}
-    graph = peer_graph(keys.values(), graph_seed(task, round_number))
+    graph = round_graph(task, round_number, keys)
     return included, {public: graph[public] & absent for public in included.values()}
 
 

@@ -705,6 +705,7 @@ class KeyHolder(_Role):
             f"round {number} model from {len(combined.kept)} of {len(groups)} groups{left_out}"
         )
         self._emit("model_committed", result, summary, number)
+        round_keys.after_model(self.task, self.account, number)  # a masked task's next key
         return ModelResult(self.task.task_id, number, digest, combined.parameters, result)
 
 

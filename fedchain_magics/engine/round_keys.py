@@ -94,6 +94,15 @@ def uses_round_keys(task: FederatedTask) -> bool:
     return task.masked and bool(task.manifest.get(MANIFEST_KEY))
 
 
+def publishes_secrets(task: FederatedTask) -> bool:
+    """Whether the key holder publishes each round's secret once its model is committed, for
+    anyone to re-decrypt the sum: a task with round keys that is not valued. A valued round
+    keeps its secret: its masks cancel only within each group, so a party whose group mates
+    dropped out would be readable by the one mate left; its model is checked against the group
+    sums the key holder reported (``Validator._score_groups``)."""
+    return uses_round_keys(task) and task.config.valuation == "off"
+
+
 def contract(task: FederatedTask) -> RoundKeysContract:
     """The RoundKeys contract of a masked task (checked to read the task's registry)."""
     if not uses_round_keys(task):
@@ -212,8 +221,9 @@ def publish_secret(
     task: FederatedTask, key_holder: LocalAccount, round_number: int
 ) -> TransactionResult | None:
     """After the round's model is committed: put the round's secret context in the store and
-    publish its digest (None if published already, or for a task without round keys)."""
-    if not uses_round_keys(task):
+    publish its digest (None if published already, or for a task that keeps its secrets: see
+    :func:`publishes_secrets`)."""
+    if not publishes_secrets(task):
         return None
     keys = contract(task)
     if keys.round_key(task.task_id, round_number).secret_digest is not None:
@@ -281,9 +291,10 @@ def _checked_secret(task: FederatedTask, round_number: int, blob: bytes) -> Encr
 
 def verify_decryption(task: FederatedTask, validator: LocalAccount, round_number: int) -> bool:
     """A validator's check before it votes: True if the committed model is the decryption (or
-    the task has no round keys); False, with the evidence recorded on RoundKeys, if it is not,
-    or if the secret is still unpublished at the window's last block."""
-    if not uses_round_keys(task):
+    the task does not publish its round secrets); False, with the evidence recorded on
+    RoundKeys, if it is not, or if the secret is still unpublished at the window's last
+    block."""
+    if not publishes_secrets(task):
         return True
     check = check_decryption(task, round_number)
     if check is None:

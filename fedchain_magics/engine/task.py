@@ -109,11 +109,6 @@ class TaskConfig:
                 '"leave-one-out"'
             )
         elif self.valuation != "off":
-            if self.privacy == "masked":
-                problems.append(
-                    "a valued task cannot be masked yet (masks would have to cancel within each "
-                    'group); use privacy="off" or valuation="off"'
-                )
             if self.group_size < 2 and self.privacy != "research":
                 problems.append(
                     "group_size must be at least 2 (per-party valuation publishes every update: "

@@ -49,9 +49,10 @@ from ..rewards import (
     relative_scores,
     round_shares,
     standings,
+    surviving_groups,
 )
 from ..rewards.valuation import MAX_EXACT_PLAYERS
-from . import masked
+from . import masked, round_keys
 from .errors import InvalidInputError, RoundNotReadyError
 
 if TYPE_CHECKING:
@@ -211,7 +212,9 @@ def round_groups(
     task: FederatedTask, round_number: int, commitments: Sequence[UpdateCommitment]
 ) -> tuple[Group, ...]:
     """The round's groups of its included updates: drawn from the hash of the block that opened
-    the round, the same for everyone who reads the chain."""
+    the round, the same for everyone who reads the chain. A masked round draws them over the
+    parties that advertised a masking key (:func:`masking_groups`: each masks with its group
+    mates) and keeps the groups' included members, merging a group left below k."""
     declared = {c.participant: int(c.samples) for c in commitments}
     rules = round_rules(task, round_number)
     k = rules.group_size
@@ -222,7 +225,11 @@ def round_groups(
         )
     capped = capped_weights(declared, rules.max_weight_over_median)
     scale = task.config.sample_scale
-    drawn = assign_groups(sorted(declared), k, masked.graph_seed(task, round_number))
+    if task.masked:
+        advertisers = sorted(masked.advertised_keys(task, round_number))
+        drawn = surviving_groups(masking_groups(task, round_number, advertisers), declared, k)
+    else:
+        drawn = assign_groups(sorted(declared), k, masked.graph_seed(task, round_number))
     return tuple(
         Group(
             name=f"g{index + 1}",
@@ -232,6 +239,22 @@ def round_groups(
         )
         for index, members in enumerate(drawn)
     )
+
+
+def masking_groups(
+    task: FederatedTask, round_number: int, advertisers: Sequence[str]
+) -> list[list[str]]:
+    """A valued masked round's groups over the parties that advertised a masking key, drawn
+    before anyone submits (from the block that opened the round): each party masks only with
+    its group mates, so the masks cancel within each group sum the key holder decrypts."""
+    k = round_rules(task, round_number).group_size
+    if len(advertisers) < k:
+        raise InvalidInputError(
+            f"round {round_number} of task {task.task_id} has {len(advertisers)} masking keys, "
+            f"fewer than a group of k={k}: no update can be masked within a group; wait for "
+            "more parties to advertise"
+        )
+    return assign_groups(sorted(advertisers), k, masked.graph_seed(task, round_number))
 
 
 def decrypt_group_sums(
@@ -248,13 +271,20 @@ def decrypt_group_sums(
     check_decryptable([group.members for group in groups], k)
     by_party = {c.participant: c for c in commitments}
     store, limit = task.federation.store, task.max_ciphertext_bytes
+    public = round_keys.public_scheme(task, round_number)
     sums = {}
     for group in groups:
-        running = task.public_scheme.start_sum(task.parameter_count)
+        running = public.start_sum(task.parameter_count)
         for member in group.members:
             running.add(store.get(by_party[member].update_digest, max_bytes=limit))
         task.federation.record_decryption(task.task_id, round_number, group.members)
-        sums[group.name] = np.asarray(secret.decrypt(running.result()), np.float64)
+        if task.masked:  # the group's masks cancel but for its dropouts' pairs and self-masks
+            bfv = masked.bfv(secret)
+            residues = bfv.decrypt_residues(running.result())
+            unmasked = masked.unmask(task, round_number, residues, bfv.plain_modulus, group.members)
+            sums[group.name] = np.asarray(bfv.values_of(unmasked), np.float64)
+        else:
+            sums[group.name] = np.asarray(secret.decrypt(running.result()), np.float64)
     return sums
 
 

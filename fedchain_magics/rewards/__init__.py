@@ -22,6 +22,7 @@ from .valuation import (
     leave_one_out,
     monte_carlo_shapley,
     shares_by_score,
+    surviving_groups,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "round_shares",
     "shares_by_score",
     "standings",
+    "surviving_groups",
 ]

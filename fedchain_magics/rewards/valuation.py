@@ -138,6 +138,32 @@ def assign_groups(parties: Sequence[str], k: int, seed: bytes) -> list[list[str]
     return groups
 
 
+def surviving_groups(
+    drawn: Sequence[Sequence[str]], present: Iterable[str], k: int
+) -> list[list[str]]:
+    """The groups a round can decrypt when some of the parties ``drawn`` into groups before it
+    (a masked round draws them over the parties that advertised a masking key, so that each
+    masks only with its group mates) are not ``present`` in its sum: each group keeps its
+    present members, and a group left below ``k`` is merged into the smallest other group
+    (masks cancel within each drawn group, so they cancel within a union of them too). Refuses
+    when fewer than ``k`` parties are present at all."""
+    kept = set(present)
+    groups = [[party for party in group if party in kept] for group in drawn]
+    groups = [group for group in groups if group]
+    if sum(len(group) for group in groups) < k:
+        raise ValuationError(
+            f"{sum(len(group) for group in groups)} parties cannot form a group of at least {k}"
+        )
+    while True:
+        small = [index for index, group in enumerate(groups) if len(group) < k]
+        if not small:
+            return groups
+        index = min(small, key=lambda i: (len(groups[i]), i))
+        merged = groups.pop(index)
+        into = min(range(len(groups)), key=lambda i: (len(groups[i]), i))
+        groups[into] = groups[into] + merged
+
+
 def check_decryptable(groups: Iterable[Iterable[str]], k: int) -> None:
     """Refuse a set of sums from which fewer than ``k`` parties could be isolated: every group
     must hold at least ``k`` parties, and no party may sit in two groups (two overlapping sums

@@ -20,6 +20,7 @@ from fedchain_magics.rewards.valuation import (
     leave_one_out,
     monte_carlo_shapley,
     shares_by_score,
+    surviving_groups,
 )
 
 
@@ -101,6 +102,19 @@ def test_groups_hold_at_least_k_and_follow_the_seed():
         check_decryptable([["p0", "p1", "p2"], ["p2", "p3", "p4"]], 3)
     with pytest.raises(ValuationError, match="cannot form a group"):
         assign_groups(parties[:2], 3, b"x")
+
+
+def test_groups_drawn_before_dropouts_keep_k_by_merging():
+    drawn = [["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i", "j"]]
+    assert surviving_groups(drawn, "abcdefghij", 3) == drawn  # no one dropped
+    # f and e dropped: d alone joins the smallest other group; the others keep their members
+    kept = surviving_groups(drawn, "abcdghij", 3)
+    assert kept == [["a", "b", "c", "d"], ["g", "h", "i", "j"]]
+    check_decryptable(kept, 3)
+    # two groups fall below k: they merge with each other first (the smallest first)
+    assert surviving_groups(drawn, "abdghij", 3) == [["a", "b", "d"], ["g", "h", "i", "j"]]
+    with pytest.raises(ValuationError, match="2 parties cannot form a group of at least 3"):
+        surviving_groups(drawn, "aj", 3)
 
 
 def test_bad_valuation_requests_are_refused():
