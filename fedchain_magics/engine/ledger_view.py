@@ -109,6 +109,10 @@ class TaskSnapshot:
     valuation: str = "off"
     """How rewards are shared: "off" (by declared samples), "shapley" or "leave-one-out" (by
     group value and standing: valuation.py); "" when this workspace lacks the manifest."""
+    privacy: str = "off"
+    """Who can read one party's update: "off" (encrypted: the key holder could decrypt one),
+    "masked" (pairwise masks: no one), "research" (plaintext); from the manifest, else
+    "masked" when the chain says so, else ""."""
     governance: GovernanceSummary | None = None
     """The task's governed rules and proposals; None for a task not under governance."""
     stakes: StakesSummary | None = None
@@ -193,15 +197,23 @@ def _task_snapshot(federation: Federation, task_id: int, verify: bool) -> TaskSn
         task = None  # created elsewhere on a shared node: its manifest is not in this store
     name = task.config.name if task is not None else None
     rounds = _history(federation, task_id, task, verify)
+    state = federation.registry.task(task_id)
     return TaskSnapshot(
         task_id,
         name,
-        federation.registry.task(task_id),
+        state,
         rounds,
         task.config.valuation if task is not None else "",
+        privacy=_privacy(task, state),
         governance=_governance_summary(federation, task_id),
         stakes=_stakes_summary(federation, task_id, rounds),
     )
+
+
+def _privacy(task: FederatedTask | None, state: TaskState) -> str:
+    if task is not None:
+        return task.config.privacy
+    return "masked" if state.params.masked else ""  # no manifest: the chain knows masked only
 
 
 def task_history(task: FederatedTask, *, verify: bool = False) -> list[RoundSummary]:

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 COMM_TARGET = "fedchain.ledger"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 VALIDATE_VARIABLE = "FEDCHAIN_SIDEBAR_VALIDATE"
 """Set to 1 to check every outgoing message against the schema (a debugging aid: slow)."""
 

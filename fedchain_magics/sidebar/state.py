@@ -128,6 +128,7 @@ def _task(task: TaskSnapshot, token: TokenInfo) -> JsonDict:
         "current_model_digest": _hex(state.current_model_digest),
         "rounds": [_round(summary) for summary in task.rounds if summary.phase != RoundPhase.NONE],
         "valuation": task.valuation,
+        "privacy": task.privacy,
         "stakes": None if task.stakes is None else _stakes(task.stakes),
         "governance": None if task.governance is None else _governance(task.governance, token),
     }

@@ -16,8 +16,10 @@ from fedchain_magics import TaskConfig
 from fedchain_magics.aggregation import weighted_average
 from fedchain_magics.crypto import load_scheme
 from fedchain_magics.data import load_dataset, standardize
+from fedchain_magics.engine.ledger_view import read_snapshot
 from fedchain_magics.engine.masked import KeysStillOpenError
 from fedchain_magics.models import initialize
+from fedchain_magics.sidebar.state import build_state
 
 PARTIES = 3
 
@@ -69,6 +71,9 @@ def test_the_key_holder_gets_the_exact_sum_but_no_single_update(task, federation
     honest = secret.decrypt_residues(secret.encrypt(weighted))[:42]
     assert stats.kstest(residues / t, "uniform").pvalue > 1e-3
     assert stats.kstest(honest / t, "uniform").pvalue < 1e-6  # what masking hides
+    (snapshot,) = read_snapshot(federation).tasks  # the ledger view and the sidebar say so
+    assert snapshot.privacy == build_state(read_snapshot(federation))["tasks"][0]["privacy"]
+    assert snapshot.privacy == "masked"
 
 
 def test_updates_wait_for_every_key_and_a_dropped_party_is_cancelled(task, federation):

@@ -79,11 +79,13 @@ def test_governed_rules_and_proposals_are_worded_by_the_engine() -> None:
 
 def test_the_schema_names_version_3_and_keeps_the_old_fields() -> None:
     schema = load_schema()
-    assert SCHEMA_VERSION == 3 == schema["$defs"]["schema_version"]["const"]
+    assert SCHEMA_VERSION == 4 == schema["$defs"]["schema_version"]["const"]
     contribution = schema["$defs"]["contribution"]["required"]
     assert {"participant", "samples", "reward", "claimed", "payout"} <= set(contribution)
     task = schema["$defs"]["task"]["required"]
-    assert {"rounds", "reward_per_round", "valuation", "stakes", "governance"} <= set(task)
+    assert {"rounds", "reward_per_round", "valuation", "privacy", "stakes", "governance"} <= set(
+        task
+    )
 
 
 def test_the_schema_names_every_event_kind_the_engine_emits() -> None:

@@ -124,6 +124,7 @@ def _state(block_number: int, accept_votes: int) -> dict[str, Any]:
                     }
                 ],
                 "valuation": "off",
+                "privacy": "off",
                 "stakes": None,
                 "governance": None,
             }
@@ -162,7 +163,7 @@ def _checked(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_sidebar_renders_what_a_kernel_target_sends(lab: LabPage) -> None:
-    snapshot = _checked({"schema_version": 3, "type": "snapshot", "state": _state(9, 0)})
+    snapshot = _checked({"schema_version": 4, "type": "snapshot", "state": _state(9, 0)})
     vote = {
         "kind": "vote_cast",
         "block_number": 10,
@@ -175,7 +176,7 @@ def test_sidebar_renders_what_a_kernel_target_sends(lab: LabPage) -> None:
     }
     after_vote = _state(10, 1)
     after_vote["events"].append(vote)
-    event = _checked({"schema_version": 3, "type": "event", "event": vote, "state": after_vote})
+    event = _checked({"schema_version": 4, "type": "event", "event": vote, "state": after_vote})
 
     lab.open_sidebar()
     lab.new_notebook("stand-in.ipynb")

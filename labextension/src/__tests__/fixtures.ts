@@ -181,6 +181,7 @@ export function sampleState(): ILedgerState {
           }
         ],
         valuation: 'off',
+        privacy: 'off',
         stakes: null,
         governance: null
       }
@@ -293,6 +294,7 @@ export function valuedState(): ILedgerState {
         }
       ],
       valuation: 'shapley',
+      privacy: 'masked',
       stakes: {
         required_stake: '10' + TOKEN.slice(1),
         role_stake: '0',
@@ -388,7 +390,7 @@ export function noLedgerState(): ILedgerState {
 }
 
 export function snapshotMessage(state = sampleState()): ISnapshotMessage {
-  return { schema_version: 3, type: 'snapshot', state };
+  return { schema_version: 4, type: 'snapshot', state };
 }
 
 export function eventMessage(): IEventMessage {
@@ -406,19 +408,19 @@ export function eventMessage(): IEventMessage {
   state.network.block_number = 16;
   state.events = [...state.events, event];
   state.tasks[0].rounds[1].accept_votes = 1;
-  return { schema_version: 3, type: 'event', event, state };
+  return { schema_version: 4, type: 'event', event, state };
 }
 
 export function errorMessage(): IErrorMessage {
   return {
-    schema_version: 3,
+    schema_version: 4,
     type: 'error',
     message: 'The ledger node at http://127.0.0.1:8545 does not answer.'
   };
 }
 
 export function requestSnapshot(): IRequestSnapshotMessage {
-  return { schema_version: 3, type: 'request_snapshot' };
+  return { schema_version: 4, type: 'request_snapshot' };
 }
 
 /** Deep copy of JSON data, for mutating a fixture. */
@@ -555,17 +557,17 @@ export const INVALID_MESSAGES: IInvalidCase[] = [
   }),
   {
     name: 'error without message',
-    data: { schema_version: 3, type: 'error' },
+    data: { schema_version: 4, type: 'error' },
     path: 'message'
   },
   {
     name: 'error with an empty message',
-    data: { schema_version: 3, type: 'error', message: '' },
+    data: { schema_version: 4, type: 'error', message: '' },
     path: 'message'
   },
   {
     name: 'event without event',
-    data: { schema_version: 3, type: 'event', state: sampleState() },
+    data: { schema_version: 4, type: 'event', state: sampleState() },
     path: 'event'
   },
   {

@@ -177,6 +177,22 @@ describe('payouts of a valued round', () => {
       'by value: Shapley over groups'
     );
   });
+
+  it("each task says who can read one party's update", () => {
+    const plain = renderTasks(sampleState().tasks, 'FCT', 18, trans);
+    expect($(plain, '.fc-privacy')!.dataset.privacy).toBe('off');
+    expect($(plain, '.fc-privacy')!.textContent).toBe(
+      'encrypted: the key holder could read one update'
+    );
+    expect($(renderValued(), '.fc-privacy')!.textContent).toBe(
+      'masked: no one can read one update'
+    );
+    const unknown = sampleState();
+    unknown.tasks[0].privacy = ''; // another workspace's task: no manifest here
+    expect(
+      $(renderTasks(unknown.tasks, 'FCT', 18, trans), '.fc-privacy')
+    ).toBeNull();
+  });
 });
 
 describe('stakes and proposals under the task', () => {

@@ -9,7 +9,7 @@ import {
 } from './fixtures';
 import { FakeKernel } from './fakeKernel';
 
-const REQUEST = { schema_version: 3, type: 'request_snapshot' };
+const REQUEST = { schema_version: 4, type: 'request_snapshot' };
 
 function connected(kernel = new FakeKernel()) {
   const model = new LedgerModel({ kernel: kernel.asKernel() });
@@ -168,7 +168,7 @@ describe('LedgerModel', () => {
       kind: 'incompatible',
       kernelSchemaVersion: 1
     });
-    expect(model.schemaVersion).toBe(3);
+    expect(model.schemaVersion).toBe(4);
     expect(model.state).toBeNull();
     jest.advanceTimersByTime(60000);
     kernel.finishExecution();
@@ -199,7 +199,7 @@ describe('LedgerModel', () => {
       new Date(0),
       Object.create(null),
       {
-        schema_version: 3,
+        schema_version: 4,
         type: 'snapshot',
         state: {
           get network() {
@@ -218,7 +218,7 @@ describe('LedgerModel', () => {
 
   it('recovers from a malformed message with the next valid one', () => {
     const { kernel, model } = connected();
-    kernel.lastComm.receive({ schema_version: 3, type: 'snapshot' });
+    kernel.lastComm.receive({ schema_version: 4, type: 'snapshot' });
     expect(model.status).toBe('error');
     kernel.lastComm.receive(eventMessage());
     expect(model.status).toBe('connected');

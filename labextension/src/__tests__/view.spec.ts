@@ -244,10 +244,10 @@ describe('LedgerView', () => {
 
   it('explains an incompatible kernel extension and how to upgrade', () => {
     const { kernel, $ } = setup();
-    kernel.lastComm.receive({ ...snapshotMessage(), schema_version: 4 });
+    kernel.lastComm.receive({ ...snapshotMessage(), schema_version: 5 });
     expect($('.fc-status')!.dataset.status).toBe('incompatible');
     expect($('.fc-connection')!.textContent).toContain(
-      'Incompatible kernel extension: schema v4, the sidebar understands v3'
+      'Incompatible kernel extension: schema v5, the sidebar understands v4'
     );
     expect($('.fc-command-text')!.textContent).toBe(UPGRADE_COMMAND);
   });

@@ -7,7 +7,7 @@
  */
 
 /**
- * Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command; 3: a task's valuation, stakes and governance, a contribution's payout, and the valued tasks' event kinds scoring_enabled and scores_posted).
+ * Every message that travels on the `fedchain.ledger` comm between the kernel extension (fedchain-magics) and the JupyterLab sidebar (fedchain-labextension). Either side opens the comm. The kernel opens one when the extension loads, with a snapshot message as the open data: its messages travel on IOPub, so they arrive while cells wait in the queue (Run All). The frontend opens one with a request_snapshot message as the open data (a sidebar opened later); the kernel answers with a snapshot. Then the kernel sends an event (carrying the whole new state) after each ledger change. A change that breaks this contract bumps schema_version on both sides (2: network.reopen_command; 3: a task's valuation, stakes and governance, a contribution's payout, and the valued tasks' event kinds scoring_enabled and scores_posted; 4: a task's privacy mode).
  */
 export type FedChainLedgerSidebarMessages =
   KernelToFrontendMessage | FrontendToKernelMessage;
@@ -19,7 +19,7 @@ export type KernelToFrontendMessage =
 /**
  * The version of this contract. A receiver that sees another version reports an incompatible peer and reads nothing else.
  */
-export type SchemaVersion = 3;
+export type SchemaVersion = 4;
 export type Count = number;
 /**
  * An Ethereum account address (checksum case or lower case).
@@ -100,6 +100,10 @@ export interface ITask {
   current_round: Count;
   current_model_digest: Digest;
   rounds: IRound[];
+  /**
+   * Who can read one party's update: off (encrypted; the key holder could decrypt one), masked (pairwise masks under the encryption: no one, the key holder included), research (plaintext, per-party valuation); empty when the kernel's workspace lacks the task's manifest and the chain says the task is not masked.
+   */
+  privacy: 'off' | 'masked' | 'research' | '';
   /**
    * How the task shares its reward: off (by declared samples), shapley or leave-one-out (by group value and standing: each contribution of an accepted round carries its payout); empty when the kernel's workspace lacks the task's manifest.
    */
@@ -348,7 +352,7 @@ export interface IRequestSnapshotMessage {
 }
 
 /** The version of the message contract ($defs.schema_version.const). */
-export const SCHEMA_VERSION = 3 as const;
+export const SCHEMA_VERSION = 4 as const;
 
 /** Every round phase, in the schema's order ($defs.round.properties.phase.enum). */
 export const ROUND_PHASES = [

@@ -133,6 +133,21 @@ function valuationLabel(
   }
 }
 
+/** Who can read one party's update, in a few words. */
+function privacyLabel(
+  privacy: ITask['privacy'],
+  trans: TranslationBundle
+): string {
+  switch (privacy) {
+    case 'masked':
+      return trans.__('masked: no one can read one update');
+    case 'research':
+      return trans.__('plaintext (research mode)');
+    default:
+      return trans.__('encrypted: the key holder could read one update');
+  }
+}
+
 function renderTask(
   task: ITask,
   tokenSymbol: string,
@@ -198,6 +213,14 @@ function renderTask(
             'dd',
             { class: 'fc-valuation', 'data-valuation': task.valuation },
             valuationLabel(task.valuation, trans)
+          )
+        : null,
+      task.privacy ? h('dt', {}, trans.__('Privacy')) : null,
+      task.privacy
+        ? h(
+            'dd',
+            { class: 'fc-privacy', 'data-privacy': task.privacy },
+            privacyLabel(task.privacy, trans)
           )
         : null,
       h('dt', {}, trans.__('Model')),
