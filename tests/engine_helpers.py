@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from fedchain_magics import Federation
+from fedchain_magics import Federation, TaskConfig
+from fedchain_magics.engine.session import DataRef, Session
 from fedchain_magics.models import initialize
 
 
@@ -32,3 +35,52 @@ def logistic_regression(split: Split) -> LogisticRegression:
 
 def head(federation: Federation) -> tuple[int, str]:
     return federation.ledger.block_number(), federation.ledger.head_hash()
+
+
+def session_over(path: Path, split: Split, shares: Mapping[str, float]) -> Session:
+    """A Session with a ledger at ``path`` whose namespace holds ``model``, ``X_test`` and
+    ``y_test``, and for each party ``X_<name>`` and ``y_<name>``: consecutive slices of the
+    training rows, each the party's share of them."""
+    namespace: dict[str, object] = {
+        "model": logistic_regression(split),
+        "X_test": split.X_test,
+        "y_test": split.y_test,
+    }
+    start = 0
+    for name, share in shares.items():
+        end = start + int(share * len(split.y_train))
+        namespace[f"X_{name}"] = split.X_train[start:end]
+        namespace[f"y_{name}"] = split.y_train[start:end]
+        start = end
+    session = Session(namespace)
+    session.open(path)
+    return session
+
+
+def join_session_task(
+    session: Session, config: TaskConfig, parties: Iterable[str], validator: str = "validator-1"
+) -> int:
+    """Create a task of the namespace's ``model``; each party joins with its data, the
+    validator with the test rows. Returns the task id."""
+    task = session.create_task(session.model("model"), config)
+    for name in parties:
+        session.join(task.task_id, name, DataRef(f"X_{name}", f"y_{name}"))
+    session.join(task.task_id, validator, DataRef("X_test", "y_test"), validator=True)
+    return task.task_id
+
+
+def run_session_round(
+    session: Session, task_id: int, parties: Iterable[str], validator: str = "validator-1"
+) -> None:
+    """One round through the session: each party trains on its data and submits, then the
+    round is aggregated and the validator votes."""
+    for name in parties:
+        model = session.start_training(task_id, name)
+        X, y = session.data(session.parties[(task_id, name)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        session.capture_update(task_id, name, model)
+        session.submit(task_id, name)
+    session.aggregate(task_id)
+    session.validate(task_id, validator)

@@ -6,11 +6,9 @@ offence figures of a task's stakes are governed rules, the stake itself is not."
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
-from engine_helpers import logistic_regression
-from sklearn.exceptions import ConvergenceWarning
+from engine_helpers import join_session_task, run_session_round, session_over
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.engine.errors import ContractRefusedError, InvalidInputError
@@ -21,53 +19,23 @@ from fedchain_magics.engine.governance import (
     ProposalState,
     ValuationPolicy,
 )
-from fedchain_magics.engine.session import DataRef, Session
+from fedchain_magics.engine.session import Session
 
 PARTIES = {"alice": 0.6, "bob": 0.3, "carol": 0.1}  # shares of the training data (and rewards)
 
 
 @pytest.fixture
 def session(tmp_path, breast_cancer):
-    split = breast_cancer
-    namespace = {
-        "model": logistic_regression(split),
-        "X_test": split.X_test,
-        "y_test": split.y_test,
-    }
-    start = 0
-    for name, share in PARTIES.items():
-        end = start + int(share * len(split.y_train))
-        namespace[f"X_{name}"], namespace[f"y_{name}"] = (
-            split.X_train[start:end], split.y_train[start:end],
-        )  # fmt: skip
-        start = end
-    opened = Session(namespace)
-    opened.open(tmp_path / "ledger")
+    opened = session_over(tmp_path / "ledger", breast_cancer, PARTIES)
     yield opened
     opened.close()
 
 
-def _run_round(session: Session, task_id: int) -> None:
-    for name in PARTIES:
-        model = session.start_training(task_id, name)
-        X, y = session.data(session.parties[(task_id, name)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        session.capture_update(task_id, name, model)
-        session.submit(task_id, name)
-    session.aggregate(task_id)
-    session.validate(task_id, "validator-1")
-
-
 def _governed_task(session: Session) -> int:
-    task = session.create_task(session.model("model"), TaskConfig(rounds=3))
-    for name in PARTIES:
-        session.join(task.task_id, name, DataRef(f"X_{name}", f"y_{name}"))
-    session.join(task.task_id, "validator-1", DataRef("X_test", "y_test"), validator=True)
-    rules = session.govern(task.task_id, group_size=3, valuation="leave-one-out")
+    task_id = join_session_task(session, TaskConfig(rounds=3), PARTIES)
+    rules = session.govern(task_id, group_size=3, valuation="leave-one-out")
     assert (rules.group_size, rules.valuation_policy) == (3, ValuationPolicy.LEAVE_ONE_OUT)
-    return task.task_id
+    return task_id
 
 
 def test_a_proposal_changes_the_rules_of_the_next_round(session: Session) -> None:
@@ -76,7 +44,7 @@ def test_a_proposal_changes_the_rules_of_the_next_round(session: Session) -> Non
     assert federation is not None and federation.governance is not None
     record = json.loads((federation.workspace / "deployment.json").read_text())
     assert record["governor"] == federation.governance.governor.address
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     session.claim_all(task_id)  # claiming in a governed task self-delegates each party
     governance = federation.governance
     for name in PARTIES:
@@ -109,7 +77,7 @@ def test_a_proposal_without_quorum_fails_and_rules_change_only_by_proposal(
     session: Session,
 ) -> None:
     task_id = _governed_task(session)
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     session.claim_all(task_id)
     proposal_id = session.propose_rules(task_id, "carol", "a small holder's wish", group_size=5)
     session.vote(proposal_id, "carol", "for")  # about 10% of the delegated supply < 25%
@@ -184,7 +152,7 @@ def test_the_ledger_view_shows_the_rules_and_proposals(session: Session) -> None
 
     ungoverned = session.create_task(session.model("model"), TaskConfig(rounds=2)).task_id
     task_id = _governed_task(session)
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     session.claim_all(task_id)
     number = session.propose_rules(
         task_id, "alice", "Shapley, standing 0.5", valuation="shapley", min_standing=0.5

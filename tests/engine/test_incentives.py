@@ -6,11 +6,10 @@ governed task a passed proposal changes what an offence costs from the next roun
 
 from __future__ import annotations
 
-import warnings
+from fractions import Fraction
 
 import pytest
-from engine_helpers import logistic_regression
-from sklearn.exceptions import ConvergenceWarning
+from engine_helpers import join_session_task, run_session_round, session_over
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.chain import ContractRevertError
@@ -27,59 +26,24 @@ REQUIRED, ROLE = 10 * UNIT, 20 * UNIT
 
 @pytest.fixture
 def session(tmp_path, breast_cancer):
-    split = breast_cancer
-    namespace = {
-        "model": logistic_regression(split),
-        "X_test": split.X_test,
-        "y_test": split.y_test,
-    }
-    size = len(split.y_train) // len(PARTIES)
-    for index, name in enumerate(PARTIES):
-        namespace[f"X_{name}"] = split.X_train[index * size : (index + 1) * size]
-        namespace[f"y_{name}"] = split.y_train[index * size : (index + 1) * size]
-    opened = Session(namespace)
-    opened.open(tmp_path / "ledger")
+    opened = session_over(
+        tmp_path / "ledger", breast_cancer, dict.fromkeys(PARTIES, Fraction(1, 3))
+    )
     yield opened
     opened.close()
 
 
 def _staked_task(session: Session, **rules: int) -> int:
-    task = session.create_task(
-        session.model("model"), TaskConfig(rounds=1, reward_per_round=REWARD)
-    )
-    for name in PARTIES:
-        session.join(task.task_id, name, DataRef(f"X_{name}", f"y_{name}"))
-    session.join(task.task_id, "validator-1", DataRef("X_test", "y_test"), validator=True)
+    task_id = join_session_task(session, TaskConfig(rounds=1, reward_per_round=REWARD), PARTIES)
     federation = session.require_federation()
-    incentives.enable_scoring(federation, task.task_id)
-    session.set_stakes(task.task_id, required=REQUIRED, role=ROLE, slash_ppm=500_000,
+    incentives.enable_scoring(federation, task_id)
+    session.set_stakes(task_id, required=REQUIRED, role=ROLE, slash_ppm=500_000,
                        min_standing_ppm=500_000, **rules)  # fmt: skip
     treasury = federation.account("deployer")
     for name in (*PARTIES, "aggregator", "key-holder"):
         federation.registry.transfer_tokens(treasury, federation.account(name).address, 50 * UNIT)
-        assert session.stake(task.task_id, name) == (REQUIRED if name in PARTIES else ROLE)
-    return task.task_id
-
-
-def _run_round(session: Session, task_id: int, *, record_roles: bool = False) -> None:
-    federation = session.require_federation()
-    for name in PARTIES:
-        model = session.start_training(task_id, name)
-        if record_roles and name == PARTIES[0]:  # opening the round recorded its roles
-            number = federation.registry.task(task_id).current_round
-            stakes = federation.stakes
-            assert stakes is not None
-            assert (
-                stakes.round_roles(task_id, number)[0] == federation.account("aggregator").address
-            )
-        X, y = session.data(session.parties[(task_id, name)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        session.capture_update(task_id, name, model)
-        session.submit(task_id, name)
-    session.aggregate(task_id)
-    session.validate(task_id, "validator-1")
+        assert session.stake(task_id, name) == (REQUIRED if name in PARTIES else ROLE)
+    return task_id
 
 
 def test_a_scored_staked_task_from_stake_to_withdrawal(session: Session) -> None:
@@ -87,7 +51,7 @@ def test_a_scored_staked_task_from_stake_to_withdrawal(session: Session) -> None
     federation = session.require_federation()
     with pytest.raises(ContractRefusedError, match="has not ended"):
         session.withdraw_stake(task_id, "alice")
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     address = {name: federation.account(name).address for name in PARTIES}
     shares = {"alice": 500_000, "bob": 400_000, "carol": 100_000}
     standings = {"alice": 1_100_000, "bob": 1_000_000, "carol": 200_000}
@@ -129,7 +93,10 @@ def test_an_upheld_dispute_leaves_the_round_unpaid_and_slashes_its_aggregator(
 ) -> None:
     task_id = _staked_task(session, dispute_bond=UNIT, dispute_window_blocks=50)
     federation = session.require_federation()
-    _run_round(session, task_id, record_roles=True)
+    run_session_round(session, task_id, PARTIES)
+    stakes = federation.stakes  # opening the round recorded its roles
+    assert stakes is not None
+    assert stakes.round_roles(task_id, 1)[0] == federation.account("aggregator").address
     evidence = {"recomputed": "0xabc", "reason": "the aggregate is not the sum"}
     digest = session.dispute(task_id, 1, "bob", evidence=evidence)
     assert federation.store.get(digest)
@@ -182,11 +149,11 @@ def test_a_passed_proposal_changes_what_the_next_rounds_offence_costs(session: S
     assert stakes is not None
     assert stakes.offence_rules(task_id, 1).slash_ppm == 100_000
     assert stakes.stake_rules(task_id, 2).slash_ppm == 500_000  # what valuation settles by
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     _post_standings(session, task_id, 1, carol=200_000)
     assert session.slash(task_id, 1, "low standing", "carol", by="alice") == REQUIRED // 10
     session.open_next_round(task_id)
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     _post_standings(session, task_id, 2, carol=200_000)
     left = REQUIRED - REQUIRED // 10
     assert session.slash(task_id, 2, "low standing", "carol", by="alice") == left // 2

@@ -5,12 +5,11 @@ its changes apply from. The sentences are worded once (engine/explain.py) for ev
 
 from __future__ import annotations
 
-import warnings
+from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
-from engine_helpers import logistic_regression
-from sklearn.exceptions import ConvergenceWarning
+from engine_helpers import join_session_task, run_session_round, session_over
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.chain import Role
@@ -27,7 +26,7 @@ from fedchain_magics.chain.stakes import (
 from fedchain_magics.engine import incentives, ledger_view
 from fedchain_magics.engine.explain import PayoutExplanation, rule_texts, slash_reason
 from fedchain_magics.engine.ledger_view import read_snapshot
-from fedchain_magics.engine.session import DataRef, Session
+from fedchain_magics.engine.session import Session
 from fedchain_magics.engine.tokens import TokenInfo
 from fedchain_magics.sidebar.schema import SCHEMA_VERSION, validate_message
 from fedchain_magics.sidebar.state import build_state
@@ -181,41 +180,15 @@ def test_bonds_and_withdrawals_are_stake_changes_read_in_five_log_reads() -> Non
 
 @pytest.fixture
 def session(tmp_path, breast_cancer):
-    split = breast_cancer
-    namespace = {
-        "model": logistic_regression(split),
-        "X_test": split.X_test,
-        "y_test": split.y_test,
-    }
-    size = len(split.y_train) // len(PARTIES)
-    for index, name in enumerate(PARTIES):
-        namespace[f"X_{name}"] = split.X_train[index * size : (index + 1) * size]
-        namespace[f"y_{name}"] = split.y_train[index * size : (index + 1) * size]
-    opened = Session(namespace)
-    opened.open(tmp_path / "ledger")
+    opened = session_over(
+        tmp_path / "ledger", breast_cancer, dict.fromkeys(PARTIES, Fraction(1, 3))
+    )
     yield opened
     opened.close()
 
 
 def _join_all(session: Session, config: TaskConfig) -> int:
-    task = session.create_task(session.model("model"), config)
-    for name in PARTIES:
-        session.join(task.task_id, name, DataRef(f"X_{name}", f"y_{name}"))
-    session.join(task.task_id, "validator-1", DataRef("X_test", "y_test"), validator=True)
-    return task.task_id
-
-
-def _run_round(session: Session, task_id: int) -> None:
-    for name in PARTIES:
-        model = session.start_training(task_id, name)
-        X, y = session.data(session.parties[(task_id, name)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        session.capture_update(task_id, name, model)
-        session.submit(task_id, name)
-    session.aggregate(task_id)
-    session.validate(task_id, "validator-1")
+    return join_session_task(session, config, PARTIES)
 
 
 def _past_dispute_window(session: Session, task_id: int, round_number: int) -> None:
@@ -243,7 +216,7 @@ def test_a_staked_scored_task_explains_each_payout_and_each_stake_change(
     for name in (*PARTIES, "aggregator", "key-holder"):
         federation.registry.transfer_tokens(treasury, federation.account(name).address, 50 * UNIT)
         session.stake(task_id, name)
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     _past_dispute_window(session, task_id, 1)  # scores are posted once it is over
     address = {name: federation.account(name).address for name in PARTIES}
     standings = {"alice": 1_100_000, "bob": 1_000_000, "carol": 200_000}
@@ -256,7 +229,7 @@ def test_a_staked_scored_task_explains_each_payout_and_each_stake_change(
     incentives.post_score_table(federation, task_id, 1, rows)
     assert session.slash(task_id, 1, "low standing", "carol", by="alice") == REQUIRED // 2
     session.open_next_round(task_id)
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     session.dispute(task_id, 2, "bob", evidence="the aggregate is not the sum")
     assert session.vote_on_dispute(task_id, 2, "validator-1", uphold=True) == "upheld"
     _past_dispute_window(session, task_id, 2)
@@ -321,7 +294,7 @@ def test_an_executed_proposal_shows_its_votes_and_the_round_it_applies_from(
 ) -> None:
     task_id = _join_all(session, TaskConfig(rounds=3))
     session.govern(task_id, group_size=3, valuation="leave-one-out")
-    _run_round(session, task_id)
+    run_session_round(session, task_id, PARTIES)
     session.claim_all(task_id)  # claiming in a governed task delegates each party's votes
     number = session.propose_rules(task_id, "alice", "k 4", group_size=4)
     session.vote(number, "alice", "for")
@@ -360,7 +333,9 @@ def test_a_valued_round_explains_its_payouts_from_its_posted_table(session: Sess
     what the why needs, so the read model says it without reading anything more."""
     config = TaskConfig(rounds=1, min_participants=3, valuation="shapley", group_size=3)
     task_id = _join_all(session, config)
-    _run_round(session, task_id)  # the validator's accepting vote settles the round here
+    run_session_round(
+        session, task_id, PARTIES
+    )  # the validator's accepting vote settles the round here
     federation = session.require_federation()
     table = incentives.load_score_table(federation, task_id, 1)
     assert table is not None
