@@ -41,7 +41,7 @@ model = initialize(LogisticRegression(max_iter=5), _Xtr[:20], _ytr[:20], classes
 """
 # Each party keeps only its own rows (the others are dropped from the kernel).
 HOSPITAL_DATA = """
-_shard = split_iid(_Xtr, _ytr, 3, seed=0)[{index}]
+_shard = split_iid(_Xtr, _ytr, {parts}, seed=0)[{index}]
 X, y = _shard.X[: {rows}], _shard.y[: {rows}]
 del _X, _y, _Xtr, _ytr, _Xte, _yte, _shard
 """
@@ -115,19 +115,28 @@ def _hardhat_key(index: int) -> str:
     return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}").key.hex()
 
 
-def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options="", masked=False):
-    for index, hospital in enumerate(HOSPITALS):
-        k[hospital].run(HOSPITAL_DATA.format(index=index, rows=_hospital_rows(index)))
+def prepare_roles(k, connect: str, rows: dict[str, int]) -> tuple[str, str]:
+    """Each hospital loads its shard (one of ``len(rows)``, its number of rows) and the validator
+    its test rows; the key holder and the validator connect, the key holder makes its BFV keys.
+    Returns the ``%fedtask create`` options naming the key holder and its public context, and
+    the validator's address."""
+    for index, (hospital, count) in enumerate(rows.items()):
+        k[hospital].run(HOSPITAL_DATA.format(index=index, rows=count, parts=len(rows)))
     k["validator"].run(VALIDATOR_DATA)
     k["key-holder"].run(connect)
     published = k["key-holder"].run("%fedkeys encryption --scheme bfv")
     create_keys = re.search(r"(--key-holder \S+ --public-context \S+)", published).group(1)
     k["validator"].run(connect)
     validator = re.search(r"(0x[0-9a-fA-F]{40})", k["validator"].run("%fedkeys account v1"))
+    return create_keys, validator.group(1)
 
+
+def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options="", masked=False):
+    rows = {hospital: _hospital_rows(index) for index, hospital in enumerate(HOSPITALS)}
+    create_keys, validator = prepare_roles(k, connect, rows)
     k["coordinator"].run(
         f"%fedtask create model --rounds {ROUNDS} --min-participants 3 "
-        f"--reward {REWARD_PER_ROUND} --validators {validator.group(1)} {create_keys}"
+        f"--reward {REWARD_PER_ROUND} --validators {validator} {create_keys}"
         + (" --privacy masked" if masked else "")
     )
     card = re.search(r"(fedchain-invite:\S+)", k["coordinator"].run("%fedtask invite 1"))
@@ -147,7 +156,7 @@ def _run_three_rounds(tmp_path, k, url, connect, *, rejoin, join_options="", mas
             k["hospital-c"].kill()
             k["hospital-c"].restart()
             k["hospital-c"].run(SETUP)
-            k["hospital-c"].run(HOSPITAL_DATA.format(index=2, rows=_hospital_rows(2)))
+            k["hospital-c"].run(HOSPITAL_DATA.format(index=2, rows=_hospital_rows(2), parts=3))
             rejoined = k["hospital-c"].run(
                 f"{rejoin}\n%fedtask use 1 model\n%fedjoin 1 --as hospital-c --data X,y"
             )

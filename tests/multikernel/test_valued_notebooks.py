@@ -15,11 +15,10 @@ import pytest
 from kernel_helpers import kernels, run_all
 from test_several_notebooks import (
     ADDRESS,
-    HOSPITAL_DATA,
     SETUP,
     TRAIN,
-    VALIDATOR_DATA,
     _assert_only_the_key_holder_holds_a_secret,
+    prepare_roles,
 )
 
 from fedchain_magics.chain import Deployment, Ledger, TrainingContract
@@ -42,18 +41,10 @@ def test_a_valued_task_runs_across_kernels(tmp_path):
         url = re.search(r"json-rpc: (\S+)", served).group(1)
         blobs = re.search(r"blobs:\s+(\S+)", served).group(1)
         connect = f"%fedchain connect {url} --dir ws --blobs {blobs}"
-        for index, hospital in enumerate(HOSPITALS):
-            four_shards = HOSPITAL_DATA.replace("3, seed", "4, seed")
-            k[hospital].run(four_shards.format(index=index, rows=ROWS))
-        k["validator"].run(VALIDATOR_DATA)
-        k["key-holder"].run(connect)
-        published = k["key-holder"].run("%fedkeys encryption --scheme bfv")
-        create_keys = re.search(r"(--key-holder \S+ --public-context \S+)", published).group(1)
-        k["validator"].run(connect)
-        validator = re.search(r"(0x[0-9a-fA-F]{40})", k["validator"].run("%fedkeys account v1"))
+        create_keys, validator = prepare_roles(k, connect, dict.fromkeys(HOSPITALS, ROWS))
         k["coordinator"].run(
             f"%fedtask create model --rounds {ROUNDS} --min-participants {len(HOSPITALS)} "
-            f"--reward {REWARD_PER_ROUND} --validators {validator.group(1)} {create_keys} "
+            f"--reward {REWARD_PER_ROUND} --validators {validator} {create_keys} "
             f"--valuation shapley --k {K}"
         )
         assert "valued by shapley" in k["coordinator"].run("%fedtask list")
