@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from aggregate_bench import measure as measure_aggregate
 from batched_commitments_bench import measure as measure_round_gas
 from crypto_bench import SETTINGS, measure, small_model_bytes
 from ledger_view_bench import measure as measure_ledger_view
@@ -291,6 +292,9 @@ def main() -> None:
     # commitments over the naive reference contract on the same chain (target <= 0.25), and
     # one commit per party (bench/batched_commitments_bench.py; --hardhat for a Hardhat node).
     figures.update(measure_round_gas(5 if arguments.quick else 100))
+    # Issue #14 part 5: the aggregator's add over a numpy add of the same bytes (target <= 2),
+    # and its peak memory summing 10 and 100 updates of 1M parameters (target: within 10%).
+    figures.update(measure_aggregate(20_000, (2, 4)) if arguments.quick else measure_aggregate())
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 

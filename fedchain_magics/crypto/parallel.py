@@ -45,6 +45,10 @@ TASK_VALUES = 256 * 1024
 MIN_PARALLEL_SUM_VALUES = 50_000_000
 #: Blobs per partial sum: each partial is serialized once and read back once.
 BLOBS_PER_TASK = 16
+#: ... and at most this many bytes of them: the sum's memory is its batches in flight (one per
+#: worker, plus the one being filled), whatever the number of parties (16 MB per party at 1M
+#: parameters: 16 blobs a batch held 1.3 GB in flight, measured by bench/aggregate_bench.py).
+BATCH_BYTES = 32 * 1024 * 1024
 
 _worker_scheme: EncryptionScheme | None = None
 _limit: int | None = None
@@ -168,22 +172,26 @@ class EncryptionPool:
         """As :meth:`sum`, but ``None`` for no blob at all."""
         running = self._scheme.start_sum(expected_length)
         pending: list[Future[bytes]] = []
-        for batch in _batches(blobs, BLOBS_PER_TASK):
+        for batch in _batches(blobs, BLOBS_PER_TASK, BATCH_BYTES):
             pending.append(self._executor.submit(_sum_batch, batch, expected_length))
-            if len(pending) > 2 * self.processes:
+            if len(pending) > self.processes:
                 running.add(pending.pop(0).result())
         for future in pending:
             running.add(future.result())
         return running.result() if running.count else None
 
 
-def _batches(blobs: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+def _batches(blobs: Iterable[bytes], size: int, max_bytes: int) -> Iterator[list[bytes]]:
+    """``blobs`` in order, in lists of ``size`` blobs, or fewer once they hold ``max_bytes``."""
     batch: list[bytes] = []
+    held = 0
     for blob in blobs:
         batch.append(blob)
-        if len(batch) == size:
+        held += len(blob)
+        if len(batch) == size or held >= max_bytes:
             yield batch
             batch = []
+            held = 0
     if batch:
         yield batch
 

@@ -105,3 +105,11 @@ def test_the_scheme_sums_in_processes_only_when_it_gains(bfv, monkeypatch):
         assert started == [1]  # one shared pool, and none for the small sum
     finally:
         parallel.release_shared_pools()
+
+
+def test_a_batch_of_blobs_in_flight_is_bounded_by_bytes_as_well_as_count():
+    from fedchain_magics.crypto.parallel import _batches
+
+    sizes = [len(batch) for batch in _batches([b"x" * 10] * 7, 16, 25)]
+    assert sizes == [3, 3, 1]  # 30 bytes reach the 25-byte bound: a batch is cut there
+    assert [len(batch) for batch in _batches([b"x"] * 5, 2, 1 << 20)] == [2, 2, 1]
