@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .federation import Federation
 
 __all__ = [
-    "ScoreTable",
+    "PostedScoreTable",
     "StakeRow",
     "cancel_stalled_round",
     "close_dispute",
@@ -56,8 +56,9 @@ class IncentivesUnavailableError(InvalidInputError):
 
 
 @dataclass(frozen=True)
-class ScoreTable:
-    """A round's score table as stored in the blob store, with its rows as Merkle leaves."""
+class PostedScoreTable:
+    """A round's score table read back from the blob store (the one ``valuation.ScoreTable``
+    wrote and the reward policy's root covers), with its rows as Merkle leaves to prove."""
 
     task_id: int
     round_number: int
@@ -175,7 +176,9 @@ def post_score_table(
     return digest, client.post_scores(account, task_id, round_number, entries, digest)
 
 
-def load_score_table(federation: Federation, task_id: int, round_number: int) -> ScoreTable | None:
+def load_score_table(
+    federation: Federation, task_id: int, round_number: int
+) -> PostedScoreTable | None:
     """The round's posted score table, read from the blob whose digest is on-chain (None if the
     scores are not posted). Raises InvalidInputError when the blob does not match the root."""
     client = scores_of(federation)
@@ -195,7 +198,7 @@ def load_score_table(federation: Federation, task_id: int, round_number: int) ->
             f"the score table of task {task_id} round {round_number} does not match its posted "
             "root; dispute the round with %feddispute"
         )
-    return ScoreTable(task_id, round_number, entries, rows, content.get("history"))
+    return PostedScoreTable(task_id, round_number, entries, rows, content.get("history"))
 
 
 def prove_share(
