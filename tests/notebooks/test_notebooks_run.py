@@ -57,12 +57,16 @@ def test_incentives_pay_by_value_slash_the_bad_and_govern_the_policy(tmp_path):
 
     behaviour, balances, stakes = summary["behaviour"], summary["balances"], summary["stakes_left"]
     honest = sorted(balances[name] for name, kind in behaviour.items() if kind == "honest")
+    median = honest[len(honest) // 2]
     for kind in ("label-flipper", "noisy"):
         (name,) = [party for party, what in behaviour.items() if what == kind]
-        assert balances[name] < honest[0], (kind, balances)
+        # At most half the honest median (issue #11's bar). Not "below every honest party":
+        # with 3 bad parties among 12 in groups of 3, an honest party whose groups often held
+        # a bad one can end near 0 (about 1 run in 25, simulated over the standings' estimator).
+        assert balances[name] <= median / 2, (kind, balances)
         assert stakes[name] < 10, (kind, stakes)  # slashed
     (free_rider,) = [party for party, what in behaviour.items() if what == "free-rider"]
-    assert balances[free_rider] < honest[len(honest) // 2], balances  # below the honest median
+    assert balances[free_rider] < median, balances  # below the honest median
     accuracies = summary["accuracy_per_round"]
     assert len(accuracies) == 10 and accuracies[-1] >= 0.9
     assert summary["decrypted_group_sizes"] == [3]  # no sum of fewer than k updates
