@@ -23,23 +23,13 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from parallel_bench import best_of
 
 from fedchain_magics.crypto import BfvFixedPointScheme, load_scheme
-
-
-def _best_of(repeats: int, *runs: Callable[[], object]) -> list[float]:
-    best = [float("inf")] * len(runs)
-    for _ in range(repeats):
-        for index, run in enumerate(runs):
-            started = time.perf_counter()
-            run()
-            best[index] = min(best[index], time.perf_counter() - started)
-    return best
 
 
 def _fixture(directory: Path, parameters: int) -> tuple[Path, Path]:
@@ -69,7 +59,7 @@ def add_over_numpy(context_path: Path, blob_path: Path, repeats: int = 5) -> flo
     def add_bytes() -> None:
         np.add(left, right)
 
-    he_s, numpy_s = _best_of(repeats, add_blob, add_bytes)
+    he_s, numpy_s = best_of(repeats, add_blob, add_bytes)
     return he_s / numpy_s
 
 

@@ -16,7 +16,7 @@ from fedchain_magics.crypto import BfvFixedPointScheme, load_scheme
 from fedchain_magics.crypto.parallel import EncryptionPool
 
 
-def _best_of(repeats: int, *runs: Callable[[], object]) -> list[float]:
+def best_of(repeats: int, *runs: Callable[[], object]) -> list[float]:
     """Each run's best time over ``repeats`` rounds, the runs alternating within a round."""
     best = [float("inf")] * len(runs)
     for _ in range(repeats):
@@ -40,7 +40,7 @@ def parallel_speedups(
     with EncryptionPool(scheme.public_context_bytes(), processes) as pool:
         pool.warm_up()
         start_s = time.perf_counter() - started
-        serial_s, pooled_s = _best_of(
+        serial_s, pooled_s = best_of(
             repeats,
             lambda: [scheme.encrypt(update) for update in values],
             lambda: pool.encrypt_many(values),
@@ -54,7 +54,7 @@ def parallel_speedups(
             return running.result()
 
         assert serial_sum() == pool.sum(blobs)  # byte-identical, or the figure means nothing
-        serial_sum_s, pooled_sum_s = _best_of(repeats, serial_sum, lambda: pool.sum(blobs))
+        serial_sum_s, pooled_sum_s = best_of(repeats, serial_sum, lambda: pool.sum(blobs))
     return {
         f"encrypt_speedup_{processes}proc": serial_s / pooled_s,
         f"sum_speedup_{processes}proc": serial_sum_s / pooled_sum_s,
