@@ -69,18 +69,23 @@ def join_session_task(
     return task.task_id
 
 
+def fit_and_capture(session: Session, task_id: int, name: str) -> None:
+    """The party trains the round's model on its data; the session captures the update."""
+    model = session.start_training(task_id, name)
+    X, y = session.data(session.parties[(task_id, name)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    session.capture_update(task_id, name, model)
+
+
 def run_session_round(
     session: Session, task_id: int, parties: Iterable[str], validator: str = "validator-1"
 ) -> None:
     """One round through the session: each party trains on its data and submits, then the
     round is aggregated and the validator votes."""
     for name in parties:
-        model = session.start_training(task_id, name)
-        X, y = session.data(session.parties[(task_id, name)])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        session.capture_update(task_id, name, model)
+        fit_and_capture(session, task_id, name)
         session.submit(task_id, name)
     session.aggregate(task_id)
     session.validate(task_id, validator)

@@ -4,11 +4,8 @@ write and names what to do next."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
-from engine_helpers import head, logistic_regression
-from sklearn.exceptions import ConvergenceWarning
+from engine_helpers import fit_and_capture, head, logistic_regression
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.chain import ContractRevertError
@@ -45,15 +42,6 @@ def _invited_task(session: Session, **config) -> int:
     return task.task_id
 
 
-def _fit_and_capture(session: Session, task_id: int, name: str) -> None:
-    model = session.start_training(task_id, name)
-    X, y = session.data(session.parties[(task_id, name)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    session.capture_update(task_id, name, model)
-
-
 def _store_files(session: Session) -> set[str]:
     root = session.federation.workspace
     return {str(path.relative_to(root)) for path in root.rglob("*") if "blobs" in path.parts}
@@ -80,7 +68,7 @@ def test_a_sample_cap_is_refused_before_encrypting_then_lifted(session):
     session.join(task_id, "validator-1", TEST, validator=True)
     session.admit(task_id, ["alice"], sample_cap=100)  # alice holds more than 100 samples
     session.join(task_id, "alice", ALICE)
-    _fit_and_capture(session, task_id, "alice")
+    fit_and_capture(session, task_id, "alice")
     before, blobs = head(session.federation), _store_files(session)
 
     with pytest.raises(InvalidInputError, match=r"at most 100 samples an update, not \d+"):
@@ -118,7 +106,7 @@ def test_a_revoked_party_submits_nothing_more(session):
     session.join(task_id, "alice", ALICE)
     session.join(task_id, "bob", BOB)
     session.revoke_admission(task_id, "bob")
-    _fit_and_capture(session, task_id, "bob")
+    fit_and_capture(session, task_id, "bob")
 
     with pytest.raises(InvalidInputError, match="admission to task 1 was revoked"):
         session.submit(task_id, "bob")
