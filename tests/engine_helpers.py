@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import Federation, TaskConfig
+from fedchain_magics.data import load_dataset, standardize
 from fedchain_magics.engine.session import DataRef, Session
 from fedchain_magics.models import initialize
 
@@ -31,6 +32,20 @@ def logistic_regression(split: Split) -> LogisticRegression:
         return initialize(
             LogisticRegression(max_iter=5), split.X_train[:20], split.y_train[:20], classes=[0, 1]
         )
+
+
+def wine() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's wine rows, standardized, and their three classes."""
+    X, y = load_dataset("wine")
+    X, _ = standardize(X, X)
+    return X, y
+
+
+def wine_model(X: np.ndarray, y: np.ndarray) -> LogisticRegression:
+    """A freshly initialized three-class model of the wine rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return initialize(LogisticRegression(max_iter=5), X[:30], y[:30], classes=[0, 1, 2])
 
 
 def head(federation: Federation) -> tuple[int, str]:

@@ -8,17 +8,15 @@ import warnings
 
 import numpy as np
 import pytest
+from engine_helpers import logistic_regression, wine, wine_model
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.aggregation import weighted_average
 from fedchain_magics.crypto import load_scheme
-from fedchain_magics.data import load_dataset, standardize
 from fedchain_magics.engine.ledger_view import read_snapshot
 from fedchain_magics.engine.masked import KeysStillOpenError
-from fedchain_magics.models import initialize
 from fedchain_magics.sidebar.state import build_state
 
 PARTIES = 3
@@ -26,11 +24,8 @@ PARTIES = 3
 
 @pytest.fixture
 def task(federation):
-    X, y = load_dataset("wine")
-    X, _ = standardize(X, X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = initialize(LogisticRegression(max_iter=5), X[:30], y[:30], classes=[0, 1, 2])
+    X, y = wine()
+    model = wine_model(X, y)
     config = TaskConfig(privacy="masked", min_participants=2, submission_window_blocks=60)
     created = federation.create_task(model, config)
     created.data = (X, y)
@@ -200,11 +195,7 @@ def test_simulate_runs_masked_rounds(breast_cancer, tmp_path):
     from fedchain_magics.engine.simulation import simulate
 
     split = breast_cancer
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = initialize(
-            LogisticRegression(max_iter=5), split.X_train[:20], split.y_train[:20], classes=[0, 1]
-        )
+    model = logistic_regression(split)
     result = simulate(
         model,
         split.X_train,

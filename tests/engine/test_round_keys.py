@@ -9,14 +9,13 @@ import warnings
 
 import numpy as np
 import pytest
+from engine_helpers import wine, wine_model
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import TaskConfig
 from fedchain_magics.chain import RoundKey, RoundPhase
 from fedchain_magics.crypto import generate_scheme, load_scheme
 from fedchain_magics.crypto._container import read_blob_header
-from fedchain_magics.data import load_dataset, standardize
 from fedchain_magics.engine import masked, round_keys
 from fedchain_magics.engine.ledger_view import task_history
 from fedchain_magics.engine.round_keys import (
@@ -24,30 +23,21 @@ from fedchain_magics.engine.round_keys import (
     RoundKeysNotMaskedError,
     RoundSecretNotPublishedError,
 )
-from fedchain_magics.models import initialize
 from fedchain_magics.models.codec import encode_parameters
 from fedchain_magics.storage import digest_of
 
 PARTIES = 2
 
 
-def _model(X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return initialize(LogisticRegression(max_iter=5), X[:30], y[:30], classes=[0, 1, 2])
-
-
 @pytest.fixture
 def data():
-    X, y = load_dataset("wine")
-    X, _ = standardize(X, X)
-    return X, y
+    return wine()
 
 
 @pytest.fixture
 def task(federation, data):
     config = TaskConfig(privacy="masked", min_participants=2, submission_window_blocks=60)
-    created = federation.create_task(_model(*data), config)
+    created = federation.create_task(wine_model(*data), config)
     for index in range(PARTIES):
         created.participant(f"party-{index}").join()
     return created
@@ -210,7 +200,7 @@ def test_an_update_waits_for_its_round_key(task, federation, data):
 
 
 def test_per_round_keys_are_for_masked_tasks_only(federation, data):
-    plain = federation.create_task(_model(*data), TaskConfig(min_participants=1))
+    plain = federation.create_task(wine_model(*data), TaskConfig(min_participants=1))
     assert not round_keys.uses_round_keys(plain)
     with pytest.raises(RoundKeysNotMaskedError, match='TaskConfig\\(privacy="masked"\\)'):
         round_keys.contract(plain)

@@ -9,16 +9,14 @@ import warnings
 
 import numpy as np
 import pytest
+from engine_helpers import wine, wine_model
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 from fedchain_magics import TOKEN_UNIT, TaskConfig
 from fedchain_magics.chain import RoundPhase
 from fedchain_magics.crypto import load_scheme
-from fedchain_magics.data import load_dataset, standardize
 from fedchain_magics.engine import masked, round_keys, valuation
-from fedchain_magics.models import initialize
 
 PARTIES = 6  # two groups of three: a dropout leaves one group below k
 K = 3
@@ -27,11 +25,8 @@ DROPPED = "party-5"
 
 @pytest.fixture
 def task(federation):
-    X, y = load_dataset("wine")
-    X, _ = standardize(X, X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = initialize(LogisticRegression(max_iter=5), X[:30], y[:30], classes=[0, 1, 2])
+    X, y = wine()
+    model = wine_model(X, y)
     config = TaskConfig(
         privacy="masked",
         valuation="leave-one-out",
