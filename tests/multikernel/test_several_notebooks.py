@@ -63,12 +63,7 @@ NAMES = ["coordinator", "key-holder", *HOSPITALS, "validator"]
 
 def test_six_kernels_run_three_rounds_over_a_served_ledger(tmp_path):
     with kernels(tmp_path, NAMES) as k:
-        run_all({kernel: SETUP for kernel in k.values()})
-        k["coordinator"].run("%fedchain start --dir ws")
-        served = k["coordinator"].run("%fedchain serve")
-        url = re.search(r"json-rpc: (\S+)", served).group(1)
-        blobs = re.search(r"blobs:\s+(\S+)", served).group(1)
-        connect = f"%fedchain connect {url} --dir ws --blobs {blobs}"
+        url, connect = serve_from_the_coordinator(k)
         _run_three_rounds(
             tmp_path, k, url, connect, rejoin=f"%fedchain connect {url} --dir ws", masked=True
         )
@@ -113,6 +108,17 @@ def _hardhat_key(index: int) -> str:
     Account.enable_unaudited_hdwallet_features()
     mnemonic = "test test test test test test test test test test test junk"  # Hardhat's own
     return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}").key.hex()
+
+
+def serve_from_the_coordinator(k) -> tuple[str, str]:
+    """Every kernel loads the extension; the coordinator's starts a ledger in ws/ and serves it.
+    Returns the JSON-RPC URL and the magic that connects another kernel to it and its blobs."""
+    run_all({kernel: SETUP for kernel in k.values()})
+    k["coordinator"].run("%fedchain start --dir ws")
+    served = k["coordinator"].run("%fedchain serve")
+    url = re.search(r"json-rpc: (\S+)", served).group(1)
+    blobs = re.search(r"blobs:\s+(\S+)", served).group(1)
+    return url, f"%fedchain connect {url} --dir ws --blobs {blobs}"
 
 
 def prepare_roles(k, connect: str, rows: dict[str, int]) -> tuple[str, str]:

@@ -15,10 +15,10 @@ import pytest
 from kernel_helpers import kernels, run_all
 from test_several_notebooks import (
     ADDRESS,
-    SETUP,
     TRAIN,
     _assert_only_the_key_holder_holds_a_secret,
     prepare_roles,
+    serve_from_the_coordinator,
 )
 
 from fedchain_magics.chain import Deployment, Ledger, TrainingContract
@@ -35,12 +35,7 @@ ROWS = 80
 
 def test_a_valued_task_runs_across_kernels(tmp_path):
     with kernels(tmp_path, NAMES) as k:
-        run_all({kernel: SETUP for kernel in k.values()})
-        k["coordinator"].run("%fedchain start --dir ws")
-        served = k["coordinator"].run("%fedchain serve")
-        url = re.search(r"json-rpc: (\S+)", served).group(1)
-        blobs = re.search(r"blobs:\s+(\S+)", served).group(1)
-        connect = f"%fedchain connect {url} --dir ws --blobs {blobs}"
+        url, connect = serve_from_the_coordinator(k)
         create_keys, validator = prepare_roles(k, connect, dict.fromkeys(HOSPITALS, ROWS))
         k["coordinator"].run(
             f"%fedtask create model --rounds {ROUNDS} --min-participants {len(HOSPITALS)} "
