@@ -160,24 +160,34 @@ def bfv(scheme: EncryptionScheme) -> BfvFixedPointScheme:
     return scheme
 
 
-def unmask(
-    task: FederatedTask,
-    round_number: int,
-    residues: np.ndarray,
-    modulus: int,
-    members: Sequence[str] | None = None,
-) -> np.ndarray:
-    """The decrypted sum's residues without the masks, from the included parties' reveals;
-    ``members``: the sum is of these included parties only (a valued round's group)."""
+@dataclass(frozen=True)
+class RoundReveals:
+    """A round's reveals, read once: each included party's (by address), and for each of them
+    its peers whose updates are not in the sum."""
+
+    reveals: dict[str, Reveal]
+    absent_peers: dict[bytes, set[bytes]]
+
+    def unmask(
+        self, residues: np.ndarray, modulus: int, members: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """The decrypted sum's residues without the masks; ``members``: the sum is of these
+        included parties only (a valued round's group), else of every included party."""
+        chosen = self.reveals.values() if members is None else [self.reveals[m] for m in members]
+        residual = residual_masks(chosen, self.absent_peers, residues.size, modulus)
+        return np.mod(residues - residual, modulus)
+
+
+def round_reveals(task: FederatedTask, round_number: int) -> RoundReveals:
+    """The included parties' reveals of the round, each checked to be for the key it
+    advertised; refused while any included party has not revealed."""
     registry = task.federation.registry
     included, absent_peers = _included_and_absent_peers(task, round_number)
-    if members is not None:
-        included = {address: included[address] for address in members}
     digests = registry.mask_reveals(task.task_id, round_number)
     waiting = sorted(address for address in included if address not in digests)
     if waiting:
         raise RevealsMissingError(task.task_id, round_number, len(waiting), len(included))
-    reveals = []
+    reveals = {}
     for address, public in included.items():
         reveal = Reveal.from_bytes(task.federation.store.get(digests[address]))
         if reveal.public != public:
@@ -185,9 +195,15 @@ def unmask(
                 f"the reveal of {address} is for another masking key than it advertised; "
                 "it must reveal again"
             )
-        reveals.append(reveal)
-    residual = residual_masks(reveals, absent_peers, residues.size, modulus)
-    return np.mod(residues - residual, modulus)
+        reveals[address] = reveal
+    return RoundReveals(reveals, absent_peers)
+
+
+def unmask(
+    task: FederatedTask, round_number: int, residues: np.ndarray, modulus: int
+) -> np.ndarray:
+    """The decrypted sum of every included update, without the masks."""
+    return round_reveals(task, round_number).unmask(residues, modulus)
 
 
 def _included_and_absent_peers(

@@ -272,16 +272,17 @@ def decrypt_group_sums(
     by_party = {c.participant: c for c in commitments}
     store, limit = task.federation.store, task.max_ciphertext_bytes
     public = round_keys.public_scheme(task, round_number)
+    reveals = masked.round_reveals(task, round_number) if task.masked else None
     sums = {}
     for group in groups:
         running = public.start_sum(task.parameter_count)
         for member in group.members:
             running.add(store.get(by_party[member].update_digest, max_bytes=limit))
         task.federation.record_decryption(task.task_id, round_number, group.members)
-        if task.masked:  # the group's masks cancel but for its dropouts' pairs and self-masks
+        if reveals is not None:  # its masks cancel but for its dropouts' pairs and self-masks
             bfv = masked.bfv(secret)
             residues = bfv.decrypt_residues(running.result())
-            unmasked = masked.unmask(task, round_number, residues, bfv.plain_modulus, group.members)
+            unmasked = reveals.unmask(residues, bfv.plain_modulus, group.members)
             sums[group.name] = np.asarray(bfv.values_of(unmasked), np.float64)
         else:
             sums[group.name] = np.asarray(secret.decrypt(running.result()), np.float64)
