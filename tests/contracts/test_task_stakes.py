@@ -89,12 +89,18 @@ def staked_task(
     if scored:
         ledger.send(ledger.policy.functions.enableScoring(task_id), ledger.coordinator)
     set_rules(ledger, task_id, window_blocks=window_blocks)
+    stake_everyone(ledger, task_id, participants, roles=roles)
+    return task_id
+
+
+def stake_everyone(ledger: Ledger, task_id: int, participants: int, *, roles: bool) -> None:
+    """The first ``participants`` participants stake the required stake; with ``roles``, the
+    aggregator and the key holder their role stake."""
     for participant in ledger.participants[:participants]:
         stake(ledger, task_id, participant, REQUIRED)
     if roles:
         stake(ledger, task_id, ledger.aggregator, ROLE)
         stake(ledger, task_id, ledger.key_holder, ROLE)
-    return task_id
 
 
 def post_table(
@@ -582,11 +588,7 @@ def ruled_task(
     ledger.send(ledger.rules.functions.setInitialRules(task_id, first), ledger.coordinator)
     ledger.send(ledger.rules.functions.handOver(task_id, governor(ledger)), ledger.coordinator)
     set_rules(ledger, task_id, window_blocks=window_blocks, slash_ppm=0, min_standing_ppm=0)
-    for participant in ledger.participants[:participants]:
-        stake(ledger, task_id, participant, REQUIRED)
-    if roles:
-        stake(ledger, task_id, ledger.aggregator, ROLE)
-        stake(ledger, task_id, ledger.key_holder, ROLE)
+    stake_everyone(ledger, task_id, participants, roles=roles)
     return task_id
 
 
