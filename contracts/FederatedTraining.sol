@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IFederatedTraining} from "./IFederatedTraining.sol";
@@ -34,7 +34,7 @@ import {IRewardPolicy} from "./IRewardPolicy.sol";
  * {Contribution}) and updates two warm-able ones (the committer's {Member} slot and the round's
  * first slot).
  */
-contract FederatedTraining is IFederatedTraining, EIP712 {
+contract FederatedTraining is IFederatedTraining {
     using SafeERC20 for IERC20;
 
     /// @notice Longest submission, validation or aggregation window a task may set, in blocks.
@@ -43,6 +43,12 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
     /// @notice EIP-712 type hash of the commitment a participant signs for a batch.
     bytes32 public constant UPDATE_COMMITMENT_TYPEHASH =
         keccak256("UpdateCommitment(uint256 taskId,uint32 round,bytes32 updateDigest,uint64 samples)");
+
+    /// @dev EIP-712 domain of the signed commitments ("FedChain FederatedTraining", version "1"),
+    /// fixed at deployment for the chain it was deployed on. OpenZeppelin's EIP712 would add the
+    /// ERC-5267 `eip712Domain()` view, 0.6 KB this contract lacks under EIP-170.
+    bytes32 private immutable _domainSeparator;
+    uint256 private immutable _deployedChainId;
 
     /// @notice The reward token, escrowed per task at creation. A plain ERC-20 (no transfer fee).
     IERC20 public immutable token;
@@ -67,7 +73,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
      * @param token_ The reward token.
      * @param rewardPolicy_ The incentive mechanism that splits each round's reward.
      */
-    constructor(IERC20 token_, IRewardPolicy rewardPolicy_) EIP712("FedChain FederatedTraining", "1") {
+    constructor(IERC20 token_, IRewardPolicy rewardPolicy_) {
         if (address(token_) == address(0)) {
             revert TrainingInvalidToken(address(token_));
         }
@@ -76,6 +82,8 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         }
         token = token_;
         rewardPolicy = rewardPolicy_;
+        _deployedChainId = block.chainid;
+        _domainSeparator = _buildDomainSeparator();
         emit RegistryDeployed(token_, rewardPolicy_);
     }
 
@@ -138,7 +146,8 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
     }
 
     /**
-     * @notice Adds `validator` to the task's validators. Coordinator only; one validator per call.
+     * @notice Adds `validator` to the task's validators. The task's manager only (its coordinator,
+     * or the governor it handed the task to); one validator per call.
      * @dev A validator votes from the round after the current one: the electorate of a round is
      * fixed when it opens. An account holding any role in the task (a participant included) is
      * refused with {TrainingRoleConflict}. Emits {ValidatorAdded}.
@@ -147,7 +156,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
      */
     function addValidator(uint256 taskId, address validator) external {
         Task storage task = _existingTask(taskId);
-        _checkCoordinator(task, taskId);
+        _checkManager(task, taskId);
         if (validator == address(0)) {
             revert TrainingInvalidValidator(validator);
         }
@@ -158,6 +167,69 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         member.firstRound = firstRound;
         uint32 validatorCount = ++task.validatorCount;
         emit ValidatorAdded(taskId, validator, validatorCount, firstRound);
+    }
+
+    /**
+     * @notice Removes `validator` from the task's validators. The task's manager only, between
+     * rounds ({TrainingRoundStillOpen}): a round's electorate never changes while it runs.
+     * @dev Reverts with {TrainingNotValidator} unless `validator` is one. The account holds no role
+     * in the task afterwards. Emits {ValidatorRemoved}.
+     * @param taskId The task.
+     * @param validator A validator of the task.
+     */
+    function removeValidator(uint256 taskId, address validator) external {
+        Task storage task = _existingTask(taskId);
+        _checkManager(task, taskId);
+        _checkBetweenRounds(taskId, task.currentRound);
+        if (_members[taskId][validator].role != Role.Validator) {
+            revert TrainingNotValidator(taskId, validator);
+        }
+        delete _members[taskId][validator];
+        emit ValidatorRemoved(taskId, validator, --task.validatorCount);
+    }
+
+    /**
+     * @notice Sets the included updates and accept votes the task's next rounds need. The task's
+     * manager only, between rounds ({TrainingRoundStillOpen}), so a round runs under the rules it
+     * opened with; zero is refused as at creation.
+     * @dev Emits {RoundRulesChanged}.
+     * @param taskId The task.
+     * @param minParticipants Included updates a round needs to be aggregated (>= 1).
+     * @param validatorQuorum Accept votes a round needs (>= 1; never less than a majority).
+     */
+    function setRoundRules(uint256 taskId, uint32 minParticipants, uint32 validatorQuorum) external {
+        Task storage task = _existingTask(taskId);
+        _checkManager(task, taskId);
+        uint32 round = task.currentRound;
+        _checkBetweenRounds(taskId, round);
+        if (minParticipants == 0) {
+            revert TrainingInvalidMinParticipants(minParticipants);
+        }
+        if (validatorQuorum == 0) {
+            revert TrainingInvalidValidatorQuorum(validatorQuorum);
+        }
+        task.params.minParticipants = minParticipants;
+        task.params.validatorQuorum = validatorQuorum;
+        emit RoundRulesChanged(taskId, round + 1, msg.sender, minParticipants, validatorQuorum);
+    }
+
+    /**
+     * @notice Hands the task's validator set and round rules to `governor` (a governance
+     * timelock): from now on only it adds or removes validators and sets the round rules.
+     * The task's manager only: its coordinator first (which keeps running rounds), then the
+     * governor, which may move the task to another governor. Zero is refused ({TrainingInvalidGovernor}).
+     * @dev Emits {GovernanceHandedOver}.
+     * @param taskId The task.
+     * @param governor The account that manages the task from now on.
+     */
+    function handOverGovernance(uint256 taskId, address governor) external {
+        Task storage task = _existingTask(taskId);
+        _checkManager(task, taskId);
+        if (governor == address(0)) {
+            revert TrainingInvalidGovernor(taskId, governor);
+        }
+        task.governor = governor;
+        emit GovernanceHandedOver(taskId, msg.sender, governor);
     }
 
     /**
@@ -408,7 +480,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
             // the set hash is a sum modulo 2^104 by design.
             r.commitCount += 1;
             r.totalSamples += samples;
-            r.updatesHash += updateTerm(msg.sender, updateDigest);
+            r.updatesHash += _updateTerm(msg.sender, updateDigest);
         }
         emit UpdateCommitted(taskId, round, updateDigest, msg.sender, samples);
     }
@@ -536,7 +608,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         unchecked {
             r.commitCount -= 1;
             r.totalSamples -= contribution.samples;
-            r.updatesHash -= updateTerm(contribution.participant, updateDigest);
+            r.updatesHash -= _updateTerm(contribution.participant, updateDigest);
             r.excludedCount += 1;
         }
         emit UpdateExcluded(taskId, round, updateDigest, contribution.participant, reason);
@@ -546,7 +618,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
      * @notice Commits the digest of the aggregate (the encrypted sum) of the round's included
      * updates, naming the set it summed. Aggregator only.
      * @dev Collection must be closed: the submission deadline passed, or every eligible participant
-     * committed. `updateCount` and `updatesHash` (see {updateTerm}) must equal the round's: an
+     * committed. `updateCount` and `updatesHash` (see {_updateTerm}) must equal the round's: an
      * aggregate of any other set is refused with {TrainingUpdateSetMismatch}. Collecting ->
      * Aggregated; the key holder must act by `aggregationWindowBlocks` from now. Emits {AggregateCommitted}.
      * @param taskId The task.
@@ -652,7 +724,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
      * per round, until the validation deadline (inclusive).
      * @dev Emits {VoteCast}. Votes are tallied when every validator of the round's electorate has
      * voted (here, emitting {RoundFinalized}) or, after the deadline, by {finalizeRound}; the
-     * round is accepted iff its accept votes reach {effectiveQuorum}, a majority at least.
+     * round is accepted iff its accept votes reach the task's quorum and a majority of the round's validators.
      * @param taskId The task.
      * @param round The current round, which must be Validating.
      * @param accept Whether the validator accepts the model.
@@ -690,7 +762,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
 
     /**
      * @notice Tallies the votes of a round whose validation window closed. Anyone may call it.
-     * @dev Accepted iff the accept votes reach {effectiveQuorum}; a rejected round keeps the
+     * @dev Accepted iff the accept votes reach the task's quorum and a majority of the round's validators; a rejected round keeps the
      * current model. Either counts against `maxRounds`. Emits {RoundFinalized} (and {TaskEnded}
      * for the task's last round).
      * @param taskId The task.
@@ -827,7 +899,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
             member.lastCommittedRound = round;
             unchecked {
                 totalSamples += samples; // < 2^32 updates of < 2^32 samples each
-                updatesHash += updateTerm(participant, digest); // a sum modulo 2^104 by design
+                updatesHash += _updateTerm(participant, digest); // a sum modulo 2^104 by design
             }
             nodes[i] = _leafHash(participant, digest, samples);
             emit UpdateCommitted(taskId, round, digest, participant, samples);
@@ -1071,7 +1143,10 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         view
         returns (bytes32)
     {
-        return _hashTypedDataV4(keccak256(abi.encode(UPDATE_COMMITMENT_TYPEHASH, taskId, round, updateDigest, samples)));
+        bytes32 domainSeparator = block.chainid == _deployedChainId ? _domainSeparator : _buildDomainSeparator();
+        return MessageHashUtils.toTypedDataHash(
+            domainSeparator, keccak256(abi.encode(UPDATE_COMMITMENT_TYPEHASH, taskId, round, updateDigest, samples))
+        );
     }
 
     /**
@@ -1102,15 +1177,11 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
             && MerkleProof.verifyCalldata(proof, root, _leafHash(leaf.participant, leaf.updateDigest, leaf.samples));
     }
 
-    /**
-     * @notice The term an update adds to its round's set hash: the low 104 bits of
-     * `keccak256(abi.encode(participant, updateDigest))`. A round's `updatesHash` is the sum
-     * of its included updates' terms modulo 2^104, so an update can be removed again.
-     * @param participant The committer.
-     * @param updateDigest The update's digest.
-     * @return The term.
-     */
-    function updateTerm(address participant, bytes32 updateDigest) public pure returns (uint104) {
+    /// @dev The term an update adds to its round's set hash: the low 104 bits of
+    /// `keccak256(abi.encode(participant, updateDigest))` (clients compute it the same way). A
+    /// round's `updatesHash` is the sum of its included updates' terms modulo 2^104, so an update
+    /// can be removed again.
+    function _updateTerm(address participant, bytes32 updateDigest) private pure returns (uint104) {
         bytes32 hash;
         assembly ("memory-safe") {
             // keccak256(abi.encode(participant, updateDigest)), hashed in the scratch space.
@@ -1121,18 +1192,7 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         return uint104(uint256(hash));
     }
 
-    /**
-     * @notice Accept votes a round needs: the task's quorum, and never less than a majority of the
-     * validators registered when the round opened.
-     * @param taskId The task.
-     * @param round An opened round.
-     * @return The number of accept votes that accepts the round.
-     */
-    function effectiveQuorum(uint256 taskId, uint32 round) external view returns (uint32) {
-        return _effectiveQuorum(_existingTask(taskId).params.validatorQuorum, _rounds[taskId][round].validatorCount);
-    }
-
-    /**
+        /**
      * @notice Number of tasks created so far (the id of the latest one).
      * @return The number of tasks.
      */
@@ -1364,6 +1424,28 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         }
     }
 
+    /// @dev The EIP-712 domain separator on the current chain (recomputed after a fork changes its id).
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("FedChain FederatedTraining"),
+                keccak256("1"),
+                block.chainid,
+                address(this)
+            )
+        );
+    }
+
+    /// @dev Reverts unless the caller manages the task's validators and round rules: its
+    /// coordinator until it hands them to a governor, then the governor.
+    function _checkManager(Task storage task, uint256 taskId) private view {
+        address manager = task.governor == address(0) ? task.coordinator : task.governor;
+        if (msg.sender != manager) {
+            revert TrainingNotManager(taskId, msg.sender, manager);
+        }
+    }
+
     function _checkNoRole(Member storage member, uint256 taskId, address account) private view {
         Role role = member.role;
         if (role != Role.None) {
@@ -1470,6 +1552,8 @@ contract FederatedTraining is IFederatedTraining, EIP712 {
         revert TrainingWrongPhase(taskId, round, expected, actual);
     }
 
+    /// @dev Accept votes a round needs: the task's quorum, and never less than a majority of the
+    /// validators registered when the round opened.
     function _effectiveQuorum(uint32 quorum, uint32 validatorCount) private pure returns (uint32) {
         uint32 majority = validatorCount / 2 + 1;
         return quorum > majority ? quorum : majority;

@@ -91,6 +91,7 @@ interface IFederatedTraining {
         bool escrowReclaimed;
         bytes32 currentModelDigest;
         uint32 rewardedRejectedRounds; // rejected rounds whose reward its policy still pays (see IRewardPolicy)
+        address governor; // zero until the coordinator hands the validator set and round rules over (see `handOverGovernance`)
     }
 
     /**
@@ -204,6 +205,19 @@ interface IFederatedTraining {
 
     /// @notice `validator` may vote in the task's rounds from `firstRound` on.
     event ValidatorAdded(uint256 indexed taskId, address indexed validator, uint32 validatorCount, uint32 firstRound);
+
+    /// @notice The governor removed `validator`: it votes in none of the task's rounds from now on.
+    event ValidatorRemoved(uint256 indexed taskId, address indexed validator, uint32 validatorCount);
+
+    /// @notice `by` (the coordinator, or the governor before) handed the task's validator set and
+    /// round rules to `governor`.
+    event GovernanceHandedOver(uint256 indexed taskId, address indexed by, address indexed governor);
+
+    /// @notice Rounds from `fromRound` on need `minParticipants` included updates and
+    /// `validatorQuorum` accept votes; `by` is the coordinator or, once handed over, the governor.
+    event RoundRulesChanged(
+        uint256 indexed taskId, uint32 indexed fromRound, address indexed by, uint32 minParticipants, uint32 validatorQuorum
+    );
 
     /// @notice `participant` joined the task and may commit updates from `firstRound` on.
     event ParticipantJoined(
@@ -372,6 +386,11 @@ interface IFederatedTraining {
     error TrainingEscrowExceedsBalance(address funder, uint256 balance, uint256 needed);
     /// @dev `account` is not the task's coordinator.
     error TrainingNotCoordinator(uint256 taskId, address account);
+    /// @dev `account` may not change the task's validators or round rules: `manager` does (the
+    /// coordinator, or the governor it handed them to).
+    error TrainingNotManager(uint256 taskId, address account, address manager);
+    /// @dev `governor` is the zero address.
+    error TrainingInvalidGovernor(uint256 taskId, address governor);
     /// @dev `account` is not the task's aggregator.
     error TrainingNotAggregator(uint256 taskId, address account);
     /// @dev `account` is not the task's key holder.

@@ -137,7 +137,13 @@ RULE_CHANGES = (
     "slash_ppm",
     "slash_below_standing_ppm",
 )
-"""What one proposal may change, each by its own TaskRules setter."""
+"""What one proposal may change in TaskRules, each by its own setter."""
+
+REGISTRY_CHANGES = ("min_participants", "validator_quorum", "add_validators", "remove_validators")
+"""What one proposal may change in the registry, once the coordinator handed the task over
+(``handOverGovernance``): the round rules (one ``setRoundRules`` call sets both: the one a
+proposal does not name keeps the value it had when the proposal was made) and the validator set
+(a tuple of addresses each)."""
 
 
 @dataclass(frozen=True)
@@ -182,10 +188,17 @@ class Proposal:
 class GovernanceContracts:
     """TaskRules, FedGovernor and FedTimelock of one deployment, and the token that votes."""
 
-    def __init__(self, ledger: Ledger, addresses: GovernanceAddresses, token: str) -> None:
+    def __init__(
+        self, ledger: Ledger, addresses: GovernanceAddresses, token: str, registry: str = ""
+    ) -> None:
         self.ledger = ledger
         self.addresses = addresses
         eth = ledger.web3.eth
+        self.registry: Contract | None = None
+        if registry:
+            self.registry = eth.contract(
+                address=to_checksum_address(registry), abi=load_artifact("FederatedTraining").abi
+            )
         self.rules: Contract = eth.contract(
             address=to_checksum_address(addresses.task_rules), abi=load_artifact("TaskRules").abi
         )
@@ -233,7 +246,8 @@ class GovernanceContracts:
             deployer, governor_artifact.abi, governor_artifact.bytecode, to_checksum_address(token),
             timelock, voting_delay_blocks, voting_period_blocks, PROPOSAL_THRESHOLD, quorum_percent,
         )  # fmt: skip
-        contracts = cls(ledger, GovernanceAddresses(rules, governor, timelock, start), token)
+        addresses = GovernanceAddresses(rules, governor, timelock, start)
+        contracts = cls(ledger, addresses, token, registry)
         roles = contracts.timelock.functions
         for role in (roles.PROPOSER_ROLE(), roles.CANCELLER_ROLE()):
             ledger.transact(deployer, roles.grantRole(ledger.call(role), governor))
@@ -254,6 +268,21 @@ class GovernanceContracts:
         """The coordinator hands the task's rules to the timelock: only proposals change them."""
         function = self.rules.functions.handOver(task_id, self.timelock.address)
         return self.ledger.transact(coordinator, function)
+
+    def hand_over_registry(self, coordinator: LocalAccount, task_id: int) -> TransactionResult:
+        """The coordinator hands the task's validator set and round rules to the timelock."""
+        function = self._registry().functions.handOverGovernance(task_id, self.timelock.address)
+        return self.ledger.transact(coordinator, function)
+
+    def registry_governed(self, task_id: int) -> bool:
+        """Whether the timelock manages the task's validator set and round rules."""
+        task = self.ledger.call(self._registry().functions.getTask(task_id))
+        return str(task[14]).lower() == self.timelock.address.lower()
+
+    def _registry(self) -> Contract:
+        if self.registry is None:
+            raise ValueError("these governance contracts were opened without the registry")
+        return self.registry
 
     def governed_by(self, task_id: int) -> str | None:
         governor = str(self.ledger.call(self.rules.functions.governedBy(task_id)))
@@ -298,7 +327,7 @@ class GovernanceContracts:
         self, task_id: int, changes: Mapping[str, Any]
     ) -> tuple[list[str], list[int], list[bytes]]:
         """The (targets, values, calldatas) of a proposal making ``changes`` to the task's rules
-        (names from :data:`RULE_CHANGES`)."""
+        and registry settings (names from :data:`RULE_CHANGES` and :data:`REGISTRY_CHANGES`)."""
         setters = {
             "group_size": "setGroupSize",
             "valuation_policy": "setValuationPolicy",
@@ -307,17 +336,43 @@ class GovernanceContracts:
             "slash_ppm": "setSlash",
             "slash_below_standing_ppm": "setSlashBelowStanding",
         }
-        unknown = sorted(set(changes) - set(setters))
+        known = (*RULE_CHANGES, *REGISTRY_CHANGES)
+        unknown = sorted(set(changes) - set(known))
         if unknown or not changes:
-            raise ValueError(f"a proposal changes some of {', '.join(RULE_CHANGES)}, not {unknown}")
-        calldatas = []
-        for name in RULE_CHANGES:
-            if name not in changes:
-                continue
-            calldata = self.rules.encode_abi(setters[name], args=[task_id, int(changes[name])])
+            raise ValueError(f"a proposal changes some of {', '.join(known)}, not {unknown}")
+        calls: list[tuple[Contract, str, list[Any]]] = [
+            (self.rules, setters[name], [task_id, int(changes[name])])
+            for name in RULE_CHANGES
+            if name in changes
+        ]
+        if set(REGISTRY_CHANGES) & set(changes):
+            calls.extend(self._registry_calls(task_id, changes))
+        targets: list[str] = []
+        calldatas: list[bytes] = []
+        for contract, function, args in calls:
+            calldata = contract.encode_abi(function, args=args)
+            targets.append(contract.address)
             calldatas.append(bytes.fromhex(calldata.removeprefix("0x")))
-        address = self.rules.address
-        return [address] * len(calldatas), [0] * len(calldatas), calldatas
+        return targets, [0] * len(calldatas), calldatas
+
+    def _registry_calls(
+        self, task_id: int, changes: Mapping[str, Any]
+    ) -> list[tuple[Contract, str, list[Any]]]:
+        registry = self._registry()
+        calls: list[tuple[Contract, str, list[Any]]] = []
+        if "min_participants" in changes or "validator_quorum" in changes:
+            params = self.ledger.call(registry.functions.getTask(task_id))[0]
+            minimum = int(changes.get("min_participants", params[3]))
+            quorum = int(changes.get("validator_quorum", params[5]))
+            calls.append((registry, "setRoundRules", [task_id, minimum, quorum]))
+        validator_setters = (
+            ("remove_validators", "removeValidator"),
+            ("add_validators", "addValidator"),
+        )
+        for name, function in validator_setters:
+            for address in changes.get(name, ()):
+                calls.append((registry, function, [task_id, to_checksum_address(address)]))
+        return calls
 
     def propose(
         self, proposer: LocalAccount, task_id: int, description: str, changes: Mapping[str, Any]
@@ -373,9 +428,9 @@ class GovernanceContracts:
         return [p for p in found if task_id is None or task_id in p.task_ids]
 
     def executed_from_rounds(self, task_id: int) -> dict[int, int]:
-        """The first round each executed proposal's changes to the task's rules apply to, by
-        proposal id: its ProposalExecuted and the RulesChanged it caused share a transaction
-        (two log reads)."""
+        """The first round each executed proposal's changes to the task apply to, by proposal id:
+        its ProposalExecuted and the RulesChanged (or the registry's RoundRulesChanged or
+        ValidatorAdded) it caused share a transaction (two to four log reads)."""
         first_block = self.addresses.deployed_at_block
         changed = self.rules.events.RulesChanged().get_logs(
             argument_filters={"taskId": task_id}, from_block=first_block
@@ -383,6 +438,13 @@ class GovernanceContracts:
         from_round = {
             bytes(log["transactionHash"]): int(log["args"]["fromRound"]) for log in changed
         }
+        if self.registry is not None:  # a proposal that changes only registry settings
+            events = self.registry.events
+            filters = {"argument_filters": {"taskId": task_id}, "from_block": first_block}
+            for log in events.RoundRulesChanged().get_logs(**filters):
+                from_round.setdefault(bytes(log["transactionHash"]), int(log["args"]["fromRound"]))
+            for log in events.ValidatorAdded().get_logs(**filters):
+                from_round.setdefault(bytes(log["transactionHash"]), int(log["args"]["firstRound"]))
         executed = self.governor.events.ProposalExecuted().get_logs(from_block=first_block)
         return {
             int(log["args"]["proposalId"]): from_round[bytes(log["transactionHash"])]
@@ -404,6 +466,11 @@ class GovernanceContracts:
         task_ids: list[int] = []
         changes: dict[str, Any] = {}
         for target, data in zip(args["targets"], calldatas, strict=True):
+            if self.registry is not None and to_checksum_address(target) == self.registry.address:
+                function, decoded = self.registry.decode_function_input(data)
+                task_ids.append(int(decoded["taskId"]))
+                _registry_change(changes, function.fn_name, decoded)
+                continue
             if to_checksum_address(target) != self.rules.address:
                 continue
             try:
@@ -443,6 +510,18 @@ class GovernanceContracts:
 
     def latest_timestamp(self) -> int:
         return int(self.ledger.web3.eth.get_block("latest")["timestamp"])
+
+
+def _registry_change(
+    changes: dict[str, Any], function_name: str, decoded: Mapping[str, Any]
+) -> None:
+    if function_name == "setRoundRules":
+        changes["min_participants"] = int(decoded["minParticipants"])
+        changes["validator_quorum"] = int(decoded["validatorQuorum"])
+    elif function_name in ("addValidator", "removeValidator"):
+        name = "add_validators" if function_name == "addValidator" else "remove_validators"
+        address = to_checksum_address(decoded["validator"])
+        changes[name] = (*changes.get(name, ()), address)
 
 
 def _change(function_name: str, decoded: Mapping[str, Any]) -> dict[str, Any]:

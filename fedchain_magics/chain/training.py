@@ -162,6 +162,14 @@ class TaskState:
     escrow_reclaimed: bool = False
     rewarded_rejected_rounds: int = 0
     """Rejected rounds whose reward the task's policy still pays (a scored task's)."""
+    governor: str | None = None
+    """Who manages the validator set and the round rules (quorum, minimum participants) once
+    the coordinator handed them over (a governance timelock); None while the coordinator does."""
+
+    @property
+    def manager(self) -> str:
+        """The account that adds and removes validators and sets the round rules."""
+        return self.governor or self.coordinator
 
 
 @dataclass(frozen=True)
@@ -500,6 +508,32 @@ class TrainingContract:
     ) -> TransactionResult:
         function = self.contract.functions.addValidator(task_id, to_checksum_address(validator))
         return self.ledger.transact(coordinator, function)
+
+    def remove_validator(
+        self, manager: LocalAccount, task_id: int, validator: str
+    ) -> TransactionResult:
+        """The task's manager removes a validator, between rounds."""
+        function = self.contract.functions.removeValidator(task_id, to_checksum_address(validator))
+        return self.ledger.transact(manager, function)
+
+    def set_round_rules(
+        self, manager: LocalAccount, task_id: int, min_participants: int, validator_quorum: int
+    ) -> TransactionResult:
+        """The task's manager sets the included updates and accept votes the next rounds need."""
+        function = self.contract.functions.setRoundRules(
+            task_id, min_participants, validator_quorum
+        )
+        return self.ledger.transact(manager, function)
+
+    def hand_over_governance(
+        self, manager: LocalAccount, task_id: int, governor: str
+    ) -> TransactionResult:
+        """The task's manager (its coordinator first) hands the validator set and the round rules
+        to ``governor``."""
+        function = self.contract.functions.handOverGovernance(
+            task_id, to_checksum_address(governor)
+        )
+        return self.ledger.transact(manager, function)
 
     def join(self, participant: LocalAccount, task_id: int) -> TransactionResult:
         return self.ledger.transact(participant, self.contract.functions.join(task_id))
@@ -877,6 +911,7 @@ class TrainingContract:
             ended=bool(ended),
             escrow_reclaimed=bool(reclaimed),
             rewarded_rejected_rounds=int(raw[13]),
+            governor=None if int(raw[14], 16) == 0 else str(raw[14]),
         )
 
     def round(self, task_id: int, round_number: int) -> RoundState:
@@ -963,9 +998,9 @@ class TrainingContract:
 
     def effective_quorum(self, task_id: int, round_number: int) -> int:
         """Accept votes the round needs: the task's quorum, and at least a majority of the
-        round's electorate."""
-        function = self.contract.functions.effectiveQuorum(task_id, round_number)
-        return int(self.ledger.call(function))
+        round's electorate (the rule ``finalizeRound`` applies)."""
+        quorum = self.task(task_id).params.validator_quorum
+        return max(quorum, self.round(task_id, round_number).validator_count // 2 + 1)
 
     def pending_reward(
         self,

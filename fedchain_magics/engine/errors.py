@@ -113,6 +113,8 @@ PYTHON_STEPS: dict[str, str] = {
     "vote_proposal": "vote with session.vote({proposal}, party, 'for')",
     "queue_proposal": "queue it with session.queue({proposal})",
     "execute_proposal": "execute it with session.execute({proposal})",
+    "execute_after_round": "finish round {round} (aggregate, vote), then execute it with "
+    "session.execute({proposal})",
     "wait_blocks": "wait until block {block} (the head is {head}), then repeat the step",
     "wait_seconds": "wait until the chain's clock passes {eta} ({seconds} s after the last "
     "block), then repeat the step",
@@ -738,6 +740,14 @@ REFUSALS: dict[str, _Refusal] = {
     "TrainingNotCoordinator": _Refusal(
         "{who} is not the coordinator of task {task}", "next_round_where_created"
     ),
+    "TrainingNotManager": _Refusal(
+        "{who} does not manage task {task}'s validators and round rules: {manager} does "
+        "(once a task is governed, only a passed proposal changes them)",
+        "propose_change",
+    ),
+    "TrainingInvalidGovernor": _Refusal(
+        "a task is handed to a governor's address, not the zero address", "details"
+    ),
     "TrainingNotCurrentRound": _Refusal(
         "round {round} is not the current round of task {task} (round {current} is)",
         "show_task",
@@ -1011,6 +1021,7 @@ def _facts(args: dict[str, Any], name_of: Callable[[str], str]) -> dict[str, Any
         "revealed": args.get("revealedCount"),
         "needed": args.get("needed"),
         "balance": args.get("balance"),
+        "manager": name_of(str(args["manager"])) if args.get("manager") else None,
     }
 
 

@@ -209,6 +209,9 @@ RULE_NAMES = {
     "required_stake": "stake",
     "slash": "slash",
     "slash_below_standing": "slashed below standing",
+    "validator_quorum": "quorum",
+    "add_validators": "add validators",
+    "remove_validators": "remove validators",
 }
 
 
@@ -226,6 +229,8 @@ def rule_texts(rules: Mapping[str, Any], token: TokenInfo) -> list[tuple[str, st
             text = "by samples" if value in ("off", "proportional") else str(value)
         elif isinstance(value, float):
             text = f"{value:g}"
+        elif isinstance(value, (list, tuple)):
+            text = ", ".join(str(item) for item in value)
         else:
             text = str(value)
         worded.append((label, text))

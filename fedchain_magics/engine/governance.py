@@ -36,6 +36,8 @@ from ..chain import (
     GovernanceContracts,
     Proposal,
     ProposalState,
+    Role,
+    RoundPhase,
     TaskRules,
     TransactionResult,
     ValuationPolicy,
@@ -137,8 +139,17 @@ PROPOSABLE_RULES = (
     "max_weight_over_median",
     "slash",
     "slash_below_standing",
+    "min_participants",
+    "validator_quorum",
+    "add_validators",
+    "remove_validators",
 )
-"""What a proposal may change, in the engine's names (:func:`encode_changes`)."""
+"""What a proposal may change, in the engine's names (:func:`encode_changes`): the TaskRules, the
+registry's round rules (the updates and accept votes a round needs) and its validator set
+(addresses, or names of this workspace's accounts, in a list)."""
+
+ROUND_RULES = ("min_participants", "validator_quorum")
+VALIDATOR_CHANGES = ("add_validators", "remove_validators")
 
 
 def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -168,6 +179,12 @@ def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
         slash_below_standing=float(changes.get("slash_below_standing", 0.0)),
     )
     encoded: dict[str, Any] = {}
+    for name in ROUND_RULES:
+        if name in changes:
+            encoded[name] = _count(changes[name], name)
+    for name in VALIDATOR_CHANGES:
+        if name in changes:
+            encoded[name] = _accounts(changes[name], name)
     if "group_size" in changes:
         encoded["group_size"] = checked.group_size
     if "valuation" in changes:
@@ -181,6 +198,24 @@ def encode_changes(changes: dict[str, Any]) -> dict[str, Any]:
     if "slash_below_standing" in changes:
         encoded["slash_below_standing_ppm"] = checked.slash_below_standing_ppm
     return encoded
+
+
+def _count(value: Any, name: str) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} takes a whole number, not {value!r}") from None
+    if count < 1:
+        raise InvalidInputError(f"{name} must be at least 1, not {count}")
+    return count
+
+
+def _accounts(value: Any, name: str) -> tuple[str, ...]:
+    """Validator names or addresses, as given (names are resolved when proposing)."""
+    found = tuple(part.strip() for part in value.split(",")) if isinstance(value, str) else value
+    if not found or not all(isinstance(part, str) and part for part in found):
+        raise InvalidInputError(f"{name} takes account names or 0x addresses, not {value!r}")
+    return tuple(found)
 
 
 def vote_support(text: str) -> VoteSupport:
@@ -218,7 +253,7 @@ def contracts(federation: Federation) -> GovernanceContracts | None:
         deployment.timelock,
         deployment.governance_deployed_at_block,
     )
-    return GovernanceContracts(federation.ledger, addresses, deployment.token)
+    return GovernanceContracts(federation.ledger, addresses, deployment.token, deployment.training)
 
 
 def deploy(federation: Federation) -> GovernanceContracts:
@@ -297,7 +332,9 @@ def require(federation: Federation, task_id: int) -> GovernanceContracts:
 def govern(
     federation: Federation, task_id: int, rules: TaskRules, coordinator: str = COORDINATOR
 ) -> TransactionResult:
-    """Set the task's first rules and hand them to the timelock (before round 1 opens).
+    """Set the task's first rules and hand them to the timelock (before round 1 opens), with the
+    registry's round rules and validator set (from then on only a passed proposal changes them;
+    the coordinator keeps opening rounds and admitting parties).
 
     If the task's stake rules were set first with a slash or a slashing standing, ``rules``
     takes them over (TaskStakes reads them from the rules from now on) unless it sets its own
@@ -323,8 +360,13 @@ def govern(
         _require_slashing_governed(federation, governance, task_id)
     account = federation.account(coordinator)
     governance.set_initial_rules(account, task_id, rules)
-    result = governance.hand_over(account, task_id)
-    _emit(federation, result, f"task {task_id}'s rules handed to governance", task_id=task_id)
+    governance.hand_over(account, task_id)
+    result = governance.hand_over_registry(account, task_id)
+    _emit(
+        federation, result,
+        f"task {task_id}'s rules, round rules and validators handed to governance",
+        task_id=task_id,
+    )  # fmt: skip
     return result
 
 
@@ -399,6 +441,7 @@ def propose(
     governance = require(federation, task_id)
     if not description.strip():
         raise InvalidInputError("a proposal needs a description saying why")
+    changes = _resolved(federation, governance, task_id, changes)
     try:
         governance.encode_changes(task_id, changes)
     except ValueError as error:
@@ -415,6 +458,45 @@ def propose(
         task_id=task_id, proposal=number, proposal_id=proposal_id,
     )  # fmt: skip
     return number
+
+
+def _resolved(
+    federation: Federation,
+    governance: GovernanceContracts,
+    task_id: int,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """``changes`` with validator names turned into addresses, checked against the task now:
+    a registry change needs the registry handed over, a validator added must hold no role, a
+    validator removed must be one."""
+    registry_changes = set(ROUND_RULES + VALIDATOR_CHANGES) & set(changes)
+    if not registry_changes:
+        return changes
+    if not governance.registry_governed(task_id):
+        raise GovernanceError(
+            f"task {task_id} was put under governance before its validators and round rules "
+            f"could be, so a proposal changes only its rules here, not {sorted(registry_changes)}",
+            step("create_new_task"),
+        )
+    resolved = dict(changes)
+    registry = federation.registry
+    for name in VALIDATOR_CHANGES:
+        if name not in changes:
+            continue
+        addresses = tuple(_address(federation, account) for account in changes[name])
+        for address in addresses:
+            role = registry.member(task_id, address).role
+            if name == "remove_validators" and role != Role.VALIDATOR:
+                raise InvalidInputError(
+                    f"{address} is not a validator of task {task_id}, so it cannot be removed"
+                )
+            if name == "add_validators" and role != Role.NONE:
+                raise InvalidInputError(
+                    f"{address} is already task {task_id}'s {role.name.lower().replace('_', ' ')}:"
+                    " a validator holds no other role; propose another account"
+                )
+        resolved[name] = addresses
+    return resolved
 
 
 def proposals(federation: Federation, task_id: int | None = None) -> list[Proposal]:
@@ -468,6 +550,7 @@ def execute(federation: Federation, proposal_id: int, caller: str = COORDINATOR)
     governance, found = proposal(federation, proposal_id)
     if found.state != ProposalState.QUEUED:
         raise _not_ready(found, "only a queued proposal is executed")
+    _require_between_rounds(federation, found)
     remaining = found.eta_s - governance.latest_timestamp()
     if remaining > 0:
         if not federation.ledger.embedded:
@@ -486,6 +569,26 @@ def execute(federation: Federation, proposal_id: int, caller: str = COORDINATOR)
         proposal_id=proposal_id,
     )  # fmt: skip
     return first_round
+
+
+def _require_between_rounds(federation: Federation, found: Proposal) -> None:
+    """A proposal that changes the registry's round rules or validators executes between rounds
+    only (a round runs under the electorate and rules it opened with)."""
+    if not set(ROUND_RULES + VALIDATOR_CHANGES) & set(found.changes):
+        return
+    for task_id in found.task_ids:
+        state = federation.registry.task(task_id)
+        if state.current_round == 0:
+            continue
+        phase = federation.registry.round(task_id, state.current_round).phase
+        if phase in (RoundPhase.COLLECTING, RoundPhase.AGGREGATED, RoundPhase.VALIDATING):
+            raise ProposalNotReadyError(
+                found,
+                f"proposal {found.number} changes task {task_id}'s validators or round rules, "
+                f"which change between rounds only: round {state.current_round} is "
+                f"{phase.name.lower()}",
+                step("execute_after_round", proposal=found.number, round=state.current_round),
+            )
 
 
 def _emit(
@@ -553,7 +656,9 @@ def describe_changes(changes: dict[str, Any]) -> dict[str, Any]:
     """A proposal's changes (the contract's units) in the engine's names and units."""
     described: dict[str, Any] = {}
     for name, value in changes.items():
-        if name == "valuation_policy":
+        if name in VALIDATOR_CHANGES:
+            described[name] = list(value)
+        elif name == "valuation_policy":
             described["valuation"] = ValuationPolicy(value).label
         elif name.endswith("_ppm"):
             described[name.removesuffix("_ppm")] = value / PPM

@@ -94,6 +94,8 @@ MAGIC_STEPS: dict[str, str] = {
     "vote_proposal": "vote with %fedgov vote {proposal} for --as NAME",
     "queue_proposal": "queue it with %fedgov queue {proposal}",
     "execute_proposal": "execute it with %fedgov execute {proposal}",
+    "execute_after_round": "finish round {round} (%fedaggregate, %fedvalidate), then "
+    "execute it with %fedgov execute {proposal}",
     "wait_blocks": "wait until block {block} (the head is {head}), then run the step again",
     "wait_seconds": "wait until the chain's clock passes {eta} ({seconds} s after the last "
     "block), then run the step again",

@@ -19,7 +19,8 @@ from ._errors import reports_errors
 USAGE = """fedgov rules TASK [--k 3] [--policy proportional|leave-one-out|shapley]
                   [--min-standing 0.8] [--max-weight 2] [--slash 0.1] [--slash-below 0.25]
   %%fedgov propose TASK "why" --as NAME [--k N] [--policy P] [--min-standing F]
-                  [--max-weight F] [--slash F] [--slash-below F]
+                  [--max-weight F] [--slash F] [--slash-below F] [--min-participants N]
+                  [--quorum N] [--add-validator NAME|0xADDR,...] [--remove-validator ...]
   %%fedgov vote PROPOSAL for|against|abstain --as NAME
   %%fedgov queue PROPOSAL
   %%fedgov execute PROPOSAL
@@ -27,6 +28,8 @@ USAGE = """fedgov rules TASK [--k 3] [--policy proportional|leave-one-out|shaple
   %%fedgov show [TASK]"""
 
 RULE_OPTIONS = ("k", "policy", "min_standing", "max_weight", "slash", "slash_below", "stake")
+REGISTRY_OPTIONS = ("min_participants", "quorum", "add_validator", "remove_validator")
+"""Proposed only: a task is created with its round rules and validators (%fedtask create)."""
 STAKE_IS_NO_RULE = (
     "fedchain: the stake is not a governed rule: stakers paid it when they staked (%fedstake "
     "rules, before round 1); governance changes what an offence costs: --slash and --slash-below"
@@ -82,6 +85,28 @@ class GovernanceMagics(MagicsFamily):
         help="rules, propose: a staked party whose posted standing (1 = the median party) is "
         "below this is slashed",
     )
+    @argument(
+        "--min-participants",
+        type=int,
+        default=None,
+        metavar="N",
+        help="propose: included updates a round needs",
+    )
+    @argument(
+        "--quorum", type=int, default=None, metavar="N", help="propose: accept votes a round needs"
+    )
+    @argument(
+        "--add-validator",
+        default=None,
+        metavar="NAME|0xADDR,...",
+        help="propose: accounts that become validators (from the next round)",
+    )
+    @argument(
+        "--remove-validator",
+        default=None,
+        metavar="NAME|0xADDR,...",
+        help="propose: validators that vote no more (from the next round)",
+    )
     @argument("--as", dest="name", default=None, metavar="NAME", help="the party that acts")
     @argument("--to", default=None, metavar="NAME|0xADDR", help="delegate: who votes for it")
     @reports_errors
@@ -95,7 +120,10 @@ class GovernanceMagics(MagicsFamily):
         waits are mined; on a node the step says what to wait for. In a staked task what an
         offence costs is a rule too (`--slash`, `--slash-below`): the task's stakes read it for
         the round an offence is in, so a passed proposal changes what the next round's offenders
-        lose. The stake itself is no rule: stakers paid it when they staked (`%fedstake rules`)."""
+        lose. The stake itself is no rule: stakers paid it when they staked (`%fedstake rules`).
+        Governance also owns the task's validators and the updates and votes a round needs
+        (`--add-validator`, `--remove-validator`, `--min-participants`, `--quorum`); such a
+        proposal executes between rounds."""
         arguments = parse(self.fedgov, line)
         handlers: dict[str, Callable[[argparse.Namespace], Any]] = {
             "rules": self._rules,
@@ -109,7 +137,7 @@ class GovernanceMagics(MagicsFamily):
         return route("fedgov", arguments.command, handlers)(arguments)
 
     def _rules(self, arguments: argparse.Namespace) -> TaskRules:
-        _refuse("fedgov rules", arguments, ("name", "to"))
+        _refuse("fedgov rules", arguments, ("name", "to", *REGISTRY_OPTIONS))
         (task,) = expect("fedgov rules", arguments.values, ["TASK"])
         if arguments.stake is not None:
             raise UsageError(STAKE_IS_NO_RULE)
@@ -147,10 +175,19 @@ class GovernanceMagics(MagicsFamily):
             changes["slash"] = arguments.slash
         if arguments.slash_below is not None:
             changes["slash_below_standing"] = arguments.slash_below
+        if arguments.min_participants is not None:
+            changes["min_participants"] = arguments.min_participants
+        if arguments.quorum is not None:
+            changes["validator_quorum"] = arguments.quorum
+        if arguments.add_validator is not None:
+            changes["add_validators"] = arguments.add_validator
+        if arguments.remove_validator is not None:
+            changes["remove_validators"] = arguments.remove_validator
         if not changes:
             raise UsageError(
                 "fedchain: %fedgov propose needs a change: --k, --policy, --min-standing, "
-                "--max-weight, --slash or --slash-below"
+                "--max-weight, --slash, --slash-below, --min-participants, --quorum, "
+                "--add-validator or --remove-validator"
             )
         number = task_id(task)
         proposal = self.session.propose_rules(number, proposer, description, **changes)
@@ -276,7 +313,7 @@ def _required_name(magic: str, arguments: argparse.Namespace) -> str:
 def _refuse_rule_options(
     magic: str, arguments: argparse.Namespace, others: tuple[str, ...]
 ) -> None:
-    _refuse(magic, arguments, (*RULE_OPTIONS, *others))
+    _refuse(magic, arguments, (*RULE_OPTIONS, *REGISTRY_OPTIONS, *others))
 
 
 def _refuse(magic: str, arguments: argparse.Namespace, options: tuple[str, ...]) -> None:
@@ -298,7 +335,12 @@ def _rules_text(rules: TaskRules) -> str:
 def _changes_text(changes: dict[str, Any]) -> str:
     parts = []
     for name, value in changes.items():
-        if name == "valuation_policy":
+        if name in ("add_validators", "remove_validators"):
+            verb = "add" if name == "add_validators" else "remove"
+            parts.append(f"{verb} validator {', '.join(value)}")
+        elif name in ("min_participants", "validator_quorum"):
+            parts.append(f"{name.replace('_', ' ')} {value}")
+        elif name == "valuation_policy":
             parts.append(f"valuation {value.label}")
         elif name == "group_size":
             parts.append(f"k {value}")

@@ -35,7 +35,7 @@ TASK_PARAMS = (
 )
 TASK = (
     f"({TASK_PARAMS},address,address,address,uint32,uint32,uint32,uint32,uint32,uint32,bool,bool,"
-    "bytes32,uint32)"
+    "bytes32,uint32,address)"
 )
 ROUND = (
     "(uint8,uint48,uint32,uint64,uint104,uint48,uint48,uint32,uint32,uint32,uint32,uint32,"
@@ -47,6 +47,9 @@ MEMBER = "(uint8,uint32,uint32,uint32,bool,uint32,uint32)"
 TRAINING_FUNCTIONS = {
     f"createTask({TASK_PARAMS},address,address)->(uint256)",
     "addValidator(uint256,address)->()",
+    "removeValidator(uint256,address)->()",
+    "setRoundRules(uint256,uint32,uint32)->()",
+    "handOverGovernance(uint256,address)->()",
     "join(uint256)->()",
     "admit(uint256,address[],uint32)->()",
     "revokeAdmission(uint256,address)->()",
@@ -82,8 +85,6 @@ TRAINING_FUNCTIONS = {
     "pendingReward(uint256,uint32,bytes32)->(uint256)",
     "rewardPaid(uint256,uint32)->(uint256)",
     "unallocatedEscrow(uint256)->(uint256)",
-    "effectiveQuorum(uint256,uint32)->(uint32)",
-    "updateTerm(address,bytes32)->(uint104)",
     "MAX_WINDOW_BLOCKS()->(uint64)",
     # Batched commitments (EIP-712 signed leaves, a Merkle root per round).
     "commitBatch(uint256,uint32,(bytes32,uint64,bytes32,bytes32)[])->(bytes32)",
@@ -94,7 +95,6 @@ TRAINING_FUNCTIONS = {
     "isInBatch(uint256,uint32,(address,bytes32,uint64),bytes32[])->(bool)",
     "updateCommitmentHash(uint256,uint32,bytes32,uint64)->(bytes32)",
     "UPDATE_COMMITMENT_TYPEHASH()->(bytes32)",
-    "eip712Domain()->(bytes1,string,string,uint256,address,bytes32,uint256[])",
 }
 
 TRAINING_EVENTS = {
@@ -103,6 +103,9 @@ TRAINING_EVENTS = {
     "EscrowFunded(uint256 indexed,address indexed,uint256)",
     "EscrowReclaimed(uint256 indexed,address indexed,uint256)",
     "ValidatorAdded(uint256 indexed,address indexed,uint32,uint32)",
+    "ValidatorRemoved(uint256 indexed,address indexed,uint32)",
+    "GovernanceHandedOver(uint256 indexed,address indexed,address indexed)",
+    "RoundRulesChanged(uint256 indexed,uint32 indexed,address indexed,uint32,uint32)",
     "ParticipantJoined(uint256 indexed,address indexed,uint32,uint32)",
     "ParticipantAdmitted(uint256 indexed,address indexed,uint32)",
     "AdmissionRevoked(uint256 indexed,address indexed,bool)",
@@ -123,7 +126,6 @@ TRAINING_EVENTS = {
     "RewardClaimed(uint256 indexed,uint32 indexed,address indexed,bytes32,uint256)",
     "BatchCommitted(uint256 indexed,uint32 indexed,bytes32 indexed,uint32,uint64)",
     "BatchPaid(uint256 indexed,uint32 indexed,address indexed,uint32,uint256)",
-    "EIP712DomainChanged()",
 }
 
 
@@ -192,12 +194,9 @@ def test_training_abi_surface() -> None:
     }
     assert events == TRAINING_EVENTS
     errors = {item["name"] for item in abi if item["type"] == "error"}
-    # Our errors carry the component prefix; SafeERC20's and EIP712's ShortStrings' are the
-    # libraries' own.
+    # Our errors carry the component prefix; SafeERC20's is the library's own.
     assert {name for name in errors if not name.startswith("Training")} == {
         "SafeERC20FailedOperation",
-        "InvalidShortString",
-        "StringTooLong",
     }
     task_fields = next(item for item in abi if item.get("name") == "getTask")["outputs"][0]
     assert [field["name"] for field in task_fields["components"]] == [
@@ -215,6 +214,7 @@ def test_training_abi_surface() -> None:
         "escrowReclaimed",
         "currentModelDigest",
         "rewardedRejectedRounds",
+        "governor",
     ]
     params = next(item for item in abi if item.get("name") == "createTask")["inputs"][0]
     assert [field["name"] for field in params["components"]][-5:] == [

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from ledger_harness import (
     ACCEPTED,
     ALTERED,
@@ -26,6 +28,7 @@ from fedchain_magics.chain.batch import (
     SignedUpdate,
     order_batch,
     sign_update,
+    typed_data_domain,
     verify_proof,
 )
 
@@ -93,15 +96,23 @@ def test_signed_commitment_matches_the_contract_digest(ledger: Ledger) -> None:
 
 
 def test_eip712_domain(ledger: Ledger) -> None:
-    """The domain participants sign under. ShortStrings' "StringTooLong" and
-    "InvalidShortString" cannot fire: name and version are constants under 32 bytes."""
-    fields = ledger.training.functions.eip712Domain().call()
-    assert tuple(fields[1:5]) == (
-        DOMAIN_NAME,
-        DOMAIN_VERSION,
-        ledger.w3.eth.chain_id,
-        ledger.training.address,
-    )
+    """The domain participants sign under is the registry's name, version, chain and address:
+    eth-account's typed-data hash over it is the contract's."""
+    message = encode_typed_data(
+        typed_data_domain(ledger.w3.eth.chain_id, ledger.training.address),
+        {"UpdateCommitment": [
+            {"name": "taskId", "type": "uint256"},
+            {"name": "round", "type": "uint32"},
+            {"name": "updateDigest", "type": "bytes32"},
+            {"name": "samples", "type": "uint64"},
+        ]},
+        {"taskId": 3, "round": 2, "updateDigest": digest("u"), "samples": 9},
+    )  # fmt: skip
+    expected = keccak(b"\x19" + message.version + message.header + message.body)
+    assert typed_data_domain(1, ledger.training.address)["name"] == DOMAIN_NAME
+    assert typed_data_domain(1, ledger.training.address)["version"] == DOMAIN_VERSION
+    on_chain = ledger.training.functions.updateCommitmentHash(3, 2, digest("u"), 9).call()
+    assert on_chain == expected
 
 
 def test_batched_round_runs_to_payment(ledger: Ledger) -> None:

@@ -22,7 +22,6 @@ from fedchain_magics.chain import (
     RoundPhase,
     TaskParams,
     TrainingContract,
-    update_term,
     updates_commitment,
 )
 from fedchain_magics.chain.training import DEFAULT_SUPPLY_CAP
@@ -176,16 +175,6 @@ def test_roles_rotate_between_rounds(chain: tuple[TrainingContract, Parties]) ->
     task = registry.task(task_id)
     assert (task.aggregator, task.key_holder) == (new_aggregator.address, new_key_holder.address)
     assert task.params.public_context_digest == digest("context-2")
-
-
-def test_update_term_matches_the_contract(chain: tuple[TrainingContract, Parties]) -> None:
-    registry, parties = chain
-    for index, participant in enumerate(parties.participants):
-        value = digest(f"term-{index}")
-        on_chain = registry.ledger.call(
-            registry.contract.functions.updateTerm(participant.address, value)
-        )
-        assert update_term(participant.address, value) == on_chain
 
 
 def test_event_logs_are_read_by_indexed_topics(

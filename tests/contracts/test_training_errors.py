@@ -106,7 +106,9 @@ def test_unknown_task(ledger: Ledger) -> None:
         training.claimReward(UNKNOWN_TASK, 1, digest("u")),
         training.reclaimEscrow(UNKNOWN_TASK),
         training.getTask(UNKNOWN_TASK),
-        training.effectiveQuorum(UNKNOWN_TASK, 1),
+        training.removeValidator(UNKNOWN_TASK, ledger.validators[0]),
+        training.setRoundRules(UNKNOWN_TASK, 1, 1),
+        training.handOverGovernance(UNKNOWN_TASK, ledger.outsider),
         training.unallocatedEscrow(UNKNOWN_TASK),
     ):
         ledger.assert_reverts(call, ledger.coordinator, "TrainingUnknownTask", UNKNOWN_TASK)
@@ -231,8 +233,15 @@ def test_escrow_must_be_approved_and_held(ledger: Ledger) -> None:
 
 def test_not_coordinator(ledger: Ledger, task: int) -> None:
     training = ledger.training.functions
-    for call in (
+    ledger.assert_reverts(
         training.addValidator(task, ledger.outsider),
+        ledger.aggregator,
+        "TrainingNotManager",
+        task,
+        ledger.aggregator,
+        ledger.coordinator,
+    )
+    for call in (
         training.openRound(task),
         training.setAggregator(task, ledger.outsider),
         training.setKeyHolder(task, ledger.outsider, digest("c")),
@@ -921,6 +930,8 @@ def test_every_custom_error_is_exercised() -> None:
     } | {
         "CheckpointUnorderedInsertion",
         "InvalidAccountNonce",
+        "InvalidShortString",  # EIP712 under ERC20Permit: the token's name is a short constant
+        "StringTooLong",
         "FailedCall",
         "VotesExpiredSignature",
     }

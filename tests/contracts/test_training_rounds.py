@@ -258,7 +258,6 @@ def test_full_round_happy_path(ledger: Ledger) -> None:
         model_digest,
         validation_deadline,
     )
-    assert training.effectiveQuorum(task_id, 1).call() == 2
 
     # Votes are tallied when the whole electorate voted, not when a quorum first appears.
     first, second, third = ledger.validators[:3]
@@ -792,17 +791,26 @@ def test_unopened_round_reads_as_none(ledger: Ledger) -> None:
     assert state.submissionDeadlineBlock == 0
 
 
-def test_update_term_matches_an_independent_computation(ledger: Ledger) -> None:
-    for index, participant in enumerate(ledger.participants[:5]):
-        committed = digest(f"term-{index}")
-        assert ledger.training.functions.updateTerm(participant, committed).call() == (
-            update_term(participant, committed)
-        )
+def test_the_set_hash_sums_independently_computed_update_terms(ledger: Ledger) -> None:
+    task_id = ledger.setup_task(participants=4)
+    round_number = ledger.open_round(task_id)
+    ledger.commit_updates(task_id, round_number, [1, 2, 3, 4])
+    terms = [
+        update_term(participant, update_digest(task_id, round_number, index))
+        for index, participant in enumerate(ledger.participants[:4])
+    ]
+    assert ledger.round(task_id, round_number).updatesHash == sum(terms) % 2**104
 
 
-def test_effective_quorum_is_at_least_a_majority(ledger: Ledger) -> None:
+def test_a_round_needs_the_quorum_and_a_majority_of_its_validators(ledger: Ledger) -> None:
+    """One vote short of max(quorum, majority) rejects; that many accepts."""
     training = ledger.training.functions
-    for validators, quorum, expected in ((5, 2, 3), (5, 4, 4), (4, 1, 3), (1, 1, 1), (2, 1, 2)):
-        task_id = ledger.setup_task(validators=validators, participants=0, validatorQuorum=quorum)
-        ledger.open_round(task_id)
-        assert training.effectiveQuorum(task_id, 1).call() == expected
+    for validators, quorum, expected in ((5, 2, 3), (5, 4, 4), (4, 1, 3), (2, 1, 2)):
+        task_id = ledger.setup_task(validators=validators, participants=2, validatorQuorum=quorum)
+        for accepts, outcome in ((expected - 1, REJECTED), (expected, ACCEPTED)):
+            round_number = ledger.open_round(task_id)
+            ledger.commit_updates(task_id, round_number, [1, 1])
+            ledger.aggregate_and_commit_model(task_id, round_number)
+            for index, validator in enumerate(ledger.validators[:validators]):
+                ledger.send(training.vote(task_id, round_number, index < accepts, 1), validator)
+            assert ledger.round(task_id, round_number).phase == outcome, (validators, quorum)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from engine_helpers import join_session_task, run_session_round, session_over
+from engine_helpers import fit_and_capture, join_session_task, run_session_round, session_over
 
 from fedchain_magics import TaskConfig
+from fedchain_magics.chain import RoundPhase
 from fedchain_magics.engine.errors import ContractRefusedError, InvalidInputError
 from fedchain_magics.engine.governance import (
     GovernanceError,
@@ -73,6 +74,58 @@ def test_a_proposal_changes_the_rules_of_the_next_round(session: Session) -> Non
     assert session.rules(task_id).valuation_policy == ValuationPolicy.SHAPLEY
 
 
+def test_a_proposal_adds_a_validator_and_raises_the_round_rules_between_rounds(
+    session: Session,
+) -> None:
+    """The validator set and the round rules are governed too: a passed proposal executes
+    between rounds only, and the next round runs with its electorate and quorum."""
+    task_id = _governed_task(session)
+    federation = session.require_federation()
+    governance = federation.governance
+    assert governance is not None
+    assert federation.registry.task(task_id).governor == governance.timelock.address
+    run_session_round(session, task_id, PARTIES)
+    session.claim_all(task_id)
+    newcomer = federation.account("validator-2").address
+    with pytest.raises(InvalidInputError, match="already task 1's participant"):
+        session.propose_rules(task_id, "alice", "why", add_validators=["alice"])
+
+    session.open_next_round(task_id)
+    proposal_id = session.propose_rules(
+        task_id, "alice", "a second validator, and both must accept",
+        add_validators=["validator-2"], validator_quorum=2, min_participants=3,
+    )  # fmt: skip
+    session.vote(proposal_id, "alice", "for")
+    session.queue(proposal_id)
+    with pytest.raises(ProposalNotReadyError, match="between rounds only") as caught:
+        session.execute(proposal_id)
+    assert caught.value.next_step.action == "execute_after_round"
+    for name in PARTIES:
+        fit_and_capture(session, task_id, name)
+        session.submit(task_id, name)
+    session.aggregate(task_id)
+    session.validate(task_id, "validator-1")
+    assert session.execute(proposal_id) == 3
+
+    (shown,) = session.proposals(task_id)
+    assert shown.changes == {
+        "min_participants": 3, "validator_quorum": 2, "add_validators": (newcomer,),
+    }  # fmt: skip
+    state = federation.registry.task(task_id)
+    assert (state.params.min_participants, state.params.validator_quorum) == (3, 2)
+    assert state.validator_count == 2
+    session.open_next_round(task_id)
+    for name in PARTIES:
+        fit_and_capture(session, task_id, name)
+        session.submit(task_id, name)
+    session.aggregate(task_id)
+    session.validate(task_id, "validator-1")
+    assert federation.registry.round(task_id, 3).phase == RoundPhase.VALIDATING  # 1 of 2 votes
+    held_out = session.validation_data[(task_id, "validator-1")]
+    session.validate(task_id, "validator-2", held_out)
+    assert federation.registry.round(task_id, 3).phase == RoundPhase.ACCEPTED
+
+
 def test_a_proposal_without_quorum_fails_and_rules_change_only_by_proposal(
     session: Session,
 ) -> None:
@@ -106,6 +159,10 @@ def test_governance_refuses_bad_input_before_sending(session: Session) -> None:
     session.govern(task.task_id)
     with pytest.raises(InvalidInputError, match="a proposal changes some of"):
         session.propose_rules(task.task_id, "alice", "why", quorum=3)
+    with pytest.raises(InvalidInputError, match="validator_quorum must be at least 1"):
+        session.propose_rules(task.task_id, "alice", "why", validator_quorum=0)
+    with pytest.raises(InvalidInputError, match="is not a validator of task"):
+        session.propose_rules(task.task_id, "alice", "why", remove_validators="bob")
     with pytest.raises(InvalidInputError, match="a vote is for, against or abstain"):
         session.vote(1, "alice", "maybe")
 

@@ -60,6 +60,15 @@ def test_a_proposal_through_the_magics(ipython, tmp_path, capsys):
     assert governance.rules_for(1, 1).group_size == 3
     assert governance.rules_for(1, 2).group_size == 4
 
+    # The validators and the round rules are governed too (the proposal executes between rounds).
+    magic(ipython, 'fedgov propose 1 "both" --quorum 2 --add-validator validator-2 --as bob')
+    newcomer = federation(ipython).keystore.address_of("validator-2")
+    magic(ipython, "fedgov show 1")
+    assert (
+        f"both [min participants 3, validator quorum 2, add validator {newcomer}]"
+        in capsys.readouterr().out
+    )
+
 
 def test_refusals_are_one_line_with_the_next_magic(ipython, tmp_path, capsys):
     _governed_round(ipython, tmp_path, capsys)
@@ -67,7 +76,8 @@ def test_refusals_are_one_line_with_the_next_magic(ipython, tmp_path, capsys):
         "fedgov queue 7": "fedchain: no proposal 7 on this ledger; see the proposals with "
         "%fedgov show",
         'fedgov propose 1 "nothing" --as carol': "fedchain: %fedgov propose needs a change: --k, "
-        "--policy, --min-standing, --max-weight, --slash or --slash-below",
+        "--policy, --min-standing, --max-weight, --slash, --slash-below, --min-participants, "
+        "--quorum, --add-validator or --remove-validator",
         'fedgov propose 1 "more" --stake 5 --as carol': "fedchain: the stake is not a governed "
         "rule: stakers paid it when they staked (%fedstake rules, before round 1); governance "
         "changes what an offence costs: --slash and --slash-below",
