@@ -35,6 +35,19 @@ STAKE_IS_NO_RULE = (
     "rules, before round 1); governance changes what an offence costs: --slash and --slash-below"
 )
 POLICIES = ("proportional", "leave-one-out", "shapley")
+PROPOSED_CHANGES = {
+    "k": "group_size",
+    "policy": "valuation",
+    "min_standing": "min_standing",
+    "max_weight": "max_weight_over_median",
+    "slash": "slash",
+    "slash_below": "slash_below_standing",
+    "min_participants": "min_participants",
+    "quorum": "validator_quorum",
+    "add_validator": "add_validators",
+    "remove_validator": "remove_validators",
+}
+"""Each ``%fedgov propose`` option and the change it names (``Session.propose_rules``)."""
 
 
 @magics_class
@@ -160,29 +173,15 @@ class GovernanceMagics(MagicsFamily):
         task, description = expect("fedgov propose", arguments.values, ["TASK", '"why"'])
         proposer = _required_name("fedgov propose", arguments)
         description = _unquoted(description)
-        changes: dict[str, Any] = {}
-        if arguments.k is not None:
-            changes["group_size"] = arguments.k
-        if arguments.policy is not None:
-            changes["valuation"] = _policy(arguments.policy)
-        if arguments.min_standing is not None:
-            changes["min_standing"] = arguments.min_standing
-        if arguments.max_weight is not None:
-            changes["max_weight_over_median"] = arguments.max_weight
         if arguments.stake is not None:
             raise UsageError(STAKE_IS_NO_RULE)
-        if arguments.slash is not None:
-            changes["slash"] = arguments.slash
-        if arguments.slash_below is not None:
-            changes["slash_below_standing"] = arguments.slash_below
-        if arguments.min_participants is not None:
-            changes["min_participants"] = arguments.min_participants
-        if arguments.quorum is not None:
-            changes["validator_quorum"] = arguments.quorum
-        if arguments.add_validator is not None:
-            changes["add_validators"] = arguments.add_validator
-        if arguments.remove_validator is not None:
-            changes["remove_validators"] = arguments.remove_validator
+        changes: dict[str, Any] = {
+            change: getattr(arguments, option)
+            for option, change in PROPOSED_CHANGES.items()
+            if getattr(arguments, option) is not None
+        }
+        if "valuation" in changes:
+            changes["valuation"] = _policy(changes["valuation"])
         if not changes:
             raise UsageError(
                 "fedchain: %fedgov propose needs a change: --k, --policy, --min-standing, "
