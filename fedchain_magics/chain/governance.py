@@ -139,11 +139,11 @@ RULE_CHANGES = (
 )
 """What one proposal may change in TaskRules, each by its own setter."""
 
-REGISTRY_CHANGES = ("min_participants", "validator_quorum", "add_validators", "remove_validators")
+ROUND_RULE_CHANGES = ("min_participants", "validator_quorum")
+REGISTRY_CHANGES = (*ROUND_RULE_CHANGES, "add_validators", "remove_validators")
 """What one proposal may change in the registry, once the coordinator handed the task over
-(``handOverGovernance``): the round rules (one ``setRoundRules`` call sets both: the one a
-proposal does not name keeps the value it had when the proposal was made) and the validator set
-(a tuple of addresses each)."""
+(``handOverGovernance``): the round rules (one ``setRoundRules`` call sets both, so a proposal
+names both) and the validator set (a tuple of addresses each)."""
 
 
 @dataclass(frozen=True)
@@ -269,16 +269,6 @@ class GovernanceContracts:
         function = self.rules.functions.handOver(task_id, self.timelock.address)
         return self.ledger.transact(coordinator, function)
 
-    def hand_over_registry(self, coordinator: LocalAccount, task_id: int) -> TransactionResult:
-        """The coordinator hands the task's validator set and round rules to the timelock."""
-        function = self._registry().functions.handOverGovernance(task_id, self.timelock.address)
-        return self.ledger.transact(coordinator, function)
-
-    def registry_governed(self, task_id: int) -> bool:
-        """Whether the timelock manages the task's validator set and round rules."""
-        task = self.ledger.call(self._registry().functions.getTask(task_id))
-        return str(task[14]).lower() == self.timelock.address.lower()
-
     def _registry(self) -> Contract:
         if self.registry is None:
             raise ValueError("these governance contracts were opened without the registry")
@@ -360,11 +350,13 @@ class GovernanceContracts:
     ) -> list[tuple[Contract, str, list[Any]]]:
         registry = self._registry()
         calls: list[tuple[Contract, str, list[Any]]] = []
-        if "min_participants" in changes or "validator_quorum" in changes:
-            params = self.ledger.call(registry.functions.getTask(task_id))[0]
-            minimum = int(changes.get("min_participants", params[3]))
-            quorum = int(changes.get("validator_quorum", params[5]))
-            calls.append((registry, "setRoundRules", [task_id, minimum, quorum]))
+        round_rules = [
+            changes[name] for name in ("min_participants", "validator_quorum") if name in changes
+        ]
+        if len(round_rules) == 1:
+            raise ValueError("a proposal sets min_participants and validator_quorum together")
+        if round_rules:
+            calls.append((registry, "setRoundRules", [task_id, *(int(v) for v in round_rules)]))
         validator_setters = (
             ("remove_validators", "removeValidator"),
             ("add_validators", "addValidator"),

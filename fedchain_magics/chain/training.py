@@ -166,11 +166,6 @@ class TaskState:
     """Who manages the validator set and the round rules (quorum, minimum participants) once
     the coordinator handed them over (a governance timelock); None while the coordinator does."""
 
-    @property
-    def manager(self) -> str:
-        """The account that adds and removes validators and sets the round rules."""
-        return self.governor or self.coordinator
-
 
 @dataclass(frozen=True)
 class RoundState:
@@ -508,22 +503,6 @@ class TrainingContract:
     ) -> TransactionResult:
         function = self.contract.functions.addValidator(task_id, to_checksum_address(validator))
         return self.ledger.transact(coordinator, function)
-
-    def remove_validator(
-        self, manager: LocalAccount, task_id: int, validator: str
-    ) -> TransactionResult:
-        """The task's manager removes a validator, between rounds."""
-        function = self.contract.functions.removeValidator(task_id, to_checksum_address(validator))
-        return self.ledger.transact(manager, function)
-
-    def set_round_rules(
-        self, manager: LocalAccount, task_id: int, min_participants: int, validator_quorum: int
-    ) -> TransactionResult:
-        """The task's manager sets the included updates and accept votes the next rounds need."""
-        function = self.contract.functions.setRoundRules(
-            task_id, min_participants, validator_quorum
-        )
-        return self.ledger.transact(manager, function)
 
     def hand_over_governance(
         self, manager: LocalAccount, task_id: int, governor: str

@@ -37,7 +37,6 @@ from ..chain import (
     Proposal,
     ProposalState,
     Role,
-    RoundPhase,
     TaskRules,
     TransactionResult,
     ValuationPolicy,
@@ -361,7 +360,8 @@ def govern(
     account = federation.account(coordinator)
     governance.set_initial_rules(account, task_id, rules)
     governance.hand_over(account, task_id)
-    result = governance.hand_over_registry(account, task_id)
+    timelock = governance.timelock.address
+    result = federation.registry.hand_over_governance(account, task_id, timelock)
     _emit(
         federation, result,
         f"task {task_id}'s rules, round rules and validators handed to governance",
@@ -466,20 +466,24 @@ def _resolved(
     task_id: int,
     changes: dict[str, Any],
 ) -> dict[str, Any]:
-    """``changes`` with validator names turned into addresses, checked against the task now:
-    a registry change needs the registry handed over, a validator added must hold no role, a
-    validator removed must be one."""
+    """``changes`` with validator names turned into addresses and both round rules named (the one
+    not changed at its value now), checked against the task now: a registry change needs the
+    registry handed over, a validator added must hold no role, a validator removed must be one."""
     registry_changes = set(ROUND_RULES + VALIDATOR_CHANGES) & set(changes)
     if not registry_changes:
         return changes
-    if not governance.registry_governed(task_id):
+    registry = federation.registry
+    state = registry.task(task_id)
+    if (state.governor or "").lower() != governance.timelock.address.lower():
         raise GovernanceError(
             f"task {task_id} was put under governance before its validators and round rules "
             f"could be, so a proposal changes only its rules here, not {sorted(registry_changes)}",
             step("create_new_task"),
         )
     resolved = dict(changes)
-    registry = federation.registry
+    if set(ROUND_RULES) & registry_changes:
+        resolved.setdefault("min_participants", state.params.min_participants)
+        resolved.setdefault("validator_quorum", state.params.validator_quorum)
     for name in VALIDATOR_CHANGES:
         if name not in changes:
             continue
@@ -581,7 +585,7 @@ def _require_between_rounds(federation: Federation, found: Proposal) -> None:
         if state.current_round == 0:
             continue
         phase = federation.registry.round(task_id, state.current_round).phase
-        if phase in (RoundPhase.COLLECTING, RoundPhase.AGGREGATED, RoundPhase.VALIDATING):
+        if not phase.finished:
             raise ProposalNotReadyError(
                 found,
                 f"proposal {found.number} changes task {task_id}'s validators or round rules, "
