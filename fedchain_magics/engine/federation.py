@@ -341,6 +341,10 @@ class Federation:
         self.ledger.fund(account.address)
         return account
 
+    def address(self, name: str) -> str:
+        """The address of the account called ``name`` (created on first use, not funded)."""
+        return str(self.keystore.load_or_create(name).address)
+
     def name_of(self, address: str) -> str | None:
         """The local name of ``address``, if this workspace's keystore holds it."""
         lowered = address.lower()

@@ -164,7 +164,9 @@ class _Role:
 
     @property
     def address(self) -> str:
-        return str(self.account.address)
+        """The role's address (its account is made on first use, but not funded: an address
+        is read far more often than a transaction is sent)."""
+        return self.federation.address(self.name)
 
     def _emit(
         self, kind: str, result: TransactionResult, summary: str, round_number: int | None
