@@ -495,7 +495,10 @@ class Participant(_Role):
         from .incentives import prove_share
 
         prove_share(self.federation, self.task.task_id, round_number, self.name)
-        amount, result = self.registry.claim_reward(self.account, self.task.task_id, round_number)
+        from_batch = batched.claim(self, round_number)  # a leaf of a batch too large to pay
+        amount, result = from_batch or self.registry.claim_reward(
+            self.account, self.task.task_id, round_number
+        )
         self._emit(
             "reward_claimed",
             result,

@@ -276,6 +276,9 @@ def _run_round(
         for participant in participants:
             if table.share_of(participant.address) > 0:
                 participant.claim(round_number)
+    elif accepted and batched_commitments.enabled(task) and not batch_paid:
+        for participant in participants:  # a batch too large for one payment: each its leaf
+            participant.claim(round_number)
     elif accepted and not batch_paid:  # a paid batch left no one a reward to claim
         for participant in participants:
             if task.federation.registry.pending_reward(

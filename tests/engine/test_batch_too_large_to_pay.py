@@ -1,0 +1,43 @@
+"""A batch larger than one payment may hold (``MAX_LEAVES_PER_PAYMENT``) is not paid in one
+transaction: each party claims its own leaf with its Merkle proof, and is paid as a batch
+payment would have paid it."""
+
+from engine_helpers import logistic_regression
+
+from fedchain_magics import simulate
+from fedchain_magics.engine import batched
+
+
+def test_each_party_claims_its_leaf_when_the_batch_is_too_large_to_pay(
+    tmp_path, breast_cancer, monkeypatch
+):
+    split = breast_cancer
+    runs = {}
+    for name, cap in (("paid", 256), ("claimed", 2)):
+        monkeypatch.setattr(batched, "MAX_LEAVES_PER_PAYMENT", cap)
+        result = simulate(
+            logistic_regression(split),
+            split.X_train,
+            split.y_train,
+            split.X_test,
+            split.y_test,
+            parties=3,
+            rounds=1,
+            workspace=tmp_path / name,
+            progress=False,
+            batched=True,
+        )
+        registry, task_id = result.federation.registry, result.task.task_id
+        (record,) = result.records
+        assert record.accepted
+        balances = [
+            registry.token_balance(result.federation.address(name)) for name in result.parties
+        ]
+        paid = registry.event_logs("BatchPaid", taskId=task_id)
+        claims = registry.event_logs("RewardClaimed", taskId=task_id)
+        runs[name] = (balances, len(paid), len(claims))
+        result.federation.close()
+    assert runs["paid"][1:] == (1, 3)  # one payment of three leaves
+    assert runs["claimed"][1:] == (0, 3)  # no payment: three claims
+    assert runs["claimed"][0] == runs["paid"][0]  # the same reward for everyone
+    assert all(balance > 0 for balance in runs["claimed"][0])
