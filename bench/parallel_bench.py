@@ -64,7 +64,20 @@ def parallel_speedups(
 
 def round_per_party(parties: int, features: int = 1000, classes: int = 100) -> dict[str, float]:
     """One ``simulate`` round with ``parties`` parties (20 samples each) of a torch model of
-    ``features x classes + classes`` parameters (100,100 by default): seconds per party."""
+    ``features x classes + classes`` parameters (100,100 by default): seconds per party, with
+    batched commitments (``round_s_per_party_n{N}``: each party signs its commitment, one
+    transaction commits the round's and one pays it, the option a large federation runs) and,
+    right after, with one commitment and one claim transaction per party
+    (``..._one_tx_each``)."""
+    figures: dict[str, float] = {}
+    for batched, suffix in ((True, ""), (False, "_one_tx_each")):
+        seconds, accepted = _one_round(parties, features, classes, batched)
+        figures[f"round_s_per_party_n{parties}{suffix}"] = seconds / parties
+        figures[f"round_accepted_n{parties}{suffix}"] = accepted
+    return figures
+
+
+def _one_round(parties: int, features: int, classes: int, batched: bool) -> tuple[float, int]:
     import torch
 
     torch.set_num_threads(1)
@@ -88,10 +101,8 @@ def round_per_party(parties: int, features: int = 1000, classes: int = 100) -> d
             workspace=Path(directory),
             progress=False,
             train_options={"learning_rate": 0.01},
+            batched=batched,
         )
         (record,) = result.records
         result.federation.close()
-    return {
-        f"round_s_per_party_n{parties}": record.seconds / parties,
-        f"round_accepted_n{parties}": int(record.accepted and record.aggregate_verified),
-    }
+    return record.seconds, int(record.accepted and record.aggregate_verified)

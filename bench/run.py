@@ -281,7 +281,8 @@ def main() -> None:
         f"workspace_mb_after_{storage_rounds}_rounds"
     ]
     # Issue #14: 8 updates of 100k parameters encrypted by 2 processes over 1, side by side
-    # (target >= 1.6), and one simulated round of 100 parties (target <= 0.15 s per party).
+    # (target >= 1.6), and one simulated round of 100 parties (target <= 0.15 s per party),
+    # batched commitments then one transaction each.
     # --quick: 2 small updates, once, and 3 parties of a small model.
     figures.update(parallel_speedups(2, 20_000, 2, 1) if arguments.quick else parallel_speedups())
     figures.update(round_per_party(3, 30, 5) if arguments.quick else round_per_party(100))
