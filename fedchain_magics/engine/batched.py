@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..chain import ExclusionReason, TransactionResult, UpdateCommitment
-from ..chain.batch import BatchLeaf, SignedUpdate
+from ..chain.batch import BatchLeaf, BatchTree, SignedUpdate
 from .errors import InvalidInputError, StaleUpdateError
 
 if TYPE_CHECKING:
@@ -165,10 +165,7 @@ def pay(aggregator: Aggregator, round_number: int) -> tuple[int, TransactionResu
     the aggregator does it here); None when the round has no unpaid batch, or one of more than
     ``MAX_LEAVES_PER_PAYMENT`` leaves, whose parties claim their own (``claim``)."""
     registry, task_id = aggregator.registry, aggregator.task.task_id
-    root, leaf_count, paid = registry.batch(task_id, round_number)
-    if paid or root == bytes(32) or leaf_count > MAX_LEAVES_PER_PAYMENT:
-        return None
-    tree = registry.batch_tree(task_id, round_number)
+    tree = _unpaid_tree(aggregator, round_number, MAX_LEAVES_PER_PAYMENT)
     if tree is None:
         return None
     amount, result = registry.pay_batch(aggregator.account, task_id, round_number, tree)
@@ -189,15 +186,28 @@ def claim(party: Participant, round_number: int) -> tuple[int, TransactionResult
     """``party``'s reward for its leaf of an accepted round's unpaid batch, claimed with the
     leaf's Merkle proof; None when the round has no unpaid batch or ``party`` no leaf in it
     (its reward, if any, is claimed as for its own commit)."""
-    registry, task_id = party.registry, party.task.task_id
-    root, _, paid = registry.batch(task_id, round_number)
-    if paid or root == bytes(32):
+    tree = _unpaid_tree(party, round_number)
+    if tree is None:
         return None
-    tree = registry.batch_tree(task_id, round_number)
-    mine = party.address.lower()
-    if tree is None or not any(leaf.participant.lower() == mine for leaf in tree.leaves):
+    try:
+        tree.index_of(party.address)
+    except KeyError:
         return None
-    return registry.claim_batched_reward(party.account, task_id, round_number, tree)
+    return party.registry.claim_batched_reward(
+        party.account, party.task.task_id, round_number, tree
+    )
+
+
+def _unpaid_tree(
+    role: Aggregator | Participant, round_number: int, max_leaves: int | None = None
+) -> BatchTree | None:
+    """The round's batch rebuilt from the log, if it has one not paid yet (and of at most
+    ``max_leaves`` leaves: a larger one is not rebuilt)."""
+    registry, task_id = role.registry, role.task.task_id
+    root, leaf_count, paid = registry.batch(task_id, round_number)
+    if paid or root == bytes(32) or (max_leaves is not None and leaf_count > max_leaves):
+        return None
+    return registry.batch_tree(task_id, round_number)
 
 
 def _as_json(signed: SignedUpdate) -> dict[str, Any]:

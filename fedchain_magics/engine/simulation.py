@@ -266,22 +266,19 @@ def _run_round(
     phase = task.round_state(round_number).phase
     accepted = phase == RoundPhase.ACCEPTED
     settled = valuation.settles(task, phase)  # a valued round pays its table, even rejected
-    batch_paid = False
-    if (accepted or settled) and batched_commitments.enabled(task):  # one payment for all
+    batched = batched_commitments.enabled(task)
+    paid = None
+    if (accepted or settled) and batched:  # one payment for all
         paid = batched_commitments.pay(task.aggregator(), round_number)
         gas.extend([] if paid is None else [paid[1].gas_used])
-        batch_paid = paid is not None
     if settled:  # paid by the posted score table
         table = task.coordinator().settle_round(round_number)
         for participant in participants:
             if table.share_of(participant.address) > 0:
                 participant.claim(round_number)
-    elif accepted and batched_commitments.enabled(task) and not batch_paid:
-        for participant in participants:  # a batch too large for one payment: each its leaf
-            participant.claim(round_number)
-    elif accepted and not batch_paid:  # a paid batch left no one a reward to claim
-        for participant in participants:
-            if task.federation.registry.pending_reward(
+    elif accepted and paid is None:  # a paid batch left no one a reward to claim
+        for participant in participants:  # a batch too large to pay at once: each its leaf
+            if batched or task.federation.registry.pending_reward(
                 task.task_id, round_number, participant.address
             ):
                 participant.claim(round_number)
