@@ -13,43 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import tempfile
 import time
-from pathlib import Path
 
-import numpy as np
-
-from fedchain_magics import TaskConfig, simulate
+from parallel_bench import simulated_round
 
 
 def scale_run(parties: int, features: int, classes: int) -> dict[str, float]:
-    import torch
-
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(features, classes))
-    X = rng.normal(size=(parties * 20 + 200, features)).astype(np.float32)
-    y = np.argmax(X @ weights, axis=1)
-    X, X_test, y, y_test = X[200:], X[:200], y[200:], y[:200]
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fedchain-scale-") as directory:
-        result = simulate(
-            torch.nn.Linear(features, classes),
-            X,
-            y,
-            X_test,
-            y_test,
-            parties=parties,
-            rounds=1,
-            config=TaskConfig(max_parties=parties),
-            workspace=Path(directory),
-            progress=False,
-            train_options={"learning_rate": 0.01},
-            batched=True,
-        )
-        (record,) = result.records
-        result.federation.close()
+    record = simulated_round(parties, features, classes, batched=True)
     total_s = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
