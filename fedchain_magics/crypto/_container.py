@@ -89,24 +89,31 @@ class _Reader:
         return self._error(f"{self._what} {problem}; {self._hint}")
 
     def take(self, size: int) -> bytes:
-        end = self._offset + size
+        start, end = self.skip(size)
+        return self._data[start:end]
+
+    def skip(self, size: int) -> tuple[int, int]:
+        """As :meth:`take`, returning where the bytes lie instead of a copy of them."""
+        start, end = self._offset, self._offset + size
         if end > len(self._data) - _CHECKSUM_BYTES:
             raise self.fail(
                 f"is truncated or malformed: {len(self._data)} bytes, but its header needs "
                 f"at least {end + _CHECKSUM_BYTES}"
             )
-        chunk = self._data[self._offset : end]
         self._offset = end
-        return chunk
+        return start, end
 
     def unpack(self, fmt: struct.Struct) -> tuple[Any, ...]:
         return fmt.unpack(self.take(fmt.size))
 
-    def finish(self) -> None:
-        """Check that exactly the checksum is left, and that it matches."""
+    def finish(self, check_checksum: bool = True) -> None:
+        """Check that exactly the checksum is left, and (unless told not to) that it
+        matches."""
         extra = len(self._data) - _CHECKSUM_BYTES - self._offset
         if extra:
             raise self.fail(f"has {extra} unexpected trailing bytes")
+        if not check_checksum:
+            return
         body = memoryview(self._data)[: self._offset]
         if hashlib.sha256(body).digest() != self._data[self._offset :]:
             raise self.fail("fails its SHA-256 checksum (bytes corrupted in transit or storage)")
@@ -168,8 +175,23 @@ def pack_blob(header: BlobHeader, chunks: Sequence[bytes]) -> bytes:
     return body + hashlib.sha256(body).digest()
 
 
+def first_chunk_offset(scheme_name: str) -> int:
+    """Where a blob's first chunk starts: after its header and the chunk's length."""
+    return _PREAMBLE.size + len(scheme_name.encode("ascii")) + _BLOB_FIELDS.size + _U32.size
+
+
 def unpack_blob(blob: bytes) -> tuple[BlobHeader, list[bytes]]:
     """Parse and integrity-check a blob; raise CorruptCiphertextError on any defect."""
+    header, spans = unpack_blob_spans(blob)
+    return header, [bytes(blob[start:end]) for start, end in spans]
+
+
+def unpack_blob_spans(
+    blob: bytes, *, check_checksum: bool = True
+) -> tuple[BlobHeader, list[tuple[int, int]]]:
+    """As :func:`unpack_blob`, each chunk as its ``(start, end)`` offsets in ``blob``.
+    ``check_checksum=False`` skips the SHA-256 checksum, for bytes already checked against a
+    digest (a blob store checks every blob it returns)."""
     reader = _open(blob, BLOB_MAGIC, "encrypted blob", CorruptCiphertextError, _BLOB_HINT)
     name = _read_name(reader)
     context_sha256, vector_length, chunk_count, party_count = reader.unpack(_BLOB_FIELDS)
@@ -178,13 +200,13 @@ def unpack_blob(blob: bytes) -> tuple[BlobHeader, list[bytes]]:
             f"has an impossible header (length {vector_length}, {chunk_count} chunks, "
             f"{party_count} parties)"
         )
-    chunks = []
+    spans = []
     for _ in range(chunk_count):
         (chunk_length,) = reader.unpack(_U32)
-        chunks.append(reader.take(chunk_length))
-    reader.finish()
+        spans.append(reader.skip(chunk_length))
+    reader.finish(check_checksum)
     header = BlobHeader(name, context_sha256.hex(), vector_length, chunk_count, party_count)
-    return header, chunks
+    return header, spans
 
 
 def read_blob_header(blob: bytes) -> BlobHeader:

@@ -32,6 +32,7 @@ import tenseal as ts
 import tenseal.sealapi as sealapi
 
 from ._container import ContextRecord
+from ._seal_wire import CiphertextWire
 from ._tenseal import PUBLIC_ONLY, check_context_matches, load_tenseal_context, one_line
 from .errors import (
     CorruptCiphertextError,
@@ -98,6 +99,7 @@ class BfvFixedPointScheme(EncryptionScheme):
                 "the default 24 gives a quantization step of 6e-8"
             )
         self._resolution_bits = resolution_bits
+        self._ciphertext_wire: tuple[CiphertextWire | None] | None = None  # once known
         check_context_matches(
             tenseal_context,
             {
@@ -313,6 +315,22 @@ class BfvFixedPointScheme(EncryptionScheme):
 
     def _load_chunk(self, data: bytes) -> Any:
         return ts.bfv_vector_from(self._context, data)
+
+    def _wire(self) -> CiphertextWire | None:
+        """Learned once from a fresh ciphertext of this context (see ``_seal_wire.py``).
+
+        None where TenSEAL's compressed ciphertexts are smaller: with a data prime well below
+        64 bits (the small ring's, for a model of one ciphertext) zstd saves a few percent, and
+        summing one ciphertext through TenSEAL costs next to nothing. With 60-bit primes (the
+        default ring) compression saves nothing and costs a decompression on every read.
+        """
+        if self._ciphertext_wire is None:
+            probe = self._encrypt_chunk(np.zeros(1, dtype=np.int64)).serialize()
+            data_level = self._context.seal_context().data.first_context_data().parms()
+            moduli = [int(prime.value()) for prime in data_level.coeff_modulus()]
+            wire = CiphertextWire(probe, moduli)
+            self._ciphertext_wire = (wire if len(wire.uncompressed(probe)) <= len(probe) else None,)
+        return self._ciphertext_wire[0]
 
     def _decrypt_chunks(self, vectors: Sequence[Any]) -> np.ndarray:
         return self.values_of(self._residues(vectors))

@@ -29,7 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import numpy as np
 import numpy.typing as npt
 
-from ._container import BlobHeader, pack_blob
+from ._container import BlobHeader
 from .scheme import EncryptionScheme, _as_update
 
 #: Values (parameters x parties) below which one process encrypts or sums faster than a pool
@@ -151,7 +151,7 @@ class EncryptionPool:
         for index, future in jobs:
             chunks[index].extend(future.result())
         return [
-            pack_blob(BlobHeader(scheme.name, scheme.context_sha256, v.size, len(c), 1), c)
+            scheme._pack(BlobHeader(scheme.name, scheme.context_sha256, v.size, len(c), 1), c)
             for v, c in zip(encoded, chunks, strict=True)
         ]
 

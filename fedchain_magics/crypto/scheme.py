@@ -21,10 +21,12 @@ from ._container import (
     FORMAT_VERSION,
     BlobHeader,
     ContextRecord,
+    first_chunk_offset,
     pack_blob,
     pack_context,
-    unpack_blob,
+    unpack_blob_spans,
 )
+from ._seal_wire import ALIGNMENT, CiphertextWire
 from ._tenseal import WITH_SECRET, one_line
 from .errors import (
     ContextMismatchError,
@@ -106,6 +108,17 @@ class EncryptionScheme(ABC):
     def _load_chunk(self, data: bytes) -> Any:
         """Deserialize one TenSEAL vector under this context."""
 
+    def _wire(self) -> CiphertextWire | None:
+        """Reads this scheme's serialized ciphertexts as numpy coefficients, so a running sum
+        adds them at numpy speed (``_seal_wire.py``); None: sums go through TenSEAL."""
+        return None
+
+    def _serialize_chunk(self, vector: Any) -> bytes:
+        """One encrypted TenSEAL vector as a blob's chunk."""
+        wire = self._wire()
+        serialized: bytes = vector.serialize()
+        return serialized if wire is None else wire.uncompressed(serialized)
+
     @abstractmethod
     def _decrypt_chunks(self, vectors: Sequence[Any]) -> np.ndarray:
         """Decrypt and decode TenSEAL vectors into one float64 array."""
@@ -173,6 +186,15 @@ class EncryptionScheme(ABC):
         """One blob of ``encoded`` (already in the scheme's plaintext encoding)."""
         chunks = self._encrypt_chunks(encoded)
         header = BlobHeader(self.name, self.context_sha256, encoded.size, len(chunks), 1)
+        return self._pack(header, chunks)
+
+    def _pack(self, header: BlobHeader, chunks: list[bytes]) -> bytes:
+        """A blob of these chunks; when a wire reads them, their coefficients 8-byte aligned
+        in it (chunks come padded for any place but the first: see ``CiphertextWire.chunk``)."""
+        wire = self._wire()
+        if wire is not None:
+            residue = -first_chunk_offset(header.scheme_name) % ALIGNMENT
+            chunks = [wire.uncompressed(chunks[0], residue), *chunks[1:]]
         return pack_blob(header, chunks)
 
     def _encrypt_chunks(self, encoded: np.ndarray) -> list[bytes]:
@@ -180,7 +202,7 @@ class EncryptionScheme(ABC):
         parallel path, ``crypto/parallel.py``, encrypts runs of them in other processes)."""
         slots = self.slots_per_ciphertext
         return [
-            self._encrypt_chunk(encoded[start : start + slots]).serialize()
+            self._serialize_chunk(self._encrypt_chunk(encoded[start : start + slots]))
             for start in range(0, encoded.size, slots)
         ]
 
@@ -189,11 +211,24 @@ class EncryptionScheme(ABC):
         return RunningSum(self, expected_length)
 
     def sum_blobs(self, blobs: Iterable[bytes], expected_length: int | None = None) -> bytes:
-        """The sum of ``blobs`` (byte-identical to a ``start_sum()`` fed one by one), in
-        several processes when the work is large enough to gain (``crypto/parallel.py``)."""
+        """The sum of ``blobs`` (byte-identical to a ``start_sum()`` fed one by one): in one
+        process when it sums at memory speed, else in several when the work is large enough to
+        gain (``crypto/parallel.py``)."""
+        if self.sums_at_memory_speed:
+            running = self.start_sum(expected_length)
+            for blob in blobs:
+                running.add(blob)
+            return running.result()
         from .parallel import sum_blobs
 
         return sum_blobs(self, blobs, expected_length)
+
+    @property
+    def sums_at_memory_speed(self) -> bool:
+        """Whether a running sum adds this scheme's ciphertexts as numpy arrays, as fast as
+        their bytes are read (BFV): then one process sums fastest, and worker processes would
+        only move bytes. Otherwise (CKKS) each add goes through TenSEAL."""
+        return self._wire() is not None
 
     def decrypt(self, blob: bytes) -> np.ndarray:
         """Decrypt a blob (usually an aggregate) into a float64 vector: the sum, not the mean."""
@@ -206,8 +241,8 @@ class EncryptionScheme(ABC):
                 "this scheme holds only the public context and cannot decrypt; "
                 "send the aggregate to the key holder, who loads secret_context_bytes()"
             )
-        header, chunks = self._read_blob(blob)
-        return self._load_chunks(header, chunks)
+        header, spans = self._read_blob(blob)
+        return self._load_chunks(header, blob, spans)
 
     def _check_bound(self, update: np.ndarray) -> None:
         bound = self.max_abs_value_per_party()
@@ -220,9 +255,12 @@ class EncryptionScheme(ABC):
                 f"{self._overflow_remedy}"
             )
 
-    def _read_blob(self, blob: bytes) -> tuple[BlobHeader, list[bytes]]:
-        """Parse a blob and check it belongs to this context (no TenSEAL work yet)."""
-        header, chunks = unpack_blob(blob)
+    def _read_blob(
+        self, blob: bytes, check_checksum: bool = True
+    ) -> tuple[BlobHeader, list[tuple[int, int]]]:
+        """Parse a blob and check it belongs to this context (no TenSEAL work yet): its
+        header and where each chunk lies in it."""
+        header, spans = unpack_blob_spans(blob, check_checksum=check_checksum)
         if header.scheme_name != self.name:
             raise ContextMismatchError(
                 f"blob was made with scheme {header.scheme_name!r}, this context is {self.name!r}; "
@@ -241,16 +279,18 @@ class EncryptionScheme(ABC):
                 f"values, expected {expected_chunks}; re-fetch the blob or ask its sender to "
                 "encrypt it again"
             )
-        return header, chunks
+        return header, spans
 
-    def _load_chunks(self, header: BlobHeader, chunks: Sequence[bytes]) -> list[Any]:
+    def _load_chunks(
+        self, header: BlobHeader, blob: bytes, spans: Sequence[tuple[int, int]]
+    ) -> list[Any]:
         """Deserialize every chunk, wrapping TenSEAL's errors and checking each chunk's size."""
         slots = self.slots_per_ciphertext
         vectors = []
-        for index, data in enumerate(chunks):
+        for index, (start, end) in enumerate(spans):
             expected_size = min(slots, header.vector_length - index * slots)
             try:
-                vector = self._load_chunk(data)
+                vector = self._load_chunk(blob[start:end])
                 size = vector.size()
             except Exception as error:  # TenSEAL raises ValueError, RuntimeError, TypeError
                 raise CorruptCiphertextError(
@@ -265,6 +305,77 @@ class EncryptionScheme(ABC):
             vectors.append(vector)
         return vectors
 
+    def _chunk_coefficients(
+        self,
+        wire: CiphertextWire,
+        header: BlobHeader,
+        blob: bytes,
+        spans: Sequence[tuple[int, int]],
+    ) -> list[np.ndarray]:
+        """As :meth:`_load_chunks`, the chunks read as their coefficients where they lie in
+        ``blob``: arrays of consecutive chunks that stack to ``(chunk_count, *wire.shape)``.
+        The full chunks, laid out alike, are read as one array (one numpy call checks them
+        all); a last, shorter chunk, or compressed ones, one at a time."""
+        slots = self.slots_per_ciphertext
+        arrays = [self._one_chunk_coefficients(wire, header, blob, spans[0], 0)]
+        read = 1
+        full = header.vector_length // slots  # the chunks holding ``slots`` values each
+        if full > 2:  # the first is padded apart from the rest: see ``_pack``
+            (start, end), stride = spans[1], spans[2][0] - spans[1][0]
+            alike = all(
+                span == (start + index * stride, end + index * stride)
+                for index, span in enumerate(spans[1:full])
+            )
+            try:
+                rows = (
+                    wire.coefficient_rows(blob, start, end - start, stride, full - 1, 1)
+                    if alike
+                    else None
+                )
+            except CorruptCiphertextError as error:
+                raise CorruptCiphertextError(
+                    f"the blob cannot be read: {error}; re-fetch the blob or ask its sender "
+                    "to encrypt it again"
+                ) from error
+            if rows is not None:
+                self._check_chunk_size(1, rows[0], slots)
+                arrays.append(rows[1])
+                read = full
+        arrays += [
+            self._one_chunk_coefficients(wire, header, blob, spans[index], index)
+            for index in range(read, len(spans))
+        ]
+        return arrays
+
+    def _one_chunk_coefficients(
+        self,
+        wire: CiphertextWire,
+        header: BlobHeader,
+        blob: bytes,
+        span: tuple[int, int],
+        index: int,
+    ) -> np.ndarray:
+        """Chunk ``index``'s coefficients, as one row."""
+        start, end = span
+        try:
+            size, coefficients = wire.coefficients(memoryview(blob)[start:end])
+        except CorruptCiphertextError as error:
+            raise CorruptCiphertextError(
+                f"ciphertext {index} of the blob cannot be read: {error}; "
+                "re-fetch the blob or ask its sender to encrypt again"
+            ) from error
+        slots = self.slots_per_ciphertext
+        self._check_chunk_size(index, size, min(slots, header.vector_length - index * slots))
+        return coefficients[np.newaxis]
+
+    @staticmethod
+    def _check_chunk_size(index: int, size: int, expected: int) -> None:
+        if size != expected:
+            raise CorruptCiphertextError(
+                f"ciphertext {index} holds {size} values, its header says {expected}; "
+                "re-fetch the blob or ask its sender to encrypt again"
+            )
+
 
 class RunningSum:
     """An encrypted sum built one blob at a time; needs only the public context.
@@ -277,7 +388,10 @@ class RunningSum:
     def __init__(self, scheme: EncryptionScheme, expected_length: int | None = None) -> None:
         self._scheme = scheme
         self._vector_length = expected_length
-        self._vectors: list[Any] = []
+        self._vectors: list[Any] = []  # the TenSEAL path's sum
+        self._wire = scheme._wire()
+        self._coefficients: np.ndarray | None = None  # the numpy path's: chunk x ciphertext
+        self._adds_since_reduction = 0  # coefficients below (this + 1) x the largest prime
         self._count = 0
 
     @property
@@ -290,9 +404,14 @@ class RunningSum:
         """The expected length, or the first blob's; None while unknown."""
         return self._vector_length
 
-    def add(self, blob: bytes) -> None:
-        """Add one blob; on any error the sum is left as it was."""
-        header, chunks = self._scheme._read_blob(blob)
+    def add(self, blob: bytes, *, check_checksum: bool = True) -> None:
+        """Add one blob; on any error the sum is left as it was.
+
+        ``check_checksum=False`` skips the blob's SHA-256 checksum, for bytes already checked
+        against their digest (``BlobStore.get`` checks every blob it returns): everything
+        else about the blob is still checked.
+        """
+        header, spans = self._scheme._read_blob(blob, check_checksum)
         if self._vector_length is not None and header.vector_length != self._vector_length:
             raise LengthMismatchError(
                 f"blob holds {header.vector_length} values but this sum holds "
@@ -306,7 +425,15 @@ class RunningSum:
                 f"{self._scheme.max_parties}; split the parties over rounds or generate a context "
                 "with a larger max_parties"
             )
-        vectors = self._scheme._load_chunks(header, chunks)
+        if self._wire is not None:
+            arrays = self._scheme._chunk_coefficients(self._wire, header, blob, spans)
+            self._add_coefficients(arrays)
+        else:
+            self._add_vectors(self._scheme._load_chunks(header, blob, spans))
+        self._count = total
+        self._vector_length = header.vector_length
+
+    def _add_vectors(self, vectors: list[Any]) -> None:
         if self._vectors:
             try:
                 vectors = [a + b for a, b in zip(self._vectors, vectors, strict=True)]
@@ -316,21 +443,53 @@ class RunningSum:
                     "ask its sender to encrypt again with this round's public context"
                 ) from error
         self._vectors = vectors
-        self._count = total
-        self._vector_length = header.vector_length
+
+    def _add_coefficients(self, arrays: list[np.ndarray]) -> None:
+        """Add checked coefficients (each below its prime) without reducing, until another
+        add could overflow a uint64: then reduce modulo the primes, as SEAL's add does."""
+        assert self._wire is not None
+        if self._coefficients is None:
+            self._coefficients = np.concatenate(arrays)
+            return
+        if self._adds_since_reduction == self._wire.adds_before_reduction:
+            self._reduce()
+        row = 0
+        for values in arrays:
+            total = self._coefficients[row : row + len(values)]
+            np.add(total, values, out=total)
+            row += len(values)
+        self._adds_since_reduction += 1
+
+    def _reduce(self) -> None:
+        assert self._wire is not None and self._coefficients is not None
+        if self._adds_since_reduction:
+            np.remainder(self._coefficients, self._wire.moduli, out=self._coefficients)
+            self._adds_since_reduction = 0
+
+    def _chunks(self) -> list[bytes]:
+        """The sum's serialized vectors."""
+        if self._wire is None:
+            return [vector.serialize() for vector in self._vectors]
+        assert self._coefficients is not None and self._vector_length is not None
+        self._reduce()
+        slots = self._scheme.slots_per_ciphertext
+        return [
+            self._wire.chunk(min(slots, self._vector_length - index * slots), values)
+            for index, values in enumerate(self._coefficients)
+        ]
 
     def result(self) -> bytes:
         """The aggregate as a blob (same container; ``party_count`` = ``count``)."""
-        if not self._vectors or self._vector_length is None:
+        if not self._count or self._vector_length is None:
             raise EmptySumError(
                 "this sum holds no blob yet; add() at least one encrypted update first"
             )
-        chunks = [vector.serialize() for vector in self._vectors]
+        chunks = self._chunks()
         scheme = self._scheme
         header = BlobHeader(
             scheme.name, scheme.context_sha256, self._vector_length, len(chunks), self._count
         )
-        return pack_blob(header, chunks)
+        return scheme._pack(header, chunks)
 
 
 def checked_parameter_count(parameter_count: object) -> int | None:

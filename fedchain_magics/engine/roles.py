@@ -569,17 +569,16 @@ class Aggregator(_Role):
 
     def _sum_all(self, commitments: Sequence[UpdateCommitment]) -> bytes | None:
         """A large round's sum of every committed update at once, in several processes
-        (``crypto/parallel.py``); None for a small round, or if any blob is unusable: the
-        one-by-one sum then finds and excludes it."""
-        size = self.task.parameter_count
-        if parallel.worth_summing(size * len(commitments)) < 2:
+        (``crypto/parallel.py``); None for a small round, a scheme that sums at memory speed
+        in one process (BFV), or if any blob is unusable: the one-by-one sum then finds and
+        excludes it."""
+        size, scheme = self.task.parameter_count, self.task.public_scheme
+        if scheme.sums_at_memory_speed or parallel.worth_summing(size * len(commitments)) < 2:
             return None
         store, limit = self.federation.store, self.task.max_ciphertext_bytes
         blobs = [c.update_digest for c in commitments]
         try:
-            return self.task.public_scheme.sum_blobs(
-                (store.get(digest, max_bytes=limit) for digest in blobs), size
-            )
+            return scheme.sum_blobs((store.get(digest, max_bytes=limit) for digest in blobs), size)
         except (CryptoError, StorageError):
             return None
 

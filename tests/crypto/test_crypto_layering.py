@@ -10,7 +10,7 @@ from pathlib import Path
 import fedchain_magics.crypto
 
 CRYPTO_DIRECTORY = Path(fedchain_magics.crypto.__file__).parent
-ALLOWED_THIRD_PARTY = {"numpy", "tenseal", "Crypto", "eth_keys"}
+ALLOWED_THIRD_PARTY = {"numpy", "tenseal", "Crypto", "eth_keys", "zstandard"}
 
 
 def test_crypto_imports_only_its_libraries_and_the_standard_library() -> None:

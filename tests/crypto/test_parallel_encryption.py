@@ -80,13 +80,11 @@ def test_errors_are_those_of_the_serial_path(bfv, pools):
     assert pool.partial_sum([], None) is None
 
 
-def test_the_scheme_sums_in_processes_only_when_it_gains(bfv, monkeypatch):
+def test_the_scheme_sums_in_processes_only_when_it_gains(bfv, ckks, monkeypatch):
     assert parallel.worth_processes(100_000, 2) == 1  # small: a pool's start costs more
     assert parallel.worth_processes(10**8, 1) == 1
     assert parallel.worth_processes(10**8, 2) == 2
     assert parallel.worth_summing(10**7, 2) == 1  # adding is cheap next to moving the bytes
-    blobs = [bfv.public.encrypt(update) for update in _updates(12, 3_000, seed=2)]
-    expected = _serial_sum(bfv.public, blobs, 3_000)
     started = []
     monkeypatch.setattr(parallel, "MIN_PARALLEL_VALUES", 20_000)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_SUM_VALUES", 20_000)
@@ -99,10 +97,15 @@ def test_the_scheme_sums_in_processes_only_when_it_gains(bfv, monkeypatch):
     monkeypatch.setattr(parallel.EncryptionPool, "__init__", counted)
     monkeypatch.setattr(parallel, "available_processes", lambda: 2)
     try:
-        scheme = load_scheme(bfv.public.public_context_bytes())
-        assert scheme.sum_blobs(iter(blobs), 3_000) == expected  # switches after 7 blobs
-        assert scheme.sum_blobs(blobs[:2], 3_000) == _serial_sum(bfv.public, blobs[:2])
-        assert started == [1]  # one shared pool, and none for the small sum
+        for keys in (bfv, ckks):
+            blobs = [keys.public.encrypt(update) for update in _updates(12, 3_000, seed=2)]
+            expected = _serial_sum(keys.public, blobs, 3_000)
+            scheme = load_scheme(keys.public.public_context_bytes())
+            assert scheme.sum_blobs(iter(blobs), 3_000) == expected  # switches after 7 blobs
+            assert scheme.sum_blobs(blobs[:2], 3_000) == _serial_sum(keys.public, blobs[:2])
+        # BFV adds at memory speed in one process (no pool); CKKS once, for the large sum.
+        assert (bfv.public.sums_at_memory_speed, ckks.public.sums_at_memory_speed) == (True, False)
+        assert started == [1]
     finally:
         parallel.release_shared_pools()
 
