@@ -2,9 +2,11 @@
 against the number of parties.
 
 - ``aggregate_over_numpy_add``: adding one encrypted update (BFV, 1M parameters) to a running
-  sum, as the aggregator does for every party (read the blob's ciphertexts, add them), over a raw
-  numpy add of as many bytes (two uint64 arrays the size of the blob: the floor any sum over
-  those bytes pays). Best of a few alternating repeats, side by side in one process.
+  sum, as the aggregator does for every party (read the blob's ciphertexts, check them, add
+  them; the container's SHA-256 checksum is skipped, as the engine skips it for a blob the store
+  has just checked against its digest), over a raw numpy add of as many bytes (two uint64 arrays
+  the size of the blob: the floor any sum over those bytes pays). Best of a few alternating
+  repeats, side by side in one process.
 - ``peak_rss_mb_aggregate_n{N}``: the peak resident memory of a fresh process that sums N
   updates the way the engine's aggregator does (``scheme.sum_blobs`` over blobs streamed from
   disk one at a time; worker processes once the round is large enough): the aggregator's own
@@ -53,8 +55,8 @@ def add_over_numpy(context_path: Path, blob_path: Path, repeats: int = 5) -> flo
     left = np.frombuffer(blob[: words * 8], dtype=np.uint64).copy()
     right = left[::-1].copy()
 
-    def add_blob() -> None:
-        running.add(blob)
+    def add_blob() -> None:  # as the engine adds a blob the store checked against its digest
+        running.add(blob, check_checksum=False)
 
     def add_bytes() -> None:
         np.add(left, right)
