@@ -256,8 +256,10 @@ def sum_blobs(
     processes: int | None = None,
 ) -> bytes:
     """The encrypted sum of ``blobs``: in a shared pool when it is large enough to gain
-    (``worth_processes``; an iterable of unknown length is summed serially until it is), else
-    serially. Byte-identical either way."""
+    (``worth_processes``; an iterable of unknown length is summed serially until it is) and the
+    scheme's adds do not already run at memory speed, else serially. Byte-identical either way."""
+    if scheme.sums_at_memory_speed:
+        processes = 1  # a worker would only add the cost of moving the bytes to it
     running = scheme.start_sum(expected_length)
     iterator = iter(blobs)
     for blob in iterator:

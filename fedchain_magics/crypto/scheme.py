@@ -214,11 +214,6 @@ class EncryptionScheme(ABC):
         """The sum of ``blobs`` (byte-identical to a ``start_sum()`` fed one by one): in one
         process when it sums at memory speed, else in several when the work is large enough to
         gain (``crypto/parallel.py``)."""
-        if self.sums_at_memory_speed:
-            running = self.start_sum(expected_length)
-            for blob in blobs:
-                running.add(blob)
-            return running.result()
         from .parallel import sum_blobs
 
         return sum_blobs(self, blobs, expected_length)
@@ -297,11 +292,7 @@ class EncryptionScheme(ABC):
                     f"ciphertext {index} of the blob cannot be read ({one_line(error)}); "
                     "re-fetch the blob or ask its sender to encrypt again"
                 ) from error
-            if size != expected_size:
-                raise CorruptCiphertextError(
-                    f"ciphertext {index} holds {size} values, its header says {expected_size}; "
-                    "re-fetch the blob or ask its sender to encrypt again"
-                )
+            self._check_chunk_size(index, size, expected_size)
             vectors.append(vector)
         return vectors
 
