@@ -15,7 +15,9 @@ same machine: compare ratios, not absolute seconds (the machines are shared and 
 - storage: the workspace's MB on disk after 50 rounds of 10 parties with ~131 KB updates, under
   the default retention policy (target <= 20);
 - processes (issue #14): encryption and sums by 2 processes over 1, and a 100-party round of a
-  100,100-parameter model through ``simulate``, in seconds per party.
+  100,100-parameter model through ``simulate``, in seconds per party;
+- Flower (issue #14, only when Flower is installed): the same 30-party task through ``simulate``
+  and through Flower's simulation engine, whole processes timed in turn.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from aggregate_bench import measure as measure_aggregate
 from batched_commitments_bench import measure as measure_round_gas
 from crypto_bench import SETTINGS, measure, small_model_bytes
+from flower_bench import flower_installed
+from flower_bench import measure as measure_flower
 from ledger_view_bench import measure as measure_ledger_view
 from masking_bench import measure as measure_masking
 from parallel_bench import parallel_speedups, round_per_party
@@ -117,8 +121,11 @@ def _mlp(inputs: int, outputs: int):
     return torch.nn.Linear(inputs, outputs)
 
 
-def rounds(parties: int, workdir: Path) -> dict[str, float]:
-    """One round of a ~100k-parameter torch model, encrypted vs plain FedAvg, same data."""
+def rounds(parties: int, workdir: Path, repeats: int = 2) -> dict[str, float]:
+    """One round of a ~100k-parameter torch model, encrypted vs plain FedAvg, same data: each
+    kind's best of ``repeats`` runs, the kinds alternating, each run in a fresh workspace (the
+    first run of the process also pays torch's and TenSEAL's first-use costs: best-of keeps
+    that out of whichever kind happens to run first)."""
     import torch
 
     torch.set_num_threads(1)
@@ -132,93 +139,111 @@ def rounds(parties: int, workdir: Path) -> dict[str, float]:
         for _ in range(parties)
     ]
     options = {"learning_rate": 0.01}
+    facts: dict[str, float] = {}
 
-    # Encrypted: the whole engine path.
-    federation = Federation.open(workdir / "round-he")
-    task = federation.create_task(
-        _mlp(features, classes), TaskConfig(min_participants=parties, rounds=2)
-    )
-    participants = [task.participant(f"party-{index}") for index in range(parties)]
-    for participant in participants:
-        participant.join()
-    parameter_count = task.global_parameters().size
-    started = time.perf_counter()
-    task.coordinator().open_round()
-    for participant, (X, y) in zip(participants, data, strict=True):
-        participant.submit(participant.train(X, y, **options))
-    task.aggregator().aggregate()
-    task.key_holder().decrypt_and_commit()
-    task.validator("validator-1").vote(*data[0])
-    round_s_he = time.perf_counter() - started
-    ciphertext_bytes = sum(len(federation.store.get(c.update_digest)) for c in task.commitments(1))
-    federation.close()
+    def encrypted(run: int) -> float:
+        """The whole engine path: train, encrypt, commit, aggregate, decrypt, vote."""
+        federation = Federation.open(workdir / f"round-he-{run}")
+        task = federation.create_task(
+            _mlp(features, classes), TaskConfig(min_participants=parties, rounds=2)
+        )
+        participants = [task.participant(f"party-{index}") for index in range(parties)]
+        for participant in participants:
+            participant.join()
+        facts["round_params"] = task.global_parameters().size
+        started = time.perf_counter()
+        task.coordinator().open_round()
+        for participant, (X, y) in zip(participants, data, strict=True):
+            participant.submit(participant.train(X, y, **options))
+        task.aggregator().aggregate()
+        task.key_holder().decrypt_and_commit()
+        task.validator("validator-1").vote(*data[0])
+        seconds = time.perf_counter() - started
+        facts["round_ciphertext_bytes_per_party"] = (
+            sum(len(federation.store.get(c.update_digest)) for c in task.commitments(1)) / parties
+        )
+        federation.close()
+        return seconds
 
-    # Plain FedAvg, same training, no ledger.
-    model = _mlp(features, classes)
-    adapter = adapter_for(model)
-    base = adapter.get_parameters(model)
-    started = time.perf_counter()
-    deltas = []
-    for X, y in data:
-        local = adapter.clone(model)
-        adapter.train_local(local, X, y, epochs=1, **options)
-        deltas.append(adapter.get_parameters(local) - base)
-    new = base + weighted_average(deltas, [len(y) for _, y in data])
-    adapter.set_parameters(model, new)
-    adapter.evaluate(model, *data[0])
-    round_s_plain = time.perf_counter() - started
+    def plain() -> float:
+        """Plain FedAvg, same training, no ledger."""
+        model = _mlp(features, classes)
+        adapter = adapter_for(model)
+        base = adapter.get_parameters(model)
+        started = time.perf_counter()
+        deltas = []
+        for X, y in data:
+            local = adapter.clone(model)
+            adapter.train_local(local, X, y, epochs=1, **options)
+            deltas.append(adapter.get_parameters(local) - base)
+        new = base + weighted_average(deltas, [len(y) for _, y in data])
+        adapter.set_parameters(model, new)
+        adapter.evaluate(model, *data[0])
+        return time.perf_counter() - started
 
-    # Plain FedAvg with the same ledger transactions (plaintext blobs): isolates the HE cost.
-    ledger_dir = workdir / "round-plain-ledger"
-    ledger = Ledger.open_embedded(ledger_dir)
-    keys = Keystore(ledger_dir / "keystore", passphrase="bench")
-    store = LocalBlobStore(ledger_dir / "blobs")
-    deployer = keys.create("deployer")
-    ledger.fund(deployer.address)
-    registry = TrainingContract.deploy(ledger, deployer)
-    coordinator, validator = keys.create("coordinator"), keys.create("validator")
-    aggregator, key_holder = keys.create("aggregator"), keys.create("key-holder")
-    for account in (coordinator, validator, aggregator, key_holder):
-        ledger.fund(account.address)
-    initial = store.put(encode_model(base))
-    params = TaskParams(initial, initial, initial, parties, 2, 1, 10_000, 10_000, 10**20)
-    registry.transfer_tokens(deployer, coordinator.address, params.reward_pool)
-    task_id, _ = registry.create_task(coordinator, params, aggregator.address, key_holder.address)
-    registry.add_validator(coordinator, task_id, validator.address)
-    accounts = [keys.create(f"p{index}") for index in range(parties)]
-    for account in accounts:
-        ledger.fund(account.address)
-        registry.join(account, task_id)
-    model = _mlp(features, classes)
-    started = time.perf_counter()
-    round_number, _ = registry.open_round(coordinator, task_id)
-    digests = []
-    for account, (X, y) in zip(accounts, data, strict=True):
-        local = adapter.clone(model)
-        adapter.train_local(local, X, y, epochs=1, **options)
-        blob = encode_model((adapter.get_parameters(local) - base) * len(y))
-        digest = store.put(blob)
-        digests.append(digest)
-        registry.commit_update(account, task_id, round_number, digest, len(y))
-    total = sum(decode_model(store.get(digest)) for digest in digests)
-    aggregate = store.put(encode_model(total))
-    registry.commit_aggregate(
-        aggregator, task_id, round_number, aggregate, registry.update_commitments(task_id, 1)
-    )
-    new = base + total / sum(len(y) for _, y in data)
-    registry.commit_model(key_holder, task_id, round_number, store.put(encode_model(new)))
-    adapter.set_parameters(model, new)
-    adapter.evaluate(model, *data[0])
-    registry.vote(validator, task_id, round_number, True, 1)
-    round_s_plain_ledger = time.perf_counter() - started
-    ledger.close()
+    def plain_with_ledger(run: int) -> float:
+        """Plain FedAvg with the same ledger transactions (plaintext blobs): isolates HE."""
+        ledger_dir = workdir / f"round-plain-ledger-{run}"
+        ledger = Ledger.open_embedded(ledger_dir)
+        keys = Keystore(ledger_dir / "keystore", passphrase="bench")
+        store = LocalBlobStore(ledger_dir / "blobs")
+        deployer = keys.create("deployer")
+        ledger.fund(deployer.address)
+        registry = TrainingContract.deploy(ledger, deployer)
+        coordinator, validator = keys.create("coordinator"), keys.create("validator")
+        aggregator, key_holder = keys.create("aggregator"), keys.create("key-holder")
+        for account in (coordinator, validator, aggregator, key_holder):
+            ledger.fund(account.address)
+        model = _mlp(features, classes)
+        adapter = adapter_for(model)
+        base = adapter.get_parameters(model)
+        initial = store.put(encode_model(base))
+        params = TaskParams(initial, initial, initial, parties, 2, 1, 10_000, 10_000, 10**20)
+        registry.transfer_tokens(deployer, coordinator.address, params.reward_pool)
+        task_id, _ = registry.create_task(
+            coordinator, params, aggregator.address, key_holder.address
+        )
+        registry.add_validator(coordinator, task_id, validator.address)
+        accounts = [keys.create(f"p{index}") for index in range(parties)]
+        for account in accounts:
+            ledger.fund(account.address)
+            registry.join(account, task_id)
+        started = time.perf_counter()
+        round_number, _ = registry.open_round(coordinator, task_id)
+        digests = []
+        for account, (X, y) in zip(accounts, data, strict=True):
+            local = adapter.clone(model)
+            adapter.train_local(local, X, y, epochs=1, **options)
+            blob = encode_model((adapter.get_parameters(local) - base) * len(y))
+            digest = store.put(blob)
+            digests.append(digest)
+            registry.commit_update(account, task_id, round_number, digest, len(y))
+        total = sum(decode_model(store.get(digest)) for digest in digests)
+        aggregate = store.put(encode_model(total))
+        registry.commit_aggregate(
+            aggregator, task_id, round_number, aggregate, registry.update_commitments(task_id, 1)
+        )
+        new = base + total / sum(len(y) for _, y in data)
+        registry.commit_model(key_holder, task_id, round_number, store.put(encode_model(new)))
+        adapter.set_parameters(model, new)
+        adapter.evaluate(model, *data[0])
+        registry.vote(validator, task_id, round_number, True, 1)
+        seconds = time.perf_counter() - started
+        ledger.close()
+        return seconds
+
+    best = {"he": float("inf"), "plain": float("inf"), "plain_with_ledger": float("inf")}
+    for run in range(repeats):
+        best["he"] = min(best["he"], encrypted(run))
+        best["plain"] = min(best["plain"], plain())
+        best["plain_with_ledger"] = min(best["plain_with_ledger"], plain_with_ledger(run))
     return {
-        "round_params": parameter_count,
+        "round_params": facts["round_params"],
         "round_parties": parties,
-        "round_ciphertext_bytes_per_party": ciphertext_bytes / parties,
-        "round_s_he": round_s_he,
-        "round_s_plain": round_s_plain,
-        "round_s_plain_with_ledger": round_s_plain_ledger,
+        "round_ciphertext_bytes_per_party": facts["round_ciphertext_bytes_per_party"],
+        "round_s_he": best["he"],
+        "round_s_plain": best["plain"],
+        "round_s_plain_with_ledger": best["plain_with_ledger"],
     }
 
 
@@ -268,7 +293,9 @@ def main() -> None:
         ]
         figures.update(rounds(10, workdir))
         figures["round_he_vs_plain"] = figures["round_s_he"] / figures["round_s_plain"]
-        figures["round_he_vs_plain_with_ledger"] = (
+        # Issue #14's name for it: the encrypted round over plain FedAvg with the same ledger
+        # transactions (target <= 1.5).
+        figures["he_over_plain_round_ratio"] = (
             figures["round_s_he"] / figures["round_s_plain_with_ledger"]
         )
     # A fresh process's ledger view read after 50 rounds over after 5 (10 parties): reads must
@@ -296,6 +323,19 @@ def main() -> None:
     # Issue #14 part 5: the aggregator's add over a numpy add of the same bytes (target <= 2),
     # and its peak memory summing 10 and 100 updates of 1M parameters (target: within 10%).
     figures.update(measure_aggregate(20_000, (2, 4)) if arguments.quick else measure_aggregate())
+    # Issue #14: the same task (logistic regression, 3,000 x 20 rows, 3 rounds, encrypted
+    # updates) through `simulate` and through Flower's simulation engine, whole processes timed
+    # in turn (target <= 1.0); only when Flower is installed (bench/requirements-flower.txt).
+    if arguments.quick:
+        pass  # Flower's simulation starts ray: ~20 s before its first round
+    elif flower_installed():
+        figures.update(measure_flower(30))
+    else:
+        print(
+            "fedsim_over_flower_n30 omitted: Flower is not installed "
+            "(pip install -r bench/requirements-flower.txt)",
+            file=sys.stderr,
+        )
     print(json.dumps({key: _rounded(value) for key, value in figures.items()}))
 
 
