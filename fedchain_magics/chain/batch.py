@@ -121,6 +121,7 @@ class BatchTree:
 
     def __init__(self, leaves: Sequence[BatchLeaf]) -> None:
         self.leaves = list(leaves)
+        self._indexes: dict[str, int] | None = None
         self._levels: list[list[bytes]] = [[leaf.hash for leaf in self.leaves]]
         while len(self._levels[-1]) > 1:
             level = self._levels[-1]
@@ -144,11 +145,14 @@ class BatchTree:
         return siblings
 
     def index_of(self, participant: str) -> int:
-        address = to_checksum_address(participant)
-        for index, leaf in enumerate(self.leaves):
-            if to_checksum_address(leaf.participant) == address:
-                return index
-        raise KeyError(f"{address} has no leaf in this batch")
+        if self._indexes is None:  # one pass, kept: each of a large batch's parties asks
+            self._indexes = {}
+            for index, leaf in enumerate(self.leaves):
+                self._indexes.setdefault(leaf.participant.lower(), index)
+        found = self._indexes.get(participant.lower())
+        if found is None:
+            raise KeyError(f"{to_checksum_address(participant)} has no leaf in this batch")
+        return found
 
 
 def verify_proof(leaf: BatchLeaf, proof: Sequence[bytes], root: bytes) -> bool:

@@ -88,7 +88,7 @@ class Ledger:
         # (contract, function selector), and the view results of the current head block.
         self._gas_limits: dict[tuple[str, str], int] = {}
         self._view_head: bytes | None = None
-        self._views: dict[tuple[str, str, str], Any] = {}
+        self._views: dict[tuple[str, str, str, str | None], Any] = {}
 
     # -- construction -------------------------------------------------------------------------
 
@@ -357,25 +357,33 @@ class Ledger:
             self._gas_limits[key] = max(gas, learned or 0)
         return gas
 
-    def call(self, function: ContractFunction) -> Any:
-        """Run a view function, decoding a revert into :class:`ContractRevertError`.
+    def call(self, function: ContractFunction, sender: str | None = None) -> Any:
+        """Run a view function (or what a transaction from ``sender`` would return, sending
+        nothing), decoding a revert into :class:`ContractRevertError`.
 
         On the in-process chain the result is kept until the head block changes.
         """
         if self._backend is None:
-            return self._call(function)
-        key = (str(function.address), str(function._encode_transaction_data()), "latest")
+            return self._call(function, sender)
+        key = (
+            str(function.address),
+            str(function._encode_transaction_data()),
+            "latest",
+            None if sender is None else sender.lower(),
+        )
         with self._chain_lock:
             head = self._backend.chain.header.parent_hash
             if head != self._view_head:
                 self._view_head, self._views = head, {}
             if key not in self._views:
-                self._views[key] = self._call(function)
+                self._views[key] = self._call(function, sender)
             return copy.deepcopy(self._views[key])
 
-    def _call(self, function: ContractFunction) -> Any:
+    def _call(self, function: ContractFunction, sender: str | None = None) -> Any:
         try:
-            return function.call()
+            if sender is None:
+                return function.call()
+            return function.call({"from": to_checksum_address(sender)})
         except (ContractLogicError, Web3RPCError, TransactionFailed) as error:
             raise self._decoded(error, function.fn_name) from None
 

@@ -26,7 +26,7 @@ from web3.logs import DISCARD
 
 from .artifacts import load_artifact
 from .batch import BatchLeaf, BatchTree, SignedUpdate, order_batch, sign_update
-from .errors import DeploymentNotFoundError
+from .errors import ContractRevertError, DeploymentNotFoundError
 from .ledger import Ledger, TransactionResult
 from .log_cache import CachedTaskLogs, RawLog, TaskLogFile
 
@@ -335,6 +335,7 @@ class TrainingContract:
         }
         self._log_lock = threading.Lock()
         self._gas_cache: dict[str, int] = {}
+        self._batch_trees: dict[bytes, BatchTree] = {}  # by root: a round commits one batch
 
     # -- deployment ---------------------------------------------------------------------------
 
@@ -799,7 +800,15 @@ class TrainingContract:
 
     def batch_tree(self, task_id: int, round_number: int) -> BatchTree | None:
         """The round's batch rebuilt from the log (its ``UpdateCommitted`` logs in the batch's
-        transaction, in order); ``None`` when the round has no batch."""
+        transaction, in order); ``None`` when the round has no batch. A tree whose root is
+        the one on-chain is kept: a round commits one batch, so each party's claim of a large
+        batch does not rebuild its tree again."""
+        root = self.batch(task_id, round_number)[0]
+        if root == bytes(32):
+            return None
+        kept = self._batch_trees.get(root)
+        if kept is not None:
+            return kept
         logs = self.event_logs("BatchCommitted", taskId=task_id, round=round_number)
         if not logs:
             return None
@@ -813,7 +822,10 @@ class TrainingContract:
             for log in self.event_logs("UpdateCommitted", taskId=task_id, round=round_number)
             if bytes(log["transactionHash"]) == tx_hash
         ]
-        return BatchTree(leaves)
+        tree = BatchTree(leaves)
+        if tree.root == root:  # logs read from a node that lags the view are not kept
+            self._batch_trees[root] = tree
+        return tree
 
     def is_in_batch(
         self, task_id: int, round_number: int, leaf: BatchLeaf, proof: Sequence[bytes]
@@ -994,7 +1006,31 @@ class TrainingContract:
             if update_digest is None:
                 return 0
         function = self.contract.functions.pendingReward(task_id, round_number, update_digest)
-        return int(self.ledger.call(function))
+        pending = int(self.ledger.call(function))
+        if pending == 0:  # a leaf of an unpaid batch has no contribution record to read yet
+            return self._pending_batched_reward(task_id, round_number, participant)
+        return pending
+
+    def _pending_batched_reward(self, task_id: int, round_number: int, participant: str) -> int:
+        """What ``participant``'s claim of its leaf in the round's unpaid batch would pay now
+        (0 if it has none, or the claim would be refused): the claim itself, run as a call."""
+        root, _, paid = self.batch(task_id, round_number)
+        if paid or root == bytes(32):
+            return 0
+        tree = self.batch_tree(task_id, round_number)
+        if tree is None:
+            return 0
+        try:
+            index = tree.index_of(participant)
+        except KeyError:
+            return 0
+        function = self.contract.functions.claimBatchedReward(
+            task_id, round_number, tree.leaves[index].as_tuple(), tree.proof(index)
+        )
+        try:
+            return int(self.ledger.call(function, sender=participant))
+        except ContractRevertError:  # claimed, excluded, inside the dispute window, ...
+            return 0
 
     def unallocated_escrow(self, task_id: int) -> int:
         """The part of the task's escrow no accepted round took (reclaimable once it ended)."""

@@ -277,8 +277,8 @@ def _run_round(
             if table.share_of(participant.address) > 0:
                 participant.claim(round_number)
     elif accepted and paid is None:  # a paid batch left no one a reward to claim
-        for participant in participants:  # a batch too large to pay at once: each its leaf
-            if batched or task.federation.registry.pending_reward(
+        for participant in participants:  # or a batch too large to pay at once: each its leaf
+            if task.federation.registry.pending_reward(
                 task.task_id, round_number, participant.address
             ):
                 participant.claim(round_number)

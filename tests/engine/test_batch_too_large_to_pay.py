@@ -41,3 +41,42 @@ def test_each_party_claims_its_leaf_when_the_batch_is_too_large_to_pay(
     assert runs["claimed"][1:] == (0, 3)  # no payment: three claims
     assert runs["claimed"][0] == runs["paid"][0]  # the same reward for everyone
     assert all(balance > 0 for balance in runs["claimed"][0])
+
+
+def test_an_unclaimed_leaf_is_listed_and_claimed_with_the_others(
+    tmp_path, breast_cancer, monkeypatch
+):
+    """A party of a batch too large to pay sees its leaf's reward among its unclaimed ones (the
+    ledger view, ``%fedrewards``) and ``claim_all`` claims it, as for a reward of its own commit:
+    the leaf has no contribution record on-chain until it is claimed."""
+    from fedchain_magics.engine.ledger_view import read_snapshot
+    from fedchain_magics.engine.roles import Participant
+
+    split = breast_cancer
+    monkeypatch.setattr(batched, "MAX_LEAVES_PER_PAYMENT", 2)
+    with monkeypatch.context() as patched:
+        patched.setattr(Participant, "claim", lambda self, round_number: 0)  # nobody claims
+        result = simulate(
+            logistic_regression(split),
+            split.X_train,
+            split.y_train,
+            split.X_test,
+            split.y_test,
+            parties=3,
+            rounds=1,
+            workspace=tmp_path,
+            progress=False,
+            batched=True,
+        )
+    federation, task = result.federation, result.task
+    assert result.records[0].accepted
+    unclaimed = {item.name: item.amount for item in read_snapshot(federation).unclaimed()}
+    assert set(unclaimed) == set(result.parties)
+    assert all(amount > 0 for amount in unclaimed.values())
+    first = result.parties[0]
+    before = federation.registry.token_balance(federation.address(first))
+    assert task.participant(first).claim_all() == unclaimed[first]
+    assert federation.registry.token_balance(federation.address(first)) == before + unclaimed[first]
+    left = {item.name for item in read_snapshot(federation).unclaimed()}
+    assert left == set(result.parties[1:])  # claimed once, and only its own leaf
+    federation.close()
