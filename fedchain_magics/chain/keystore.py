@@ -46,6 +46,7 @@ class Keystore:
     def __init__(self, directory: Path | str, passphrase: str | None = None) -> None:
         self.directory = Path(directory)
         self._passphrase = passphrase
+        self._sealing_keys: dict[bytes, bytes] = {}  # by salt: scrypt once per sealed secret
         self._unlocked: dict[str, LocalAccount] = {}
 
     def names(self) -> list[str]:
@@ -135,8 +136,14 @@ class Keystore:
             ) from None
 
     def _sealing_key(self, salt: bytes) -> bytes:
-        passphrase = self._get_passphrase().encode()
-        return hashlib.scrypt(passphrase, salt=salt, n=_SCRYPT_N, r=8, p=1, dklen=32)
+        """The AES key sealing under ``salt``: scrypt of the passphrase (kept in this process
+        already), derived once per salt; a key holder unseals its context every round."""
+        key = self._sealing_keys.get(salt)
+        if key is None:
+            passphrase = self._get_passphrase().encode()
+            key = hashlib.scrypt(passphrase, salt=salt, n=_SCRYPT_N, r=8, p=1, dklen=32)
+            self._sealing_keys[salt] = key
+        return key
 
     # -- the passphrase -------------------------------------------------------------------------
 

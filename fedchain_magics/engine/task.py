@@ -424,7 +424,12 @@ class FederatedTask:
         refused from its size, before it is read."""
         if self._max_ciphertext_bytes is None:
             size = self.global_parameters().size
-            fresh = len(self.public_scheme.encrypt(np.zeros(size)))
+            scheme = self.public_scheme
+            slots = scheme.slots_per_ciphertext
+            # Every ciphertext of a fresh encryption has one size: one, times their number,
+            # bounds the blob (a header per ciphertext over) without encrypting the whole model.
+            one = len(scheme.encrypt(np.zeros(min(size, slots))))
+            fresh = one * -(-size // slots)
             self._max_ciphertext_bytes = 2 * fresh + 4096
         return self._max_ciphertext_bytes
 
