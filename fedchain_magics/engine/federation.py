@@ -345,6 +345,18 @@ class Federation:
         """The address of the account called ``name`` (created on first use, not funded)."""
         return str(self.keystore.load_or_create(name).address)
 
+    def address_of(self, name_or_address: str) -> str:
+        """A ``0x`` address as given (checksummed), or the address of the account called so
+        here (:meth:`address`: nothing is sent to read it)."""
+        if name_or_address.startswith("0x"):
+            if not is_address(name_or_address):
+                raise InvalidInputError(
+                    f"{name_or_address} is not an address (0x and 40 hex digits); give an "
+                    "account's name or its address"
+                )
+            return str(to_checksum_address(name_or_address))
+        return self.address(name_or_address)
+
     def name_of(self, address: str) -> str | None:
         """The local name of ``address``, if this workspace's keystore holds it."""
         lowered = address.lower()

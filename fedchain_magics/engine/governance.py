@@ -407,7 +407,7 @@ def delegate(federation: Federation, party: str, to: str | None = None) -> Trans
     None when it already delegates there."""
     governance = deploy(federation)
     account = federation.account(party)
-    target = account.address if to is None else _address(federation, to)
+    target = account.address if to is None else federation.address_of(to)
     current = governance.delegate_of(account.address)
     if current is not None and current.lower() == target.lower():
         return None
@@ -487,7 +487,7 @@ def _resolved(
     for name in VALIDATOR_CHANGES:
         if name not in changes:
             continue
-        addresses = tuple(_address(federation, account) for account in changes[name])
+        addresses = tuple(federation.address_of(account) for account in changes[name])
         for address in addresses:
             role = registry.member(task_id, address).role
             if name == "remove_validators" and role != Role.VALIDATOR:
@@ -636,12 +636,6 @@ def _not_ready(found: Proposal, rule: str) -> ProposalNotReadyError:
     if found.state == ProposalState.ACTIVE:
         return ProposalNotReadyError(found, what, step("vote_proposal", proposal=found.number))
     return ProposalNotReadyError(found, what, step("propose_change", task=task))
-
-
-def _address(federation: Federation, name_or_address: str) -> str:
-    if name_or_address.startswith("0x"):
-        return name_or_address
-    return federation.account(name_or_address).address
 
 
 def describe(rules_value: TaskRules) -> dict[str, Any]:

@@ -212,7 +212,7 @@ def prove_share(
     client = federation.scores
     if client is None or not client.is_scored(task_id):
         return None
-    address = federation.account(party).address if by is None else _address(federation, party)
+    address = federation.address_of(party)
     proven = client.proven_share(task_id, round_number, address)
     if proven is not None:
         return proven
@@ -345,7 +345,7 @@ def slash_low_standing(
     """Slashes ``party`` for its row of the round's posted table being below the threshold;
     returns the amount slashed."""
     table = load_score_table(federation, task_id, round_number)
-    address = _address(federation, party)
+    address = federation.address_of(party)
     found = None if table is None else table.entry_of(address)
     if table is None or found is None:
         raise InvalidInputError(
@@ -372,7 +372,7 @@ def slash_missed_round(
 ) -> int:
     """Slashes a masked party that advertised its key in the round and committed nothing."""
     client = stakes_of(federation)
-    address = _address(federation, party)
+    address = federation.address_of(party)
     result = client.slash_missed_round(federation.account(by), task_id, round_number, address)
     return _slashed_amount(client, result)
 
@@ -440,12 +440,6 @@ def _entry(row: Mapping[str, Any]) -> ScoreEntry:
         raise InvalidInputError(
             f"a score table row needs participant, share_ppm, standing_ppm: {error}"
         ) from None
-
-
-def _address(federation: Federation, party: str) -> str:
-    if party.startswith("0x") and len(party) == 42:
-        return to_checksum_address(party)
-    return str(federation.account(party).address)
 
 
 OFFENCES = tuple(offence.label for offence in Offence)

@@ -167,3 +167,16 @@ def test_a_commitment_landing_in_the_deadline_block_is_accepted(
     federation.ledger.mine_blocks(deadline - 1 - federation.ledger.block_number())
     submission = alice.submit(update)
     assert submission.transaction.block_number == deadline
+
+
+def test_naming_a_party_by_name_or_address_sends_nothing(federation):
+    """A proposal's validator, a delegate or a proven row names a party by name or address:
+    reading its address sends nothing (its account is funded only when it acts), and a
+    malformed address is refused in one line."""
+    before = head(federation)
+    address = federation.address_of("carol")
+    assert federation.address_of(address.lower()) == address  # an address is taken as given
+    assert federation.ledger.balance_wei(address) == 0
+    assert head(federation) == before
+    with pytest.raises(InvalidInputError, match="not an address"):
+        federation.address_of("0x1234")
