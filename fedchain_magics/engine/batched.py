@@ -86,8 +86,12 @@ def sign(
     if ciphertext is None:
         ciphertext = task.public_scheme.encrypt(participant.weighted_delta(update))
     digest = participant.federation.store.put(ciphertext)
-    signed = participant.registry.sign_update(
-        participant.account, task.task_id, number, digest, int(update.samples)
+    signed = participant.registry.sign_update(  # off-chain: the party needs no gas for it
+        participant.federation.signer(participant.name),
+        task.task_id,
+        number,
+        digest,
+        int(update.samples),
     )
     inbox = _task_dir(task) / f"round-{number}"
     inbox.mkdir(parents=True, exist_ok=True)
@@ -99,32 +103,38 @@ def sign(
 
 
 def waiting(task: FederatedTask, round_number: int) -> list[SignedUpdate]:
-    """The signed commitments in the inbox for the round."""
+    """The signed commitments in the inbox for the round, in the order they arrived."""
     inbox = _task_dir(task) / f"round-{round_number}"
     if not inbox.is_dir():
         return []
-    return [_from_json(json.loads(path.read_text())) for path in sorted(inbox.glob("*.json"))]
+    arrived = sorted(inbox.glob("*.json"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+    return [_from_json(json.loads(path.read_text())) for path in arrived]
 
 
 def commit_waiting(aggregator: Aggregator, round_number: int) -> TransactionResult | None:
     """Commit the round's waiting signed commitments in one batch, leaving out (off-chain, as
     the contract would refuse them) any whose party already committed to the round or whose
-    digest is already on the ledger; None when the round has a batch or nothing waits."""
+    digest is already on the ledger or signed earlier in the round by another party (the first
+    to arrive keeps it, as the first commit would); None when the round has a batch or nothing
+    waits."""
     task, registry = aggregator.task, aggregator.registry
     if registry.batch(task.task_id, round_number)[1]:
         return None
     committed = registry.update_commitments(task.task_id, round_number, include_excluded=True)
     parties = {c.participant.lower() for c in committed}
+    on_ledger = {  # the task's digests, read once for the batch rather than once per party
+        bytes(log["args"]["updateDigest"])
+        for log in registry.event_logs("UpdateCommitted", taskId=task.task_id)
+    }
     usable = []
     for signed in waiting(task, round_number):
         leaf = signed.leaf
         if signed.round_number != round_number or leaf.participant.lower() in parties:
             continue
-        if registry.event_logs(
-            "UpdateCommitted", taskId=task.task_id, updateDigest=leaf.update_digest
-        ):
+        if leaf.update_digest in on_ledger:
             continue  # a replayed digest: the contract refuses one committed on its own
-        usable.append(signed)
+        on_ledger.add(leaf.update_digest)  # a copy signed later in the round is left out too:
+        usable.append(signed)  # one repeated digest would make the contract refuse the batch
     if not usable:
         return None
     tree, result = registry.commit_batch(aggregator.account, task.task_id, round_number, usable)

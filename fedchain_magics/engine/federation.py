@@ -341,6 +341,11 @@ class Federation:
         self.ledger.fund(account.address)
         return account
 
+    def signer(self, name: str) -> LocalAccount:
+        """The account called ``name`` (created on first use) to sign something off-chain, such
+        as a batched commitment: not funded, since it sends nothing."""
+        return self.keystore.load_or_create(name)
+
     def address(self, name: str) -> str:
         """The address of the account called ``name`` (created on first use, not funded)."""
         return str(self.keystore.load_or_create(name).address)

@@ -95,6 +95,32 @@ def test_an_unusable_batched_update_is_excluded_with_its_proof(tmp_path, breast_
         run.federation.close()
 
 
+def test_a_copied_ciphertext_is_left_out_of_the_batch_not_the_batch(tmp_path, breast_cancer):
+    """A party that signs another's ciphertext (this round's, or one already on the ledger)
+    is left out of the batch, as the contract would refuse its commit; the first to sign a
+    digest keeps it. A repeated digest would have made the contract refuse the whole batch."""
+    split = breast_cancer
+    run = _simulate(tmp_path, "setup", split, batched_commitments=True, rounds=1)
+    try:
+        task, federation = run.task, run.federation
+        old = federation.registry.update_commitments(task.task_id, 1)[0]
+        round_number = task.coordinator().open_round()
+        first, copycat, replayer, honest = (task.participant(name) for name in run.parties)
+        shards = run.shards
+        original = first.sign(first.train(shards[0].X, shards[0].y))
+        copied = federation.store.get(original.update_digest)
+        copycat.sign(copycat.train(shards[1].X, shards[1].y), ciphertext=copied)
+        replayed = federation.store.get(old.update_digest)
+        replayer.sign(replayer.train(shards[2].X, shards[2].y), ciphertext=replayed)
+        honest.sign(honest.train(shards[3].X, shards[3].y))
+        assert batched.commit_waiting(task.aggregator(), round_number) is not None
+        tree = federation.registry.batch_tree(task.task_id, round_number)
+        assert tree is not None
+        assert {leaf.participant for leaf in tree.leaves} == {first.address, honest.address}
+    finally:
+        run.federation.close()
+
+
 def test_masked_tasks_refuse_batching(tmp_path, breast_cancer):
     from fedchain_magics import Federation
     from fedchain_magics.engine.errors import InvalidInputError
