@@ -356,8 +356,8 @@ class Federation:
         if name_or_address.startswith("0x"):
             if not is_address(name_or_address):
                 raise InvalidInputError(
-                    f"{name_or_address} is not an address (0x and 40 hex digits); give an "
-                    "account's name or its address"
+                    f"`{name_or_address}` is not an account address (0x and 40 hex digits); "
+                    "check it"
                 )
             return str(to_checksum_address(name_or_address))
         return self.address(name_or_address)
@@ -427,10 +427,8 @@ class Federation:
         for name in (coordinator, aggregator, key_holder, *validators):
             if not name.startswith("0x"):
                 self.keystore.exists(name)  # refuses an invalid account name before any write
-            elif not is_address(name):
-                raise InvalidInputError(
-                    f"`{name}` is not an account address (0x and 40 hex digits); check it"
-                )
+            else:
+                self.address_of(name)  # refuses a malformed address
         if coordinator.startswith("0x"):
             raise InvalidInputError(
                 "the coordinator signs the task's creation: name an account of this workspace"

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
 
 from ..chain import (
     ContractRevertError,
@@ -289,12 +288,7 @@ class Coordinator(_Role):
         """Another kernel's 0x address as given, or the address of this workspace's account
         (made now if ``create``: a party of this workspace admitted before it joins)."""
         if name_or_address.startswith("0x"):
-            if not is_address(name_or_address):
-                raise InvalidInputError(
-                    f"`{name_or_address}` is not an account address (0x and 40 hex digits); "
-                    "check it"
-                )
-            return str(to_checksum_address(name_or_address))
+            return self.federation.address_of(name_or_address)
         keystore = self.federation.keystore
         if not keystore.exists(name_or_address) and not create:  # refuses an invalid name
             raise InvalidInputError(

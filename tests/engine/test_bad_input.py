@@ -178,5 +178,5 @@ def test_naming_a_party_by_name_or_address_sends_nothing(federation):
     assert federation.address_of(address.lower()) == address  # an address is taken as given
     assert federation.ledger.balance_wei(address) == 0
     assert head(federation) == before
-    with pytest.raises(InvalidInputError, match="not an address"):
+    with pytest.raises(InvalidInputError, match="not an account address"):
         federation.address_of("0x1234")
