@@ -798,12 +798,16 @@ class TrainingContract:
         )
         return bytes(root), int(leaf_count), bool(paid)
 
-    def batch_tree(self, task_id: int, round_number: int) -> BatchTree | None:
+    def batch_tree(
+        self, task_id: int, round_number: int, root: bytes | None = None
+    ) -> BatchTree | None:
         """The round's batch rebuilt from the log (its ``UpdateCommitted`` logs in the batch's
         transaction, in order); ``None`` when the round has no batch. A tree whose root is
         the one on-chain is kept: a round commits one batch, so each party's claim of a large
-        batch does not rebuild its tree again."""
-        root = self.batch(task_id, round_number)[0]
+        batch does not rebuild its tree again. ``root``: the batch's root, when the caller has
+        just read it (:meth:`batch`)."""
+        if root is None:
+            root = self.batch(task_id, round_number)[0]
         if root == bytes(32):
             return None
         kept = self._batch_trees.get(root)
@@ -1017,7 +1021,7 @@ class TrainingContract:
         root, _, paid = self.batch(task_id, round_number)
         if paid or root == bytes(32):
             return 0
-        tree = self.batch_tree(task_id, round_number)
+        tree = self.batch_tree(task_id, round_number, root)
         if tree is None:
             return 0
         try:

@@ -217,7 +217,7 @@ def _unpaid_tree(
     root, leaf_count, paid = registry.batch(task_id, round_number)
     if paid or root == bytes(32) or (max_leaves is not None and leaf_count > max_leaves):
         return None
-    return registry.batch_tree(task_id, round_number)
+    return registry.batch_tree(task_id, round_number, root)
 
 
 def _as_json(signed: SignedUpdate) -> dict[str, Any]:
