@@ -8,6 +8,22 @@ from fedchain_magics import simulate
 from fedchain_magics.engine import batched
 
 
+def _batched_round(split, workspace):
+    """One batched round of three parties (batched.MAX_LEAVES_PER_PAYMENT as patched)."""
+    return simulate(
+        logistic_regression(split),
+        split.X_train,
+        split.y_train,
+        split.X_test,
+        split.y_test,
+        parties=3,
+        rounds=1,
+        workspace=workspace,
+        progress=False,
+        batched=True,
+    )
+
+
 def test_each_party_claims_its_leaf_when_the_batch_is_too_large_to_pay(
     tmp_path, breast_cancer, monkeypatch
 ):
@@ -15,18 +31,7 @@ def test_each_party_claims_its_leaf_when_the_batch_is_too_large_to_pay(
     runs = {}
     for name, cap in (("paid", 256), ("claimed", 2)):
         monkeypatch.setattr(batched, "MAX_LEAVES_PER_PAYMENT", cap)
-        result = simulate(
-            logistic_regression(split),
-            split.X_train,
-            split.y_train,
-            split.X_test,
-            split.y_test,
-            parties=3,
-            rounds=1,
-            workspace=tmp_path / name,
-            progress=False,
-            batched=True,
-        )
+        result = _batched_round(split, tmp_path / name)
         registry, task_id = result.federation.registry, result.task.task_id
         (record,) = result.records
         assert record.accepted
@@ -56,18 +61,7 @@ def test_an_unclaimed_leaf_is_listed_and_claimed_with_the_others(
     monkeypatch.setattr(batched, "MAX_LEAVES_PER_PAYMENT", 2)
     with monkeypatch.context() as patched:
         patched.setattr(Participant, "claim", lambda self, round_number: 0)  # nobody claims
-        result = simulate(
-            logistic_regression(split),
-            split.X_train,
-            split.y_train,
-            split.X_test,
-            split.y_test,
-            parties=3,
-            rounds=1,
-            workspace=tmp_path,
-            progress=False,
-            batched=True,
-        )
+        result = _batched_round(split, tmp_path)
     federation, task = result.federation, result.task
     assert result.records[0].accepted
     unclaimed = {item.name: item.amount for item in read_snapshot(federation).unclaimed()}
