@@ -1,5 +1,6 @@
 """The crypto layer is a leaf: TenSEAL, numpy, the standard library, and for pairwise masks
-pycryptodome (HKDF, ChaCha20) and eth-keys (secp256k1 ECDH): nothing of fedchain."""
+pycryptodome (HKDF, ChaCha20, AES-GCM), eth-keys (secp256k1 ECDH) and for Shamir shares
+coincurve (libsecp256k1): nothing of fedchain."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import fedchain_magics.crypto
 
 CRYPTO_DIRECTORY = Path(fedchain_magics.crypto.__file__).parent
-ALLOWED_THIRD_PARTY = {"numpy", "tenseal", "Crypto", "eth_keys", "zstandard"}
+ALLOWED_THIRD_PARTY = {"numpy", "tenseal", "Crypto", "eth_keys", "coincurve", "zstandard"}
 
 
 def test_crypto_imports_only_its_libraries_and_the_standard_library() -> None:
