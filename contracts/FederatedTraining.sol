@@ -538,8 +538,10 @@ contract FederatedTraining is IFederatedTraining {
      * is committed. Participants whose update is in the aggregate only, once a round.
      * @dev The blob `revealDigest` (in the blob store) holds the caller's self-mask seed and its
      * pairwise seeds with the round's advertisers whose updates are not in the sum; a seed with
-     * a peer that is in the sum is never revealed, so no single update can be unmasked. The
-     * key holder commits the model only once every included participant revealed. Emits
+     * a peer that is in the sum is never revealed, so no single update can be unmasked. It also
+     * holds the caller's Shamir shares of its peers' secrets that the sum allows (see RoundKeys),
+     * which stand in for a silent party's reveal. The key holder commits the model once the
+     * reveals unmask the sum; validators re-check it. Emits
      * {MasksRevealed}.
      * @param taskId A masked task.
      * @param round The current round, which must be Aggregated.
@@ -673,11 +675,8 @@ contract FederatedTraining is IFederatedTraining {
         if (modelDigest == bytes32(0)) {
             revert TrainingZeroDigest();
         }
-        if (task.params.masked) {
-            uint32 revealed = _maskedRounds[taskId][round].revealedCount;
-            if (revealed < r.commitCount) {
-                revert TrainingMasksNotRevealed(taskId, round, revealed, r.commitCount);
-            }
+        if (task.params.masked && _maskedRounds[taskId][round].revealedCount == 0) {
+            revert TrainingMasksNotRevealed(taskId, round, 0, r.commitCount);
         }
         uint48 deadlineBlock = uint48(block.number + task.params.validationWindowBlocks);
         r.phase = RoundPhase.Validating;

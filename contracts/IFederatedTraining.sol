@@ -484,7 +484,8 @@ interface IFederatedTraining {
     error TrainingNoMaskingKey(uint256 taskId, uint32 round, address participant);
     /// @dev `participant` already revealed its masks in the round.
     error TrainingAlreadyRevealed(uint256 taskId, uint32 round, address participant);
-    /// @dev `revealedCount` of the round's `commitCount` included participants revealed their masks.
+    /// @dev No included participant revealed its masks yet (`revealedCount` of `commitCount`): a masked
+    /// model needs reveals; a silent party's are recovered from its peers' revealed Shamir shares.
     error TrainingMasksNotRevealed(uint256 taskId, uint32 round, uint32 revealedCount, uint32 commitCount);
     /// @dev Masks were revealed for the round's included set: no update can be excluded any more.
     error TrainingMasksRevealed(uint256 taskId, uint32 round);

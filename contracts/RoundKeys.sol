@@ -16,6 +16,9 @@ interface IRoundKeysRegistry {
 
     /// @notice Whether `account` is a validator of the task.
     function isValidator(uint256 taskId, address account) external view returns (bool);
+
+    /// @notice `account`'s role in the task and the latest rounds it acted in.
+    function getMember(uint256 taskId, address account) external view returns (IFederatedTraining.Member memory);
 }
 
 /**
@@ -24,7 +27,11 @@ interface IRoundKeysRegistry {
  * context for a round before that round takes updates, and publishes the round's secret context
  * once the round's model is committed: every individual update is masked, so the secret reveals
  * only the sum, and anyone can then re-decrypt the aggregate and check the committed model bit for
- * bit. A validator whose re-decryption differs records its evidence here.
+ * bit. A validator whose re-decryption differs records its evidence here. Each participant of a
+ * masked round also deals here, before the round's set is fixed, the Shamir shares of its masking
+ * secret and self-mask secret to its peers (encrypted to each, one blob): once the aggregate fixes
+ * who is in the sum, survivors reveal the shares that set allows, so a silent party never stalls
+ * the round.
  * @dev The blobs live in the task's blob store under these sha256 digests. Round 1 of a task with
  * no registered key uses the task's own public context (see {roundPublicContext}). Every call
  * reads a fixed number of slots: no loop over participants or validators.
@@ -48,6 +55,8 @@ contract RoundKeys {
     mapping(uint256 taskId => mapping(uint32 round => RoundKey)) private _keys;
     mapping(uint256 taskId => mapping(bytes32 publicContextDigest => bool used)) private _usedDigests;
     mapping(uint256 taskId => mapping(uint32 round => mapping(address validator => Mismatch))) private _mismatches;
+    mapping(uint256 taskId => mapping(uint32 round => mapping(address dealer => bytes32 bundleDigest))) private
+        _shareBundles;
 
     /// @notice The key holder registered the round's public context `publicContextDigest`.
     event RoundKeyRegistered(uint256 indexed taskId, uint32 indexed round, bytes32 publicContextDigest);
@@ -63,6 +72,9 @@ contract RoundKeys {
         bytes32 recomputedModelDigest,
         bytes32 secretDigest
     );
+
+    /// @notice `dealer` dealt its Shamir shares for the round (blob `bundleDigest`).
+    event SharesDealt(uint256 indexed taskId, uint32 indexed round, address indexed dealer, bytes32 bundleDigest);
 
     /// @dev The constructor's registry is the zero address.
     error KeysInvalidRegistry();
@@ -93,6 +105,12 @@ contract RoundKeys {
     error KeysModelMatches(uint256 taskId, uint32 round, bytes32 modelDigest);
     /// @dev `validator` already recorded a mismatch for the round.
     error KeysAlreadyRecorded(uint256 taskId, uint32 round, address validator);
+    /// @dev Only a participant that advertised a masking key in the round deals shares for it.
+    error KeysNotAdvertiser(uint256 taskId, uint32 round, address account);
+    /// @dev Shares are dealt while the round collects, before its aggregate fixes who is in the sum.
+    error KeysRoundNotCollecting(uint256 taskId, uint32 round, IFederatedTraining.RoundPhase phase);
+    /// @dev `dealer` already dealt its shares for the round, as `bundleDigest`.
+    error KeysAlreadyDealt(uint256 taskId, uint32 round, address dealer, bytes32 bundleDigest);
 
     /// @param trainingRegistry The FederatedTraining deployment the keys refer to.
     constructor(IRoundKeysRegistry trainingRegistry) {
@@ -175,6 +193,34 @@ contract RoundKeys {
         evidence.recorded = true;
         evidence.recomputedModelDigest = recomputedModelDigest;
         emit DecryptionMismatchRecorded(taskId, round, msg.sender, modelDigest, recomputedModelDigest, secretDigest);
+    }
+
+    /**
+     * @notice Records the caller's share bundle for the round: the Shamir shares of its masking
+     * secret and of its self-mask secret, one for each of its peers and encrypted to it, with the
+     * commitments that let anyone check a share once it is revealed.
+     * @dev Only a participant that advertised a masking key in the round, once, while the round
+     * collects (so before the aggregate fixes who is in the sum). The blob is in the task's store.
+     * @param taskId A masked task.
+     * @param round The round the shares are for.
+     * @param bundleDigest sha256 of the share bundle blob; not zero.
+     */
+    function dealShares(uint256 taskId, uint32 round, bytes32 bundleDigest) external {
+        if (bundleDigest == bytes32(0)) revert KeysZeroDigest();
+        if (registry.getMember(taskId, msg.sender).lastAdvertisedRound != round || round == 0) {
+            revert KeysNotAdvertiser(taskId, round, msg.sender);
+        }
+        IFederatedTraining.RoundPhase phase = registry.getRound(taskId, round).phase;
+        if (phase != IFederatedTraining.RoundPhase.Collecting) revert KeysRoundNotCollecting(taskId, round, phase);
+        bytes32 dealt = _shareBundles[taskId][round][msg.sender];
+        if (dealt != bytes32(0)) revert KeysAlreadyDealt(taskId, round, msg.sender, dealt);
+        _shareBundles[taskId][round][msg.sender] = bundleDigest;
+        emit SharesDealt(taskId, round, msg.sender, bundleDigest);
+    }
+
+    /// @notice The share bundle `dealer` dealt for the round (zero if none).
+    function shareBundle(uint256 taskId, uint32 round, address dealer) external view returns (bytes32) {
+        return _shareBundles[taskId][round][dealer];
     }
 
     /// @notice The round's registered public context and published secret digests (zero if none).

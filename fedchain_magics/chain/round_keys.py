@@ -1,6 +1,7 @@
 """The RoundKeys contract's client: per-round encryption keys of masked tasks (the public
-context's digest registered before the round, the secret's published after its model), and the
-validators' evidence of a decryption that does not match the committed model."""
+context's digest registered before the round, the secret's published after its model), each
+participant's Shamir share bundle for the round, and the validators' evidence of a decryption that
+does not match the committed model."""
 
 from __future__ import annotations
 
@@ -82,6 +83,12 @@ class RoundKeysContract:
         function = self.contract.functions.publishRoundSecret(task_id, round_number, secret_digest)
         return self.ledger.transact(key_holder, function)
 
+    def deal_shares(
+        self, dealer: LocalAccount, task_id: int, round_number: int, bundle_digest: bytes
+    ) -> TransactionResult:
+        function = self.contract.functions.dealShares(task_id, round_number, bundle_digest)
+        return self.ledger.transact(dealer, function)
+
     def record_mismatch(
         self,
         validator: LocalAccount,
@@ -106,6 +113,15 @@ class RoundKeysContract:
         round 1 with none registered), or None while the round has none."""
         function = self.contract.functions.roundPublicContext(task_id, round_number)
         return _digest_or_none(self.ledger.call(function))
+
+    def share_bundles(self, task_id: int, round_number: int) -> dict[str, bytes]:
+        """The round's share-bundle digests by dealer address, in chain order."""
+        event = self.contract.events.SharesDealt()
+        logs = event.get_logs(
+            argument_filters={"taskId": task_id, "round": round_number}, from_block=0
+        )
+        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        return {str(log["args"]["dealer"]): bytes(log["args"]["bundleDigest"]) for log in logs}
 
     def mismatch(
         self, task_id: int, round_number: int, validator: str

@@ -239,3 +239,60 @@ def test_each_call_reads_a_fixed_number_of_slots(
     )["gasUsed"]
     print("RoundKeys gas:", gas)
     assert all(used < 120_000 for used in gas.values()), gas
+
+
+def test_a_share_bundle_is_dealt_once_by_an_advertiser_while_the_round_collects(
+    ledger: Ledger, keys: Contract, masked: int
+) -> None:
+    functions, training = keys.functions, ledger.training.functions
+    first, second = ledger.participants[:2]
+    bundle = digest("bundle-0")
+    ledger.open_round(masked)
+    _reverts(
+        ledger,
+        functions.dealShares(masked, 1, bundle),
+        first,
+        "KeysNotAdvertiser",
+        masked,
+        1,
+        first,
+    )
+    _reverts(ledger, functions.dealShares(masked, 1, ZERO_DIGEST), first, "KeysZeroDigest")
+    key = MaskingKey.derive(b"\x01" * 32, b"round 1")
+    proof = key.prove(training.maskingKeyDigest(masked, 1, first).call())
+    ledger.send(training.advertiseMaskingKey(masked, 1, key.public, proof), first)
+    receipt = ledger.send(functions.dealShares(masked, 1, bundle), first)
+    assert _events(ledger, keys, receipt) == [
+        ("SharesDealt", {"taskId": masked, "round": 1, "dealer": first, "bundleDigest": bundle})
+    ]
+    assert functions.shareBundle(masked, 1, first).call() == bundle
+    assert functions.shareBundle(masked, 1, second).call() == ZERO_DIGEST
+    _reverts(
+        ledger,
+        functions.dealShares(masked, 1, digest("again")),
+        first,
+        "KeysAlreadyDealt",
+        masked,
+        1,
+        first,
+        bundle,
+    )
+    _reverts(
+        ledger,
+        functions.dealShares(masked, 2, bundle),
+        first,
+        "KeysNotAdvertiser",
+        masked,
+        2,
+        first,
+    )
+
+
+def test_no_share_is_dealt_once_the_aggregate_fixed_the_set(
+    ledger: Ledger, keys: Contract, masked: int
+) -> None:
+    ledger.open_round(masked)
+    _run_to_validating(ledger, masked, 1)
+    late = keys.functions.dealShares(masked, 1, digest("late"))
+    validating = 3
+    _reverts(ledger, late, ledger.participants[0], "KeysRoundNotCollecting", masked, 1, validating)
