@@ -1,7 +1,7 @@
 """What pairwise masking costs a round: one round of a ~100k-parameter model through the engine,
 unmasked and masked, side by side in one process with the same data (train, encrypt, commit,
-aggregate, verify, decrypt, vote; masked adds a key advertisement and a reveal per party, the
-mask streams, and the key holder's unmasking).
+aggregate, verify, decrypt, vote; masked adds a key advertisement, a share dealing and a reveal
+per party, the mask streams, and the key holder's unmasking).
 
 Usage: ``python bench/masking_bench.py [--parties 10] [--quick]``; the last line is JSON with
 ``masking_overhead_ratio_n{parties}`` (masked round time over unmasked).

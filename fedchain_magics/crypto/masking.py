@@ -19,7 +19,8 @@ Once the sum is fixed, survivors reveal with their own seeds the shares that set
 included party's self secret, of an absent party's masking secret, never both for one party; any
 ``threshold`` valid shares rebuild a silent party's reveal (``recover_reveal``).
 
-A leaf: numpy, eth-keys (ECDH), pycryptodome (HKDF, ChaCha20, AES-GCM) and ``shamir``.
+A leaf: numpy, eth-keys (keys, signatures), coincurve (ECDH), pycryptodome (HKDF, ChaCha20,
+AES-GCM) and ``shamir``.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from hashlib import sha256
 from typing import Any
 
 import numpy as np
+from coincurve import PublicKey
 from Crypto.Cipher import AES, ChaCha20
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 from eth_keys import keys
-from eth_keys.backends.native.jacobian import fast_multiply
 
 from . import shamir
 from .errors import CryptoError
@@ -107,9 +108,8 @@ def _shared_x(secret: bytes, public: bytes, peer_public: bytes) -> bytes:
     check_public_key(peer_public)
     if hmac.compare_digest(public, peer_public):
         raise MaskingError("a party cannot pair with its own masking key; a peer replayed it")
-    point = (int.from_bytes(peer_public[:32], "big"), int.from_bytes(peer_public[32:], "big"))
-    shared_x, _ = fast_multiply(point, int.from_bytes(secret, "big"))
-    return int(shared_x).to_bytes(32, "big")
+    shared = PublicKey(b"\x04" + bytes(peer_public)).multiply(bytes(secret))  # libsecp256k1
+    return bytes(shared.format(compressed=False)[1:33])
 
 
 def check_public_key(public: bytes) -> None:

@@ -7,17 +7,23 @@ A round of a masked task runs in four steps, each read from or written to the le
 2. once every eligible participant advertised (or the key window closed), each masks its
    encoded update against its peers among the round's advertisers (``round_graph``: a sparse
    random graph, or in a valued task its group mates) and commits it as usual;
+   Before it submits, each also deals (``RoundKeys.dealShares``) Feldman-checked Shamir shares of
+   its masking secret and self secret to its peers, each sealed to its peer;
 3. once the aggregate is committed, each included participant reveals its self-mask seed and its
-   pair seeds with the advertisers whose updates are not in the sum (a blob, digest on-chain);
+   pair seeds with the advertisers whose updates are not in the sum (a blob, digest on-chain),
+   with the shares it holds that the sum allows: of its included peers' self secrets and of its
+   absent peers' masking secrets, never both of one party;
 4. the key holder decrypts the sum (a valued task: each group's sum) and removes what the
-   reveals say the masks left in it.
+   reveals say the masks left in it; an included party that stays silent is unmasked from its
+   peers' shares once ``TaskConfig.recovery_threshold`` of them revealed (``round_reveals``).
 
 The key holder can still decrypt any single ciphertext, but gets values uniform modulo t.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,12 +34,18 @@ from ..crypto.masking import (
     MaskingError,
     MaskingKey,
     Reveal,
+    ShareBundle,
+    deal_shares,
     mask_for,
+    open_share,
     peer_graph,
+    recover_reveal,
+    recover_secret,
     residual_masks,
     reveal_for,
     round_context,
 )
+from ..storage import StorageError
 from .errors import FederationError, RoundNotReadyError, step
 
 if TYPE_CHECKING:
@@ -145,12 +157,119 @@ def graph_seed(task: FederatedTask, round_number: int) -> bytes:
 
 
 def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) -> bytes:
-    """The party's reveal for the round's committed sum."""
+    """The party's reveal for the round's committed sum, with the shares it holds that the sum
+    allows: of its included peers' self secrets, of its absent peers' masking secrets. A share
+    that does not open or match its dealer's commitments is left out (its dealer's other
+    peers' shares stand in for it)."""
     included, absent_peers = _included_and_absent_peers(task, round_number)
     if str(account.address) not in included:
         raise MaskingError("only a party whose update is in the sum reveals its masks")
     key = masking_key(task, account, round_number)
-    return reveal_for(key, absent_peers[key.public], context(task, round_number)).to_bytes()
+    round_context_bytes = context(task, round_number)
+    self_shares: dict[bytes, tuple[int, int]] = {}
+    secret_shares: dict[bytes, tuple[int, int]] = {}
+    if shares_dealt(task):
+        keys = advertised_keys(task, round_number)
+        peers = round_graph(task, round_number, keys)[key.public]
+        bundles, _ = checked_bundles(task, round_number, keys, peers)
+        in_sum = set(included.values())
+        for peer in peers:
+            bundle = bundles.get(peer)
+            if bundle is None:
+                continue
+            try:
+                x, secret_share, self_share = open_share(bundle, key, round_context_bytes)
+            except MaskingError:
+                continue
+            if peer in in_sum:
+                self_shares[peer] = (x, self_share)
+            else:
+                secret_shares[peer] = (x, secret_share)
+    reveal = reveal_for(
+        key, absent_peers[key.public], round_context_bytes, self_shares, secret_shares
+    )
+    return reveal.to_bytes()
+
+
+# -- Shamir shares: a silent party never stalls the round -----------------------------------------
+
+
+def shares_dealt(task: FederatedTask) -> bool:
+    """Whether the task's parties deal Shamir shares each round: every masked task with round
+    keys (its RoundKeys contract records the bundles)."""
+    from . import round_keys
+
+    return round_keys.uses_round_keys(task)
+
+
+def recovery_threshold(task: FederatedTask, peers: int) -> int:
+    """How many of a party's ``peers`` must reveal their shares to rebuild its secrets: the
+    task's ``recovery_threshold`` fraction of them, rounded up, at least one."""
+    return max(1, math.ceil(task.config.recovery_threshold * peers - 1e-9)) if peers else 0
+
+
+def share_bundle_bytes(
+    task: FederatedTask, account: LocalAccount, round_number: int
+) -> bytes | None:
+    """The party's share bundle for the round (None when it has no peer to share with)."""
+    keys = advertised_keys(task, round_number)
+    key = masking_key(task, account, round_number)
+    if keys.get(str(account.address)) != key.public:
+        raise MaskingKeyMissingError(task.task_id, round_number)
+    peers = round_graph(task, round_number, keys)[key.public]
+    if not peers:
+        return None
+    threshold = recovery_threshold(task, len(peers))
+    return deal_shares(key, peers, threshold, context(task, round_number)).to_bytes()
+
+
+def dealt_bundles(task: FederatedTask, round_number: int) -> dict[str, bytes]:
+    """The round's share-bundle digests by dealer address."""
+    from . import round_keys
+
+    return round_keys.contract(task).share_bundles(task.task_id, round_number)
+
+
+def checked_bundles(
+    task: FederatedTask,
+    round_number: int,
+    keys: dict[str, bytes] | None = None,
+    dealers: set[bytes] | None = None,
+) -> tuple[dict[bytes, ShareBundle], dict[str, str]]:
+    """The round's usable share bundles by dealer key (of ``dealers`` only, if given: a party
+    reads its peers', not the whole round's), and why each advertiser with peers has none (no
+    bundle dealt, a blob missing or malformed, commitments that do not match its key, shares
+    sealed to others than its peers, another threshold than the task's)."""
+    keys = advertised_keys(task, round_number) if keys is None else keys
+    graph = round_graph(task, round_number, keys)
+    digests = dealt_bundles(task, round_number)
+    usable: dict[bytes, ShareBundle] = {}
+    problems: dict[str, str] = {}
+    for address, public in keys.items():
+        peers = graph.get(public, set())
+        if not peers or (dealers is not None and public not in dealers):
+            continue
+        digest = digests.get(address)
+        if digest is None:
+            problems[address] = "it dealt no Shamir shares to its peers"
+            continue
+        try:
+            bundle = ShareBundle.from_bytes(task.federation.store.get(digest))
+            bundle.check(public, peers, recovery_threshold(task, len(peers)))
+        except (MaskingError, StorageError) as error:
+            problems[address] = f"its share bundle is unusable: {error}"
+            continue
+        usable[public] = bundle
+    return usable, problems
+
+
+def unmaskable(task: FederatedTask, round_number: int) -> dict[str, str]:
+    """The round's advertisers whose updates cannot go into a masked sum, with why: a replayed
+    masking key (its masks cannot cancel), or shares that cannot be used."""
+    problems = dict.fromkeys(replayers(task, round_number), "it replayed another's masking key")
+    if shares_dealt(task):
+        problems.update(checked_bundles(task, round_number)[1])
+    return problems
 
 
 def bfv(scheme: EncryptionScheme) -> BfvFixedPointScheme:
@@ -180,15 +299,15 @@ class RoundReveals:
 
 def round_reveals(task: FederatedTask, round_number: int) -> RoundReveals:
     """The included parties' reveals of the round, each checked to be for the key it
-    advertised; refused while any included party has not revealed."""
+    advertised; a party that has not revealed is rebuilt from its peers' revealed shares (once
+    enough of them did), else the round waits for it."""
     registry = task.federation.registry
     included, absent_peers = _included_and_absent_peers(task, round_number)
     digests = registry.mask_reveals(task.task_id, round_number)
-    waiting = sorted(address for address in included if address not in digests)
-    if waiting:
-        raise RevealsMissingError(task.task_id, round_number, len(waiting), len(included))
     reveals = {}
     for address, public in included.items():
+        if address not in digests:
+            continue
         reveal = Reveal.from_bytes(task.federation.store.get(digests[address]))
         if reveal.public != public:
             raise MaskingError(
@@ -196,7 +315,55 @@ def round_reveals(task: FederatedTask, round_number: int) -> RoundReveals:
                 "it must reveal again"
             )
         reveals[address] = reveal
+    silent = sorted(address for address in included if address not in reveals)
+    if silent:
+        rebuilt = _rebuilt_reveals(task, round_number, included, absent_peers, reveals, silent)
+        if rebuilt is None:
+            raise RevealsMissingError(task.task_id, round_number, len(silent), len(included))
+        reveals.update(rebuilt)
     return RoundReveals(reveals, absent_peers)
+
+
+def _rebuilt_reveals(
+    task: FederatedTask,
+    round_number: int,
+    included: dict[str, bytes],
+    absent_peers: dict[bytes, set[bytes]],
+    reveals: dict[str, Reveal],
+    silent: Sequence[str],
+) -> dict[str, Reveal] | None:
+    """The silent included parties' reveals rebuilt from the shares the others revealed, or
+    None while too few shares are in for any of them."""
+    if not reveals or not shares_dealt(task):
+        return None
+    wanted = {included[address] for address in silent}
+    wanted |= {peer for public in wanted for peer in absent_peers[public]}
+    bundles, _ = checked_bundles(task, round_number, dealers=wanted)
+    round_context_bytes = context(task, round_number)
+    rebuilt_secrets: dict[bytes, bytes] = {}
+    rebuilt = {}
+    try:
+        for address in silent:
+            public = included[address]
+            bundle = bundles.get(public)
+            if bundle is None or not set(absent_peers[public]) <= set(bundles):
+                return None
+            for peer in absent_peers[public] - set(rebuilt_secrets):
+                shares = _shares_of(peer, (r.secret_shares for r in reveals.values()))
+                rebuilt_secrets[peer] = recover_secret(bundles[peer], shares)
+            self_shares = _shares_of(public, (r.self_shares for r in reveals.values()))
+            absent = {peer: rebuilt_secrets[peer] for peer in absent_peers[public]}
+            rebuilt[address] = recover_reveal(bundle, self_shares, absent, round_context_bytes)
+    except MaskingError:
+        return None
+    return rebuilt
+
+
+def _shares_of(
+    dealer: bytes, revealed: Iterable[Mapping[bytes, tuple[int, int]]]
+) -> dict[int, int]:
+    """The revealed shares (x -> share) of ``dealer``'s secret, from each reveal's map."""
+    return dict(shares[dealer] for shares in revealed if dealer in shares)
 
 
 def unmask(
@@ -245,6 +412,7 @@ class RevealsMissingError(RoundNotReadyError):
     def __init__(self, task_id: int, round_number: int, waiting: int, included: int) -> None:
         super().__init__(
             f"{waiting} of the {included} parties in round {round_number}'s sum of task "
-            f"{task_id} have not revealed their masks yet, so the sum cannot be unmasked",
+            f"{task_id} have not revealed their masks yet, and too few of their peers' shares "
+            "are revealed to stand in for them, so the sum cannot be unmasked",
             step("reveal_masks", task=task_id),
         )

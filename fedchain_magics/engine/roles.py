@@ -456,7 +456,28 @@ class Participant(_Role):
         scheme = masked.bfv(round_keys.public_scheme(self.task, round_number))
         modulus = scheme.plain_modulus
         mask = masked.update_mask(self.task, self.account, round_number, weighted.size, modulus)
-        return bytes(scheme.encrypt_masked(weighted, mask))
+        ciphertext = bytes(scheme.encrypt_masked(weighted, mask))
+        self.deal_shares(round_number)
+        return ciphertext
+
+    def deal_shares(self, round_number: int) -> TransactionResult | None:
+        """Deal this party's Shamir shares for the round to its peers (None if it has, has no
+        peer, or the task deals none): done before it submits, so that its peers can stand in
+        for it should it go silent once its update is in the sum."""
+        if not masked.shares_dealt(self.task):
+            return None
+        keys = round_keys.contract(self.task)
+        if keys.share_bundle(self.task.task_id, round_number, self.address) is not None:
+            return None
+        blob = masked.share_bundle_bytes(self.task, self.account, round_number)
+        if blob is None:
+            return None
+        _, result = _store_and_commit(
+            self.federation.store,
+            blob,
+            lambda digest: keys.deal_shares(self.account, self.task.task_id, round_number, digest),
+        )
+        return result
 
     def reveal_masks(self, round_number: int) -> TransactionResult | None:
         """Reveal what removes this party's masks from the round's committed sum (None if its
@@ -547,10 +568,11 @@ class Aggregator(_Role):
             return self.commit_aggregate_blob(number, whole, commitments)
         running = round_keys.public_scheme(self.task, number).start_sum(self.task.parameter_count)
         included = []
-        replayers = masked.replayers(self.task, number) if self.task.masked else set()
+        unmaskable = masked.unmaskable(self.task, number) if self.task.masked else {}
         for commitment in commitments:
-            if commitment.participant in replayers:  # its masks cannot cancel: a replayed key
-                self.exclude(number, commitment, ExclusionReason.MALFORMED)
+            if commitment.participant in unmaskable:  # a replayed key, unusable shares
+                why = unmaskable[commitment.participant]
+                self.exclude(number, commitment, ExclusionReason.MALFORMED, why)
                 continue
             reason = self.task.add_update(running, commitment)
             if reason is None:
@@ -577,9 +599,14 @@ class Aggregator(_Role):
             return None
 
     def exclude(
-        self, round_number: int, commitment: UpdateCommitment, reason: ExclusionReason
+        self,
+        round_number: int,
+        commitment: UpdateCommitment,
+        reason: ExclusionReason,
+        why: str | None = None,
     ) -> TransactionResult:
-        """Exclude a committed update whose blob is unusable, with the reason, on-chain."""
+        """Exclude a committed update whose blob is unusable, with the reason, on-chain
+        (``why``: the detail for the event's summary)."""
         result = batched.exclude(self, round_number, commitment, reason) or (
             self.registry.exclude_update(
                 self.account, self.task.task_id, round_number, commitment.update_digest, reason
@@ -589,7 +616,8 @@ class Aggregator(_Role):
         self._emit(
             "update_excluded",
             result,
-            f"{who}'s update excluded ({reason.name.lower().replace('_', ' ')})",
+            f"{who}'s update excluded ({reason.name.lower().replace('_', ' ')}"
+            + (f": {why})" if why else ")"),
             round_number,
         )
         return result

@@ -78,6 +78,11 @@ class TaskConfig:
     masks that cancel in the sum, so a single ciphertext decrypts to noise; see masked.py) or
     "research" (plaintext research mode, valued tasks only: every party is its own group, so
     Shapley and leave-one-out value single parties, and every update is published)."""
+    recovery_threshold: float = 2 / 3
+    """Masked tasks: the fraction of a party's mask peers (rounded up) whose revealed Shamir
+    shares rebuild its masks when it goes silent after its update is in the sum. Higher: more
+    peers must collude to unmask it with the key holder; lower: the round survives more
+    silence."""
     valuation: str = "off"
     """"off" (rewards by declared samples), "shapley" or "leave-one-out": the key holder
     decrypts only sums of groups of at least ``group_size`` parties, validators value each group,
@@ -156,6 +161,11 @@ class TaskConfig:
             problems.append(f"scheme must be one of {', '.join(SCHEMES)}, not {self.scheme!r}")
         if self.sample_scale <= 0:
             problems.append("sample_scale must be positive")
+        if not 0 < self.recovery_threshold <= 1:
+            problems.append(
+                "recovery_threshold is a fraction of a party's peers, above 0 and at most 1, "
+                f"not {self.recovery_threshold!r}"
+            )
         if problems:
             raise InvalidInputError("invalid task configuration: " + "; ".join(problems))
         too_large = [field for field in _UINT32_FIELDS if getattr(self, field) > UINT32_MAX]

@@ -48,6 +48,7 @@ CREATE_OPTIONS = (
     "min_metric",
     "max_metric_drop",
     "privacy",
+    "recovery_threshold",
     "valuation",
     "k",
 )
@@ -57,7 +58,7 @@ USAGE = """fedtask create MODEL_VAR [--name N] [--rounds 5] [--min-participants 
                     [--aggregator NAME|0xADDR] [--key-holder 0xADDR --public-context 0xDIGEST]
                     [--admission open|invited] [--classes 0,1,2 --features 13]
                     [--min-metric 0.0] [--max-metric-drop 0.05] [--privacy off|masked|research]
-                    [--valuation off|shapley|leave-one-out] [--k 3]
+                    [--recovery-threshold 0.67] [--valuation off|shapley|leave-one-out] [--k 3]
   %%fedtask admit TASK NAME|0xADDR[,...] [--cap SAMPLES]
   %%fedtask revoke TASK NAME|0xADDR
   %%fedtask invite TASK
@@ -167,6 +168,14 @@ class TaskMagics(MagicsFamily):
         help="create: masked adds pairwise masks (BFV) so that no one, the key holder included, "
         "can decrypt a single party's update; off (the default) does not; research (with "
         "--valuation) values single parties and publishes every update",
+    )
+    @argument(
+        "--recovery-threshold",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="create: with --privacy masked, the fraction of a party's peers whose Shamir shares "
+        "rebuild its masks if it goes silent once its update is in the sum (0.67)",
     )
     @argument(
         "--valuation",
@@ -451,6 +460,7 @@ def _config(arguments: argparse.Namespace) -> TaskConfig:
         "validation_window_blocks": arguments.validation_window,
         "admission": arguments.admission,
         "privacy": arguments.privacy,
+        "recovery_threshold": arguments.recovery_threshold,
         "valuation": arguments.valuation,
         "group_size": arguments.k,
         "min_metric": arguments.min_metric,
