@@ -63,9 +63,11 @@ PPM = 1_000_000
 UINT32_MAX = 2**32 - 1
 REPORT_VERSION = 1
 SLASH_AFTER_ROUNDS = 3
-"""A party's stake is slashed for low standing only once it was valued in this many rounds: in
-its first rounds a party shares the blame of its group mates (the groups are redrawn each round
-and its own standing separates from theirs)."""
+"""A party's standing is established once it was valued in this many rounds: in its first rounds
+a party shares the blame of its group mates (the groups are redrawn each round and its own
+standing separates from theirs), so until then its table rows carry the typical standing (1.0):
+it is paid by its group's value and cannot be slashed (``slashLowStanding`` takes any posted
+row, from anyone) for a group mate's harm."""
 DIRECTION_STEP = 1e-4
 """The finite-difference step of a coalition's utility, relative to the model's norm."""
 
@@ -512,9 +514,13 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
     capped = _capped_weights(report, rules)
     history = observations(task, round_number)
     parties = sorted({member for o in history for member in o.members} | set(capped))
-    standing = standings(history, parties)
     observed = {
         party: sum(party in o.members for o in history if o.weight > 0) for party in parties
+    }
+    estimated = standings(history, parties)
+    standing = {  # a standing is established after SLASH_AFTER_ROUNDS valued rounds
+        party: estimated[party] if observed[party] >= SLASH_AFTER_ROUNDS else 1.0
+        for party in parties
     }
     shares = round_shares(groups, scores, capped, standing, rules.min_standing)
     median_value = reference_value(values)

@@ -313,3 +313,47 @@ def test_a_rejected_valued_round_still_pays_the_groups_that_helped(tmp_path, bre
         assert 0 < sum(paid.values()) <= reward
         assert federation.registry.task(task.task_id).rewarded_rejected_rounds == 1
         assert federation.registry.unallocated_escrow(task.task_id) == reward  # round 2's only
+
+
+def test_a_cheaters_group_mates_cannot_be_slashed_before_their_standing_is_established(
+    tmp_path, breast_cancer
+):
+    """Round 1 values groups only: the honest mates of a label-flipper share its group's
+    score and no round has separated them yet. Their rows carry the typical standing until
+    they were valued in SLASH_AFTER_ROUNDS rounds, so no one (slashLowStanding takes any row,
+    from anyone) can slash them with round 1's table."""
+    split, parties_count = breast_cancer, 6
+    config = TaskConfig(rounds=1, min_participants=parties_count, valuation="shapley", group_size=K)
+    with Federation.open(tmp_path / "early") as federation:
+        task = federation.create_task(_model(split), config, validators=["v-1"])
+        names = [f"party-{index + 1}" for index in range(parties_count)]
+        parties = [task.participant(name) for name in names]
+        incentives.set_stakes(
+            federation, task.task_id, required=STAKE, slash_ppm=250_000, min_standing_ppm=500_000
+        )
+        treasury = federation.account(TREASURY)
+        for name, party in zip(names, parties, strict=True):
+            federation.registry.transfer_tokens(treasury, party.address, STAKE)
+            party.join()
+            incentives.stake(federation, task.task_id, name)
+        shards = split_iid(split.X_train, split.y_train, parties_count, seed=0)
+        task.coordinator().open_round()
+        for name, party, shard in zip(names, parties, shards, strict=True):
+            party.submit(party.train(shard.X, 1 - shard.y if name == BAD else shard.y))
+        task.aggregator().aggregate(1)
+        task.key_holder().decrypt_and_commit(1)
+        task.validator("v-1").vote(split.X_test, split.y_test, 1)
+        table = task.coordinator().settle_round(1)
+
+        bad_group = next(
+            e["group"] for e in table.entries if e["participant"] == parties[0].address
+        )
+        mates = [e for e in table.entries if e["group"] == bad_group]
+        assert len(mates) == K and min(e["score"] for e in table.entries) == mates[0]["score"]
+        assert all(e["standing_ppm"] == 1_000_000 and e["rounds"] == 1 for e in table.entries)
+        mate = next(e["participant"] for e in mates if e["participant"] != parties[0].address)
+        name = federation.name_of(mate)
+        with pytest.raises(Exception, match="StakesStandingNotLow"):
+            incentives.slash_low_standing(federation, task.task_id, 1, name, by=names[-1])
+        stakes = federation.stakes
+        assert all(stakes.stake_of(task.task_id, p.address).slashed_amount == 0 for p in parties)
