@@ -14,6 +14,7 @@ from web3.contract import Contract
 from .artifacts import load_artifact
 from .errors import DeploymentNotFoundError
 from .ledger import Ledger, TransactionResult
+from .training import REORG_DEPTH_BLOCKS
 
 ZERO_DIGEST = bytes(32)
 
@@ -44,6 +45,8 @@ class RoundKeysContract:
         self.contract: Contract = ledger.web3.eth.contract(
             address=checksummed, abi=load_artifact("RoundKeys").abi
         )
+        self._dealt: dict[tuple[int, int], tuple[dict[str, bytes], int]] = {}
+        """(task, round) -> the share bundles read so far, and the block read up to."""
 
     @classmethod
     def deploy(cls, ledger: Ledger, deployer: LocalAccount, training: str) -> RoundKeysContract:
@@ -121,14 +124,27 @@ class RoundKeysContract:
         )
         return _digest_or_none(self.ledger.call(function))
 
-    def share_bundles(self, task_id: int, round_number: int) -> dict[str, bytes]:
-        """The round's share-bundle digests by dealer address, in chain order."""
-        event = self.contract.events.SharesDealt()
-        logs = event.get_logs(
-            argument_filters={"taskId": task_id, "round": round_number}, from_block=0
-        )
-        logs = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
-        return {str(log["args"]["dealer"]): bytes(log["args"]["bundleDigest"]) for log in logs}
+    def share_bundles(
+        self, task_id: int, round_number: int, from_block: int = 0
+    ) -> dict[str, bytes]:
+        """The round's share-bundle digests by dealer address, in chain order; ``from_block``:
+        the block that opened the round (none is dealt before). Read incrementally: each call
+        reads only the blocks mined since the last (on a node, the newest
+        ``REORG_DEPTH_BLOCKS`` again), so every party of a 100-party round does not rescan it."""
+        seen, read_to = self._dealt.get((task_id, round_number), ({}, from_block - 1))
+        head = self.ledger.block_number()
+        start = read_to + 1 if self.ledger.embedded else read_to + 1 - REORG_DEPTH_BLOCKS
+        start = max(start, from_block)
+        if start <= head:
+            logs = self.contract.events.SharesDealt().get_logs(
+                argument_filters={"taskId": task_id, "round": round_number},
+                from_block=start,
+                to_block=head,
+            )
+            for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])):
+                seen[str(log["args"]["dealer"])] = bytes(log["args"]["bundleDigest"])
+        self._dealt[(task_id, round_number)] = (seen, head)
+        return dict(seen)
 
     def mismatch(
         self, task_id: int, round_number: int, validator: str

@@ -466,9 +466,9 @@ class Participant(_Role):
         for it should it go silent once its update is in the sum."""
         if not masked.shares_dealt(self.task):
             return None
-        keys = round_keys.contract(self.task)
-        if keys.share_bundle(self.task.task_id, round_number, self.address) is not None:
+        if self.address in masked.dealt_bundles(self.task, round_number):  # read incrementally
             return None
+        keys = round_keys.contract(self.task)
         blob = masked.share_bundle_bytes(self.task, self.account, round_number)
         if blob is None:
             return None
