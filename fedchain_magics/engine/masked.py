@@ -423,3 +423,13 @@ class RevealsMissingError(RoundNotReadyError):
             "are revealed to stand in for them, so the sum cannot be unmasked",
             step("reveal_masks", task=task_id),
         )
+
+
+class RevealTooLateError(FederationError):
+    def __init__(self, task_id: int, round_number: int) -> None:
+        super().__init__(
+            f"round {round_number} of task {task_id} is already unmasked and its model "
+            "committed (the other parties' Shamir shares stood in for this workspace's "
+            "parties), so there is nothing left to reveal",
+            step("vote", task=task_id),
+        )

@@ -36,7 +36,7 @@ from ..chain import (
 )
 from ..models import adapter_for, initialize_shape
 from ..models.errors import SUPPORTED_MODELS, UnsupportedModelError
-from . import governance, incentives, valuation
+from . import governance, incentives, masked, valuation
 from .errors import (
     AlreadySubmittedError,
     DataMismatchError,
@@ -489,6 +489,9 @@ class Session:
             raise MissingKeyError(task_id, "aggregator or key holder")
         number, phase = task.phase()
         aggregate = None
+        decided = (RoundPhase.VALIDATING, RoundPhase.ACCEPTED, RoundPhase.REJECTED)
+        if revealers and not aggregator and not key_holder and phase in decided:
+            raise masked.RevealTooLateError(task_id, number)
         if phase != RoundPhase.AGGREGATED:
             if not aggregator:
                 raise MissingKeyError(task_id, AGGREGATOR)

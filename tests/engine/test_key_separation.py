@@ -179,3 +179,50 @@ def test_a_card_names_the_contracts_beside_the_registry_and_an_older_card_still_
     damaged = dataclasses.replace(card, task_stakes="0xnot-an-address").card()
     with pytest.raises(InvalidInputError, match="damaged"):
         Invitation.parse(damaged)
+
+
+def test_a_masked_round_completes_without_a_silent_workspace_which_is_then_told_so(
+    tmp_path, breast_cancer
+):
+    """Masked, across workspaces: hospitals a and b share one workspace, c has its own and
+    goes silent after submitting. The key holder unmasks the sum with a and b's Shamir shares
+    standing in for c's reveal; c's workspace, back too late, is told in one line that there
+    is nothing left to reveal (not that it lacks the aggregator's key)."""
+    split = breast_cancer
+    coordinator = Session()
+    served = coordinator.open(tmp_path / "coordinator").serve()
+    url, blobs = served.url, served.blob_url
+    key_holder = Session()
+    key_holder.open(tmp_path / "key-holder", url=url, blobs=blobs)
+    published = key_holder.require_federation().generate_keys("key-holder", scheme="bfv")
+    task = coordinator.create_task(
+        logistic_regression(split),
+        TaskConfig(min_participants=3, rounds=1, privacy="masked", submission_window_blocks=60),
+        key_holder=published.address,
+        public_context_digest=published.public_context_digest,
+    )
+    card = coordinator.require_federation().invitation(task.task_id).card()
+    two, one = Session(), Session()
+    for session, directory in ((two, "hospitals-ab"), (one, "hospital-c")):
+        session.namespace.update(X=split.X_train[:120], y=split.y_train[:120])
+        session.accept(card, tmp_path / directory)
+        session.use_model(task.task_id, logistic_regression(split))
+    parties = [(two, "hospital-a"), (two, "hospital-b"), (one, "hospital-c")]
+    for session, name in parties:
+        session.join(task.task_id, name, participant_data())
+    coordinator.open_next_round(task.task_id)
+    for session, name in parties:
+        session.task(task.task_id).participant(name).advertise_masking_key(1)
+    for index, (session, name) in enumerate(parties):
+        participant = session.task(task.task_id).participant(name)
+        rows = slice(40 * index, 40 * (index + 1))
+        participant.submit(participant.train(split.X_train[rows], split.y_train[rows]))
+
+    coordinator.aggregate(task.task_id)
+    two.aggregate(task.task_id)  # a and b reveal, with their shares of c's self secret
+    _, model = key_holder.aggregate(task.task_id)
+    assert model is not None and model.round == 1
+    with pytest.raises(Exception, match="already unmasked and its model committed"):
+        one.aggregate(task.task_id)
+    for session in (one, two, key_holder, coordinator):
+        session.close()
