@@ -468,6 +468,20 @@ def peer_graph(publics: Iterable[bytes], seed: bytes) -> dict[bytes, set[bytes]]
     return graph
 
 
+def lone_parties(graph: Mapping[bytes, set[bytes]], summed: Iterable[bytes]) -> set[bytes]:
+    """The parties of ``summed`` that must leave the sum so that each one left has a mask peer
+    in it: a party whose peers are all absent would reveal every seed of its masks. Leaving
+    one out can leave another alone, so this repeats until none is."""
+    left = set(summed)
+    lone: set[bytes] = set()
+    while True:
+        newly = {party for party in left if not graph.get(party, set()) & left}
+        if not newly:
+            return lone
+        lone |= newly
+        left -= newly
+
+
 def round_context(chain_id: int, contract: str, task_id: int, round_number: int) -> bytes:
     """The bytes that tie seeds to one round of one task on one deployment."""
     text = f"{chain_id}|{contract.lower()}|{task_id}|{round_number}"

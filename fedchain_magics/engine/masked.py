@@ -36,6 +36,7 @@ from ..crypto.masking import (
     Reveal,
     ShareBundle,
     deal_shares,
+    lone_parties,
     mask_for,
     open_share,
     peer_graph,
@@ -191,6 +192,21 @@ def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) 
         key, absent_peers[key.public], round_context_bytes, self_shares, secret_shares
     )
     return reveal.to_bytes()
+
+
+LONE_IN_SUM = "none of its mask peers is in the sum, so revealing its masks would unmask its update"
+
+
+def lone_in_sum(task: FederatedTask, round_number: int, summed: Sequence[str]) -> set[str]:
+    """The parties of ``summed`` to leave out so that every party left has a mask peer in the
+    sum: one whose peers are all absent would reveal its self seed and every pair seed of its
+    masks, and its update could be read alone (a sparse graph after many dropouts, or a
+    valued group whose mates all dropped). Leaving one out can leave another alone: repeated
+    until none is."""
+    keys = advertised_keys(task, round_number)
+    graph = round_graph(task, round_number, keys)
+    lone = lone_parties(graph, {keys[address] for address in summed if address in keys})
+    return {address for address in summed if keys.get(address) in lone}
 
 
 # -- Shamir shares: a silent party never stalls the round -----------------------------------------

@@ -24,7 +24,7 @@ from ..chain import (
     TransactionResult,
     UpdateCommitment,
 )
-from ..crypto import CryptoError, EncryptionScheme, load_scheme, parallel
+from ..crypto import CryptoError, EncryptionScheme, RunningSum, load_scheme, parallel
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, StorageError, digest_of
@@ -579,9 +579,29 @@ class Aggregator(_Role):
                 included.append(commitment)
             else:
                 self.exclude(number, commitment, reason)
+        if self.task.masked:
+            included, running = self._without_lone_parties(number, included, running)
         if len(included) < minimum:
             raise TooFewUpdatesError(self.task.task_id, number, len(included), minimum)
         return self.commit_aggregate_blob(number, running.result(), included)
+
+    def _without_lone_parties(
+        self, number: int, included: list[UpdateCommitment], running: RunningSum
+    ) -> tuple[list[UpdateCommitment], RunningSum]:
+        """A masked round's sum without the parties none of whose mask peers is in it (their
+        revealed masks would unmask their updates: ``masked.lone_in_sum``), excluded with that
+        reason and the rest summed again; the same sum when there is none."""
+        lone = masked.lone_in_sum(self.task, number, [c.participant for c in included])
+        if not lone:
+            return included, running
+        for commitment in included:
+            if commitment.participant in lone:
+                self.exclude(number, commitment, ExclusionReason.MALFORMED, masked.LONE_IN_SUM)
+        kept = [c for c in included if c.participant not in lone]
+        running = round_keys.public_scheme(self.task, number).start_sum(self.task.parameter_count)
+        for commitment in kept:
+            self.task.add_update(running, commitment)
+        return kept, running
 
     def _sum_all(self, commitments: Sequence[UpdateCommitment]) -> bytes | None:
         """A large round's sum of every committed update at once, in several processes

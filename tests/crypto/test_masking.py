@@ -183,3 +183,14 @@ def test_a_sparse_peer_graph_is_symmetric_small_and_still_cancels():
     unmasked = (total - residual_masks(reveals, absent_peers, length, t)) % t
     centred = np.where(unmasked > t // 2, unmasked - t, unmasked)
     assert np.array_equal(centred, sum(values[: len(present)]))
+
+
+def test_a_party_with_no_mask_peer_in_the_sum_leaves_it_and_so_may_its_last_peer():
+    from fedchain_magics.crypto.masking import lone_parties
+
+    a, b, c, d, e = (bytes([n]) * 64 for n in range(1, 6))
+    graph = {a: {c}, b: {a, c}, c: {a, b}, d: {e}, e: {d}}
+    assert lone_parties(graph, [a, b, c, d, e]) == set()
+    # c and e dropped: a's only peer is gone, and once a leaves, b has no peer left either
+    assert lone_parties(graph, [a, b, d]) == {a, b, d}
+    assert lone_parties(graph, [a, b, c]) == set()

@@ -137,3 +137,41 @@ def test_a_valued_masked_round_needs_k_masking_keys(task):
 
     with pytest.raises(Exception, match="2 masking keys, fewer than a group of k=3"):
         masked.round_graph(task, number, keys)
+
+
+def test_a_party_whose_group_mates_all_dropped_is_left_out_not_unmasked(task, federation):
+    """Two of a group's three drop after advertising: the one left has no mask peer in the
+    sum, so revealing its masks would unmask its update. The aggregator leaves it out (the
+    reason in its event), and the round goes on with the other group."""
+    from fedchain_magics.chain import ExclusionReason
+
+    number = task.coordinator().open_round()
+    trained = _train_all(task, number)
+    keys = masked.advertised_keys(task, number)
+    group = next(g for g in valuation.masking_groups(task, number, sorted(keys)))
+    names = {federation.name_of(member): member for member in group}
+    alone, *dropped = sorted(names)
+    for name, (participant, update) in trained.items():
+        if name not in dropped:
+            participant.submit(update)
+    deadline = task.round_state(number).submission_deadline_block
+    federation.ledger.mine_blocks(deadline - federation.ledger.block_number() + 1)
+    summaries = []
+    federation.events.subscribe(lambda event: summaries.append(event.summary))
+
+    task.aggregator().aggregate(number)
+    excluded = federation.registry.excluded_updates(task.task_id, number)
+    assert [(e.participant, e.reason) for e in excluded] == [
+        (names[alone], ExclusionReason.MALFORMED)
+    ]
+    assert any(
+        f"{alone}'s update excluded (malformed: none of its mask peers" in s for s in summaries
+    )
+    assert masked.lone_in_sum(task, number, [names[alone]]) == {names[alone]}
+    for name, (participant, _) in trained.items():
+        if name not in dropped:
+            participant.reveal_masks(number)  # the left-out party is not in the sum: no reveal
+    task.key_holder().decrypt_and_commit(number)
+    report = valuation.read_group_report(task, number)
+    assert [len(g["members"]) for g in report["groups"]] == [K]
+    assert names[alone] not in report["groups"][0]["members"]
