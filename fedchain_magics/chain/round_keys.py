@@ -117,13 +117,6 @@ class RoundKeysContract:
         function = self.contract.functions.roundPublicContext(task_id, round_number)
         return _digest_or_none(self.ledger.call(function))
 
-    def share_bundle(self, task_id: int, round_number: int, dealer: str) -> bytes | None:
-        """The share-bundle digest ``dealer`` dealt for the round, or None."""
-        function = self.contract.functions.shareBundle(
-            task_id, round_number, to_checksum_address(dealer)
-        )
-        return _digest_or_none(self.ledger.call(function))
-
     def share_bundles(
         self, task_id: int, round_number: int, from_block: int = 0
     ) -> dict[str, bytes]:
