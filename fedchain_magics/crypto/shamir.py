@@ -50,7 +50,7 @@ def deal(secret: int, threshold: int, count: int) -> Dealing:
     if not 1 <= threshold <= count:
         raise SharingError(f"a threshold is between 1 and the {count} shares, not {threshold}")
     coefficients = [secret] + [1 + secrets.randbelow(ORDER - 1) for _ in range(threshold - 1)]
-    commitments = tuple(_public(c) for c in coefficients)
+    commitments = tuple(public_of(c) for c in coefficients)
     shares = tuple(_evaluate(coefficients, x) for x in range(1, count + 1))
     return Dealing(commitments, shares)
 
@@ -68,7 +68,7 @@ def share_is_valid(x: int, share: int, commitments: Sequence[bytes]) -> bool:
         expected = PublicKey.combine_keys(terms) if len(terms) > 1 else terms[0]
     except Exception:  # a commitment that is not a point, or a sum at infinity
         return False
-    return bool(expected.format() == _public(share))
+    return bool(expected.format() == public_of(share))
 
 
 def commitments_are_valid(commitments: Sequence[bytes], threshold: int) -> bool:
@@ -104,18 +104,14 @@ def combine(shares: Mapping[int, int], commitments: Sequence[bytes]) -> int:
                 numerator = numerator * other % ORDER
                 denominator = denominator * (other - x) % ORDER
         secret = (secret + share * numerator * pow(denominator, -1, ORDER)) % ORDER
-    if _public(secret) != commitments[0]:  # cannot happen with valid shares: a safety net
+    if public_of(secret) != commitments[0]:  # cannot happen with valid shares: a safety net
         raise SharingError("the recovered secret does not match the dealer's commitment")
     return secret
 
 
 def public_of(secret: int) -> bytes:
     """``secret`` times G, compressed (33 bytes)."""
-    return _public(secret)
-
-
-def _public(scalar: int) -> bytes:
-    return bytes(PublicKey.from_secret(scalar.to_bytes(SCALAR_BYTES, "big")).format())
+    return bytes(PublicKey.from_secret(secret.to_bytes(SCALAR_BYTES, "big")).format())
 
 
 def _evaluate(coefficients: Sequence[int], x: int) -> int:

@@ -119,13 +119,28 @@ def update_mask(
     task: FederatedTask, account: LocalAccount, round_number: int, length: int, modulus: int
 ) -> np.ndarray:
     """What the party adds to its encoded update: masks against every other advertiser."""
-    keys = advertised_keys(task, round_number)
-    own = keys.get(str(account.address))
-    key = masking_key(task, account, round_number)
-    if own != key.public:
-        raise MaskingKeyMissingError(task.task_id, round_number)
-    peers = round_graph(task, round_number, keys)[key.public]
+    key, peers = _own_key_and_peers(task, account, round_number)
     return mask_for(key, peers, length, modulus, context(task, round_number))
+
+
+def _own_key_and_peers(
+    task: FederatedTask, account: LocalAccount, round_number: int
+) -> tuple[MaskingKey, set[bytes]]:
+    """The party's masking key for the round, checked to be the one it advertised, and its
+    mask peers."""
+    keys, graph = round_peers(task, round_number)
+    key = masking_key(task, account, round_number)
+    if keys.get(str(account.address)) != key.public:
+        raise MaskingKeyMissingError(task.task_id, round_number)
+    return key, graph[key.public]
+
+
+def round_peers(
+    task: FederatedTask, round_number: int
+) -> tuple[dict[str, bytes], dict[bytes, set[bytes]]]:
+    """The round's masking keys by advertiser and who masks with whom: read once, passed on."""
+    keys = advertised_keys(task, round_number)
+    return keys, round_graph(task, round_number, keys)
 
 
 def round_graph(
@@ -149,20 +164,25 @@ def round_graph(
 def graph_seed(task: FederatedTask, round_number: int) -> bytes:
     """The on-chain randomness the round's peer graph is drawn from: the hash of the block that
     opened the round (every party reads the same one)."""
-    federation = task.federation
-    (opened,) = federation.registry.event_logs(
+    block_hash = task.federation.ledger.block_hash(_opening_block(task, round_number)) or ""
+    return bytes.fromhex(block_hash.removeprefix("0x")) + context(task, round_number)
+
+
+def _opening_block(task: FederatedTask, round_number: int) -> int:
+    """The number of the block that opened the round."""
+    (opened,) = task.federation.registry.event_logs(
         "RoundOpened", taskId=task.task_id, round=round_number
     )
-    block_hash = federation.ledger.block_hash(int(opened["blockNumber"])) or ""
-    return bytes.fromhex(block_hash.removeprefix("0x")) + context(task, round_number)
+    return int(opened["blockNumber"])
 
 
 def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) -> bytes:
     """The party's reveal for the round's committed sum, with the shares it holds that the sum
     allows: of its included peers' self secrets, of its absent peers' masking secrets. A share
-    that does not open or match its dealer's commitments is left out (its dealer's other
-    peers' shares stand in for it)."""
-    included, absent_peers = _included_and_absent_peers(task, round_number)
+    that does not open is left out (its dealer's other peers' shares stand in for it); whoever
+    rebuilds a secret checks each share it uses against its dealer's commitments."""
+    keys, graph = round_peers(task, round_number)
+    included, absent_peers = _included_and_absent_peers(task, round_number, keys, graph)
     if str(account.address) not in included:
         raise MaskingError("only a party whose update is in the sum reveals its masks")
     key = masking_key(task, account, round_number)
@@ -170,9 +190,8 @@ def reveal_bytes(task: FederatedTask, account: LocalAccount, round_number: int) 
     self_shares: dict[bytes, tuple[int, int]] = {}
     secret_shares: dict[bytes, tuple[int, int]] = {}
     if shares_dealt(task):
-        keys = advertised_keys(task, round_number)
-        peers = round_graph(task, round_number, keys)[key.public]
-        bundles, _ = checked_bundles(task, round_number, keys, peers)
+        peers = graph[key.public]
+        bundles, _ = checked_bundles(task, round_number, keys, graph, peers)
         in_sum = set(included.values())
         for peer in peers:
             bundle = bundles.get(peer)
@@ -203,8 +222,7 @@ def lone_in_sum(task: FederatedTask, round_number: int, summed: Sequence[str]) -
     masks, and its update could be read alone (a sparse graph after many dropouts, or a
     valued group whose mates all dropped). Leaving one out can leave another alone: repeated
     until none is."""
-    keys = advertised_keys(task, round_number)
-    graph = round_graph(task, round_number, keys)
+    keys, graph = round_peers(task, round_number)
     lone = lone_parties(graph, {keys[address] for address in summed if address in keys})
     return {address for address in summed if keys.get(address) in lone}
 
@@ -230,11 +248,7 @@ def share_bundle_bytes(
     task: FederatedTask, account: LocalAccount, round_number: int
 ) -> bytes | None:
     """The party's share bundle for the round (None when it has no peer to share with)."""
-    keys = advertised_keys(task, round_number)
-    key = masking_key(task, account, round_number)
-    if keys.get(str(account.address)) != key.public:
-        raise MaskingKeyMissingError(task.task_id, round_number)
-    peers = round_graph(task, round_number, keys)[key.public]
+    key, peers = _own_key_and_peers(task, account, round_number)
     if not peers:
         return None
     threshold = recovery_threshold(task, len(peers))
@@ -245,26 +259,22 @@ def dealt_bundles(task: FederatedTask, round_number: int) -> dict[str, bytes]:
     """The round's share-bundle digests by dealer address."""
     from . import round_keys
 
-    (opened,) = task.federation.registry.event_logs(
-        "RoundOpened", taskId=task.task_id, round=round_number
-    )
     return round_keys.contract(task).share_bundles(
-        task.task_id, round_number, int(opened["blockNumber"])
+        task.task_id, round_number, _opening_block(task, round_number)
     )
 
 
 def checked_bundles(
     task: FederatedTask,
     round_number: int,
-    keys: dict[str, bytes] | None = None,
+    keys: dict[str, bytes],
+    graph: dict[bytes, set[bytes]],
     dealers: set[bytes] | None = None,
 ) -> tuple[dict[bytes, ShareBundle], dict[str, str]]:
     """The round's usable share bundles by dealer key (of ``dealers`` only, if given: a party
     reads its peers', not the whole round's), and why each advertiser with peers has none (no
     bundle dealt, a blob missing or malformed, commitments that do not match its key, shares
     sealed to others than its peers, another threshold than the task's)."""
-    keys = advertised_keys(task, round_number) if keys is None else keys
-    graph = round_graph(task, round_number, keys)
     digests = dealt_bundles(task, round_number)
     usable: dict[bytes, ShareBundle] = {}
     problems: dict[str, str] = {}
@@ -291,7 +301,7 @@ def unmaskable(task: FederatedTask, round_number: int) -> dict[str, str]:
     masking key (its masks cannot cancel), or shares that cannot be used."""
     problems = dict.fromkeys(replayers(task, round_number), "it replayed another's masking key")
     if shares_dealt(task):
-        problems.update(checked_bundles(task, round_number)[1])
+        problems.update(checked_bundles(task, round_number, *round_peers(task, round_number))[1])
     return problems
 
 
@@ -325,7 +335,8 @@ def round_reveals(task: FederatedTask, round_number: int) -> RoundReveals:
     advertised; a party that has not revealed is rebuilt from its peers' revealed shares (once
     enough of them did), else the round waits for it."""
     registry = task.federation.registry
-    included, absent_peers = _included_and_absent_peers(task, round_number)
+    keys, graph = round_peers(task, round_number)
+    included, absent_peers = _included_and_absent_peers(task, round_number, keys, graph)
     digests = registry.mask_reveals(task.task_id, round_number)
     reveals = {}
     for address, public in included.items():
@@ -340,43 +351,43 @@ def round_reveals(task: FederatedTask, round_number: int) -> RoundReveals:
         reveals[address] = reveal
     silent = sorted(address for address in included if address not in reveals)
     if silent:
-        rebuilt = _rebuilt_reveals(task, round_number, included, absent_peers, reveals, silent)
+        rebuilt = None
+        if reveals and shares_dealt(task):
+            wanted = {included[address] for address in silent}
+            wanted |= {peer for public in wanted for peer in absent_peers[public]}
+            bundles, _ = checked_bundles(task, round_number, keys, graph, wanted)
+            silent_keys = [included[address] for address in silent]
+            rebuilt = _rebuilt_reveals(
+                silent_keys, absent_peers, reveals, bundles, context(task, round_number)
+            )
         if rebuilt is None:
             raise RevealsMissingError(task.task_id, round_number, len(silent), len(included))
-        reveals.update(rebuilt)
+        reveals.update(zip(silent, rebuilt, strict=True))
     return RoundReveals(reveals, absent_peers)
 
 
 def _rebuilt_reveals(
-    task: FederatedTask,
-    round_number: int,
-    included: dict[str, bytes],
+    silent: Sequence[bytes],
     absent_peers: dict[bytes, set[bytes]],
     reveals: dict[str, Reveal],
-    silent: Sequence[str],
-) -> dict[str, Reveal] | None:
-    """The silent included parties' reveals rebuilt from the shares the others revealed, or
-    None while too few shares are in for any of them."""
-    if not reveals or not shares_dealt(task):
-        return None
-    wanted = {included[address] for address in silent}
-    wanted |= {peer for public in wanted for peer in absent_peers[public]}
-    bundles, _ = checked_bundles(task, round_number, dealers=wanted)
-    round_context_bytes = context(task, round_number)
+    bundles: dict[bytes, ShareBundle],
+    round_context_bytes: bytes,
+) -> list[Reveal] | None:
+    """The reveals of the silent included parties (by key) rebuilt from the shares the others
+    revealed, or None while too few shares are in for any of them."""
     rebuilt_secrets: dict[bytes, bytes] = {}
-    rebuilt = {}
+    rebuilt = []
     try:
-        for address in silent:
-            public = included[address]
+        for public in silent:
             bundle = bundles.get(public)
-            if bundle is None or not set(absent_peers[public]) <= set(bundles):
+            if bundle is None or not absent_peers[public] <= set(bundles):
                 return None
             for peer in absent_peers[public] - set(rebuilt_secrets):
                 shares = _shares_of(peer, (r.secret_shares for r in reveals.values()))
                 rebuilt_secrets[peer] = recover_secret(bundles[peer], shares)
             self_shares = _shares_of(public, (r.self_shares for r in reveals.values()))
             absent = {peer: rebuilt_secrets[peer] for peer in absent_peers[public]}
-            rebuilt[address] = recover_reveal(bundle, self_shares, absent, round_context_bytes)
+            rebuilt.append(recover_reveal(bundle, self_shares, absent, round_context_bytes))
     except MaskingError:
         return None
     return rebuilt
@@ -397,16 +408,17 @@ def unmask(
 
 
 def _included_and_absent_peers(
-    task: FederatedTask, round_number: int
+    task: FederatedTask,
+    round_number: int,
+    keys: dict[str, bytes],
+    graph: dict[bytes, set[bytes]],
 ) -> tuple[dict[str, bytes], dict[bytes, set[bytes]]]:
     """The advertisers whose updates are in the round's sum (by address, with their keys), and
     for each of them its peers whose updates are not: the pairs whose masks do not cancel."""
     registry = task.federation.registry
-    keys = advertised_keys(task, round_number)
     summed = {c.participant for c in registry.update_commitments(task.task_id, round_number)}
     included = {address: public for address, public in keys.items() if address in summed}
     absent = {public for address, public in keys.items() if address not in summed}
-    graph = round_graph(task, round_number, keys)
     return included, {public: graph[public] & absent for public in included.values()}
 
 
