@@ -64,6 +64,26 @@ def _model(split: Split) -> SGDClassifier:
     return initialize(sgd, split.X_train[:20], split.y_train[:20], classes=[0, 1])
 
 
+def _staked_parties(federation, task, count: int, *, min_standing_ppm: int):
+    """``count`` parties (party-1...), each funded with the stake, joined and staked; the task
+    slashes a quarter of a stake below ``min_standing_ppm``."""
+    names = [f"party-{index + 1}" for index in range(count)]
+    parties = [task.participant(name) for name in names]
+    incentives.set_stakes(
+        federation,
+        task.task_id,
+        required=STAKE,
+        slash_ppm=250_000,
+        min_standing_ppm=min_standing_ppm,
+    )
+    treasury = federation.account(TREASURY)
+    for name, party in zip(names, parties, strict=True):
+        federation.registry.transfer_tokens(treasury, party.address, STAKE)
+        party.join()
+        incentives.stake(federation, task.task_id, name)
+    return names, parties
+
+
 def _run(tmp_path, split: Split, behaviour: str) -> Outcome:
     config = TaskConfig(
         rounds=ROUNDS,
@@ -74,16 +94,7 @@ def _run(tmp_path, split: Split, behaviour: str) -> Outcome:
     )
     with Federation.open(tmp_path / behaviour) as federation:
         task = federation.create_task(_model(split), config, validators=["v-1"])
-        names = [f"party-{index + 1}" for index in range(PARTIES)]
-        parties = [task.participant(name) for name in names]
-        incentives.set_stakes(
-            federation, task.task_id, required=STAKE, slash_ppm=250_000, min_standing_ppm=250_000
-        )
-        treasury = federation.account(TREASURY)
-        for name, party in zip(names, parties, strict=True):
-            federation.registry.transfer_tokens(treasury, party.address, STAKE)
-            party.join()
-            incentives.stake(federation, task.task_id, name)
+        names, parties = _staked_parties(federation, task, PARTIES, min_standing_ppm=250_000)
         shards = split_iid(split.X_train, split.y_train, PARTIES, seed=0)
         phases, left_out = [], 0
         for _ in range(ROUNDS):
@@ -326,16 +337,7 @@ def test_a_cheaters_group_mates_cannot_be_slashed_before_their_standing_is_estab
     config = TaskConfig(rounds=1, min_participants=parties_count, valuation="shapley", group_size=K)
     with Federation.open(tmp_path / "early") as federation:
         task = federation.create_task(_model(split), config, validators=["v-1"])
-        names = [f"party-{index + 1}" for index in range(parties_count)]
-        parties = [task.participant(name) for name in names]
-        incentives.set_stakes(
-            federation, task.task_id, required=STAKE, slash_ppm=250_000, min_standing_ppm=500_000
-        )
-        treasury = federation.account(TREASURY)
-        for name, party in zip(names, parties, strict=True):
-            federation.registry.transfer_tokens(treasury, party.address, STAKE)
-            party.join()
-            incentives.stake(federation, task.task_id, name)
+        names, parties = _staked_parties(federation, task, parties_count, min_standing_ppm=500_000)
         shards = split_iid(split.X_train, split.y_train, parties_count, seed=0)
         task.coordinator().open_round()
         for name, party, shard in zip(names, parties, shards, strict=True):
