@@ -181,6 +181,8 @@ contract TaskStakes is ITaskStakes {
     error StakesRulesAlreadySet(uint256 taskId);
     /// @dev `slashPpm` is above 1e6 (more than the whole stake).
     error StakesInvalidSlashPpm(uint32 slashPpm);
+    /// @dev `minStandingPpm` is above 1e6: it would slash the median party, or better ones.
+    error StakesInvalidMinStanding(uint32 minStandingPpm);
     /// @dev The task has no stake rules.
     error StakesNoRules(uint256 taskId);
     /// @dev The task ended: no stake is taken any more.
@@ -305,6 +307,9 @@ contract TaskStakes is ITaskStakes {
         }
         if (slashPpm > PPM) {
             revert StakesInvalidSlashPpm(slashPpm);
+        }
+        if (minStandingPpm > PPM) {
+            revert StakesInvalidMinStanding(minStandingPpm);
         }
         if (slashPpm != 0 || minStandingPpm != 0) {
             (bool ruled,,) = taskRules.slashingRulesFor(taskId, 1);

@@ -502,6 +502,10 @@ REFUSALS: dict[str, _Refusal] = {
     "StakesInvalidSlashPpm": _Refusal(
         "slash_ppm is at most 1000000 (the whole remaining stake)", "repeat_step"
     ),
+    "StakesInvalidMinStanding": _Refusal(
+        "the slashing standing threshold is at most 1000000 ppm (the median party's standing)",
+        "repeat_step",
+    ),
     "StakesSlashingOnTaskRules": _Refusal(
         "task {task}'s slash and slashing standing are its governed rules', not its stake rules'",
         "propose_slashing",

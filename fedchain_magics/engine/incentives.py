@@ -256,6 +256,11 @@ def set_stakes(
             raise InvalidInputError(f"{label} must be >= 0, got {value}")
     if not 0 <= slash_ppm <= 1_000_000:
         raise InvalidInputError(f"slash_ppm must be within 0..1000000, got {slash_ppm}")
+    if min_standing_ppm > 1_000_000:
+        raise InvalidInputError(
+            f"min_standing_ppm must be at most 1000000 (the median party's standing), got "
+            f"{min_standing_ppm}: a threshold above it would slash typical parties"
+        )
     client = stakes_of(federation)
     if (slash_ppm or min_standing_ppm) and _offences_on_task_rules(client, task_id):
         raise InvalidInputError(

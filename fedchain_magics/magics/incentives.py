@@ -105,7 +105,7 @@ class IncentiveMagics(MagicsFamily):
             required=token_units(arguments.required, "--required"),
             role=0 if arguments.role is None else token_units(arguments.role, "--role"),
             slash_ppm=_ppm(arguments.slash, "--slash"),
-            min_standing_ppm=_ppm(arguments.min_standing, "--min-standing", most=None),
+            min_standing_ppm=_ppm(arguments.min_standing, "--min-standing"),
             dispute_bond=0 if arguments.bond is None else token_units(arguments.bond, "--bond"),
             dispute_window_blocks=arguments.window or 0,
         )
@@ -205,10 +205,13 @@ def _round(text: str) -> int:
     return value
 
 
-def _ppm(value: float | None, option: str, most: float | None = 1.0) -> int:
+def _ppm(value: float | None, option: str) -> int:
+    """A fraction from 0 to 1 (of the stake left, or of the median party's standing) in ppm."""
     if value is None:
         return 0
-    if value < 0 or (most is not None and value > most):
-        bound = f"0 to {most:g}" if most is not None else "at least 0"
-        raise UsageError(f"fedchain: {option} takes a fraction ({bound}), not {value:g}")
+    if not 0 <= value <= 1:
+        raise UsageError(
+            f"fedchain: {option} takes a fraction from 0 to 1 (of the stake left, or of the "
+            f"median party's standing), not {value:g}"
+        )
     return round(value * PPM)

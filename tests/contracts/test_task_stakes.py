@@ -150,6 +150,12 @@ def test_stake_rules_by_the_coordinator_before_round_one(ledger: Ledger) -> None
         "StakesInvalidSlashPpm",
         PPM + 1,
     )
+    ledger.assert_reverts(
+        stakes.setStakeRules(task_id, 1, 1, 1, PPM + 1, 1, 1),
+        ledger.coordinator,
+        "StakesInvalidMinStanding",
+        PPM + 1,
+    )
     receipt = set_rules(ledger, task_id, window_blocks=7)
     assert ledger.events(receipt) == [
         (

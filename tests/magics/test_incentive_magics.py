@@ -54,6 +54,8 @@ def test_refusals_are_one_line(ipython, tmp_path, capsys):
     cases = {
         "fedstake 1": "fedchain: %fedstake needs --as PARTY",
         "fedstake rules 1": "fedchain: %fedstake rules needs --required TOKENS (0: no stake)",
+        "fedstake rules 1 --required 2 --min-standing 1.5": "fedchain: --min-standing takes a "
+        "fraction from 0 to 1 (of the stake left, or of the median party's standing), not 1.5",
         "feddispute 1 x --as bob": "fedchain: ROUND is a round number such as 1, not `x`",
         "feddispute vote 1 1 maybe --as validator-1": "fedchain: %feddispute vote takes uphold "
         "or dismiss, not `maybe`",
