@@ -63,7 +63,9 @@ PPM = 1_000_000
 UINT32_MAX = 2**32 - 1
 REPORT_VERSION = 1
 SLASH_AFTER_ROUNDS = 3
-"""A party's standing is established once it was valued in this many rounds: in its first rounds
+"""A party's standing is established once it was valued in this many informative rounds (each
+round counts by its weight, see ``rewards.relative_scores``: one whose groups cancelled out
+counts nothing): in its first rounds
 a party shares the blame of its group mates (the groups are redrawn each round and its own
 standing separates from theirs), so until then its table rows carry the typical standing (1.0):
 it is paid by its group's value and cannot be slashed (``slashLowStanding`` takes any posted
@@ -126,7 +128,8 @@ class ScoreTable:
     group_scores: dict[str, float]
     entries: tuple[dict[str, Any], ...]
     """One per party: participant, group, score (its group's), standing_ppm, share_ppm,
-    rounds (how many valued rounds its standing rests on), and what explains the share:
+    rounds (how many informative valued rounds its standing rests on, each round counted by
+    its weight), and what explains the share:
     group_value (the median over validators of its group's value), median_value (the median
     value of the round's groups that helped: the score's denominator), capped_samples (its
     weight within the group) and min_standing_ppm (the standing the round pays from)."""
@@ -460,7 +463,7 @@ def _round_observations(task: FederatedTask, number: int) -> list[GroupObservati
     if digest is None or values is None:
         return []
     report = json.loads(task.federation.store.get(digest))
-    scores, weight = relative_scores(values)
+    scores, weight = relative_scores(values, report["kept"])
     capped = _capped_weights(report, round_rules(task, number))
     typical = statistics.median(
         sum(capped[m] for m in group["members"]) for group in report["groups"]
@@ -508,17 +511,17 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
             f"no validator has scored round {round_number} of task {task.task_id} yet"
         )
     report = read_group_report(task, round_number)
-    scores, _ = relative_scores(values)
+    scores, _ = relative_scores(values, report["kept"])
     groups = {group["name"]: group["members"] for group in report["groups"]}
     rules = round_rules(task, round_number)
     capped = _capped_weights(report, rules)
     history = observations(task, round_number)
     parties = sorted({member for o in history for member in o.members} | set(capped))
-    observed = {
-        party: sum(party in o.members for o in history if o.weight > 0) for party in parties
+    observed = {  # informative rounds: a round that taught half as much counts half
+        party: int(sum(o.weight for o in history if party in o.members) + 1e-9) for party in parties
     }
     estimated = standings(history, parties)
-    standing = {  # a standing is established after SLASH_AFTER_ROUNDS valued rounds
+    standing = {  # a standing is established after SLASH_AFTER_ROUNDS informative rounds
         party: estimated[party] if observed[party] >= SLASH_AFTER_ROUNDS else 1.0
         for party in parties
     }

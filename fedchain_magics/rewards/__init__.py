@@ -8,6 +8,7 @@ leave-one-out), draws groups of at least k parties, and guards which sums may be
 from .contribution import (
     GroupObservation,
     capped_weights,
+    coherence_weight,
     reference_value,
     relative_scores,
     round_shares,
@@ -31,6 +32,7 @@ __all__ = [
     "assign_groups",
     "capped_weights",
     "check_decryptable",
+    "coherence_weight",
     "exact_shapley",
     "leave_one_out",
     "monte_carlo_shapley",

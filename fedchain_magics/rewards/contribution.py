@@ -5,7 +5,8 @@ Under encryption only group sums are decrypted (each of at least ``k`` parties; 
 recovered over rounds: groups are redrawn each round, so a persistently bad party drags down
 every group it sits in while the honest parties it shared a group with recover in their other
 groups. ``standings`` estimates each party's contribution from every round's group scores by
-ridge-regularized weighted least squares (a group's score is the mean of its members'), and
+ridge-regularized weighted least squares (a group's score is the mean of its members'; a round
+weighs by how coherently its groups moved the model, ``coherence_weight``), and
 ``round_shares`` pays a round's reward by group value, within a group by capped samples, to the
 parties whose standing is not far below the median.
 
@@ -17,7 +18,7 @@ A leaf: plain numbers in, plain numbers out; no chain, crypto or engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,12 @@ MIN_RELATIVE_SCORE = -1.0
 MAX_RELATIVE_SCORE = 2.0
 """A group's score relative to the round's mean group value is clipped to this range, so one
 wildly harmful group (a 100x-scaled update) cannot dominate every standing it touches."""
+
+FULL_WEIGHT_COHERENCE = 1 / 3
+"""A round counts fully toward the standings when the net value of the groups that entered the
+model is at least this part of their summed magnitudes (|sum of values| / sum of |values|);
+below it, proportionally less. One harmful group among two helpful ones ({1, 1, -1}: 1/3)
+counts fully; groups that cancel out ({+x, -x}) count nothing."""
 
 RIDGE = 0.1
 """How strongly a party's standing is pulled toward 1 (the typical party) before enough
@@ -46,7 +53,9 @@ class GroupObservation:
     """The group's value over the round's :func:`reference_value` (the median value of the
     groups that helped), clipped (1 = a typical helpful group)."""
     weight: float
-    """How much the round says: 1, or 0 when no group helped."""
+    """How much the round says, from 0 to 1: 0 when no group helped or when the groups that
+    entered the model cancelled each other out, 1 when they moved it together (see
+    :func:`relative_scores`)."""
     shares: tuple[float, ...] = ()
     """Each member's part of the group, as a fraction of the round's typical group: its
     capped samples over the median group's (empty: 1 / the group's size each). A party that
@@ -62,20 +71,33 @@ def reference_value(values: Mapping[str, float]) -> float:
     return float(np.median(helpful)) if helpful else 0.0
 
 
-def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], float]:
+def relative_scores(
+    values: Mapping[str, float], kept: Collection[str] | None = None
+) -> tuple[dict[str, float], float]:
     """Each group's value over the round's :func:`reference_value`, clipped to
-    [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight in the standings:
-    1, or 0 when no group helped (nobody is paid and the round teaches the standings nothing).
+    [``MIN_RELATIVE_SCORE``, ``MAX_RELATIVE_SCORE``], and the round's weight in the standings.
     A median, not a mean: one very harmful or very lucky group does not turn every other
-    group's score. Every informative round weighs the same: weighing rounds by how far the
-    model moved would let the first rounds decide every standing, and an honest party that
-    shared its first groups with a bad one would never recover."""
+    group's score.
+
+    The weight is 0 when no group helped (nobody is paid and the round teaches the standings
+    nothing), else the round's coherence: how much the groups that entered the model (``kept``,
+    all of them when None) moved it together, |sum of their values| / sum of |their values|,
+    counted in full from ``FULL_WEIGHT_COHERENCE``. Once local training reaches a fixed point
+    (every party sends the same local fit each round) the updates cancel around the global
+    model, the round's step is nothing and its groups' values are noise that sums to zero: with
+    two groups, one is worth exactly minus the other. Scored against their own median such
+    values read as +1 and -1, as if half the honest parties had poisoned the round, and at full
+    weight they would decide standings, and slash honest parties, by chance. Every coherent round
+    weighs the same, however small its values: a converging model's values shrink together
+    (weighing rounds by how far the model moved would let the first rounds decide every
+    standing, and an honest party that shared its first groups with a bad one would never
+    recover)."""
     if not values:
         raise ValueError("a round needs at least one group value")
     reference = reference_value(values)
     if reference <= 0:
         return dict.fromkeys(values, 0.0), 0.0
-    return {
+    scores = {
         group: float(
             np.clip(
                 np.nan_to_num(value / reference, nan=MIN_RELATIVE_SCORE),
@@ -84,7 +106,22 @@ def relative_scores(values: Mapping[str, float]) -> tuple[dict[str, float], floa
             )
         )
         for group, value in values.items()
-    }, 1.0
+    }
+    return scores, coherence_weight(values, kept)
+
+
+def coherence_weight(values: Mapping[str, float], kept: Collection[str] | None = None) -> float:
+    """How much a round teaches the standings, from 0 to 1: the net value of the groups that
+    entered the model over their summed magnitudes, over ``FULL_WEIGHT_COHERENCE``, at most 1."""
+    model = [
+        value
+        for group, value in values.items()
+        if (kept is None or group in kept) and np.isfinite(value)
+    ]
+    magnitude = float(sum(abs(value) for value in model))
+    if magnitude <= 0:
+        return 0.0
+    return float(min(1.0, abs(sum(model)) / magnitude / FULL_WEIGHT_COHERENCE))
 
 
 def standings(observations: Sequence[GroupObservation], parties: Sequence[str]) -> dict[str, float]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from engine_helpers import Split
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from fedchain_magics import TOKEN_UNIT, Federation, TaskConfig
 from fedchain_magics.chain import RoundPhase
@@ -30,6 +30,7 @@ BAD = "party-1"
 
 
 STAKE = 10 * TOKEN_UNIT
+PPM = 1_000_000
 
 
 @dataclass
@@ -359,3 +360,43 @@ def test_a_cheaters_group_mates_cannot_be_slashed_before_their_standing_is_estab
             incentives.slash_low_standing(federation, task.task_id, 1, name, by=names[-1])
         stakes = federation.stakes
         assert all(stakes.stake_of(task.task_id, p.address).slashed_amount == 0 for p in parties)
+
+
+def test_a_model_at_a_fixed_point_slashes_no_honest_party(tmp_path, breast_cancer):
+    """Each party fits logistic regression from scratch on its own shard every round, so from
+    round 2 on every update is the same local fit, the updates cancel around the global model
+    and the two groups' values are noise of opposite signs (+x and -x). Such rounds teach the
+    standings nothing: after four rounds no honest party's standing is established below the
+    median, so a task that slashes below the median's standing (1.0) slashes no one. Weighed in
+    full, the three cancelling rounds scored half the parties at -1 and slashed them."""
+    split, parties_count = breast_cancer, 6
+    config = TaskConfig(rounds=4, min_participants=parties_count, valuation="shapley", group_size=K)
+    model = initialize(LogisticRegression(max_iter=1000), split.X_train[:20], split.y_train[:20])
+    with Federation.open(tmp_path / "fixed-point") as federation:
+        task = federation.create_task(model, config, validators=["v-1"])
+        names, parties = _staked_parties(federation, task, parties_count, min_standing_ppm=PPM)
+        shards = split_iid(split.X_train, split.y_train, parties_count, seed=0)
+        weights = []
+        for _ in range(config.rounds):
+            number = task.coordinator().open_round()
+            for party, shard in zip(parties, shards, strict=True):
+                local = task.global_model().fit(shard.X, shard.y)  # from scratch, as a cell may
+                party.submit(party.update_from_model(local, len(shard.y)))
+            task.aggregator().aggregate(number)
+            task.key_holder().decrypt_and_commit(number)
+            task.validator("v-1").vote(split.X_test, split.y_test, number)
+            table = task.coordinator().settle_round(number)
+            values = valuation.round_values(task, number)
+            assert values is not None
+            weights.append(table.history[-1].weight)
+            if number > 1:  # the cancelling rounds: +x and -x
+                assert abs(sum(values.values())) < 1e-3 * sum(map(abs, values.values()))
+        assert weights[0] == 1.0 and max(weights[1:]) < 0.01, weights
+        assert all(entry["standing_ppm"] == PPM for entry in table.entries), table.entries
+        stakes = federation.stakes
+        assert stakes is not None
+        slashed = {
+            name: stakes.stake_of(task.task_id, party.address).slashed_amount
+            for name, party in zip(names, parties, strict=True)
+        }
+        assert not any(slashed.values()), slashed

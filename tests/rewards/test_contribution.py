@@ -11,6 +11,7 @@ from fedchain_magics.rewards import (
     GroupObservation,
     assign_groups,
     capped_weights,
+    coherence_weight,
     reference_value,
     relative_scores,
     round_shares,
@@ -35,6 +36,47 @@ def test_relative_scores_clip_a_wildly_harmful_group_and_count_only_informative_
     assert weight == 1.0 and scores == {"honest": 1.0, "poisoned": -1.0}
     scores, weight = relative_scores({"a": -1.0, "b": 0.0, "c": float("nan")})
     assert weight == 0.0 and set(scores.values()) == {0.0}  # no group helped: nothing to learn
+
+
+def test_a_round_whose_groups_cancel_out_weighs_nothing():
+    assert coherence_weight({"a": 1.0, "b": 1.0, "c": -1.0}) == 1.0  # one harmful group of 3
+    assert coherence_weight({"a": 0.02, "b": -0.02}) == 0.0  # a fixed point: +x and -x
+    assert coherence_weight({"a": 0.3, "b": 0.1, "c": -0.4}) == 0.0
+    assert abs(coherence_weight({"a": 1.0, "b": -0.8}) - (0.2 / 1.8) * 3) < 1e-12
+    # a group the robust rule left out of the model (worth minus its size) does not count
+    assert coherence_weight({"a": 0.02, "b": -0.02, "out": -5.0}, kept={"a", "b"}) == 0.0
+    assert coherence_weight({"a": 1.0, "b": 1.0, "out": -50.0}, kept={"a", "b"}) == 1.0
+    assert coherence_weight({"a": 1.0}, kept=()) == 0.0
+    scores, weight = relative_scores({"a": 0.02, "b": -0.02})
+    assert scores == {"a": 1.0, "b": -1.0} and weight == 0.0
+
+
+def test_rounds_that_cancel_out_do_not_decide_the_standings():
+    """One informative round, then nine at a fixed point: the two groups' values are +x and -x
+    (noise). Weighed by coherence, every honest party stays near the median; weighed in full,
+    the noise sinks some honest party below half of it."""
+    parties = PARTIES[:6]
+    for all_or_nothing in (False, True):
+        lowest = []
+        for seed in range(20):
+            rng = np.random.default_rng(seed)
+            observations = []
+            for round_number in range(10):
+                groups = assign_groups(parties, 3, bytes([seed, round_number]))
+                noise = 0.1 * rng.normal()
+                values = {"0": 1.0, "1": 1.0} if round_number == 0 else {"0": noise, "1": -noise}
+                scores, weight = relative_scores(values)
+                if all_or_nothing:  # every round with a helpful group counted in full
+                    weight = 1.0
+                observations += [
+                    GroupObservation(tuple(members), scores[str(index)], weight)
+                    for index, members in enumerate(groups)
+                ]
+            lowest.append(min(standings(observations, parties).values()))
+        if all_or_nothing:
+            assert min(lowest) < 0.5
+        else:
+            assert min(lowest) >= 0.9, lowest
 
 
 def test_regrouping_makes_the_bad_party_the_lowest_and_its_group_mates_recover():
