@@ -31,6 +31,11 @@ BAD = "party-1"
 
 STAKE = 10 * TOKEN_UNIT
 PPM = 1_000_000
+SLASH_BELOW_PPM = 100_000
+"""The scenarios' slash line, a tenth of the median's standing. Each bad party ends at 0 (an
+estimate at or below 0, posted clipped); the honest party with the weakest shard (party-6)
+ended between 0.2 and 0.68 over the runs measured (groups are drawn from block hashes, which
+change between runs). A line at 0.25 slashed it in one run of several."""
 
 
 @dataclass
@@ -95,7 +100,9 @@ def _run(tmp_path, split: Split, behaviour: str) -> Outcome:
     )
     with Federation.open(tmp_path / behaviour) as federation:
         task = federation.create_task(_model(split), config, validators=["v-1"])
-        names, parties = _staked_parties(federation, task, PARTIES, min_standing_ppm=250_000)
+        names, parties = _staked_parties(
+            federation, task, PARTIES, min_standing_ppm=SLASH_BELOW_PPM
+        )
         shards = split_iid(split.X_train, split.y_train, PARTIES, seed=0)
         phases, left_out = [], 0
         for _ in range(ROUNDS):
