@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3.contract import Contract
 
 from .artifacts import load_artifact
@@ -17,6 +17,9 @@ from .ledger import Ledger, TransactionResult
 from .training import REORG_DEPTH_BLOCKS
 
 ZERO_DIGEST = bytes(32)
+DEAL_SHARES_SELECTOR = function_signature_to_4byte_selector("dealShares(uint256,uint32,bytes32)")
+"""In a RoundKeys' code once it records share bundles (a RoundKeys deployed before dropout
+recovery has no ``dealShares``)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class RoundKeysContract:
         )
         self._dealt: dict[tuple[int, int], tuple[dict[str, bytes], int]] = {}
         """(task, round) -> the share bundles read so far, and the block read up to."""
+        self._deals_shares: bool | None = None
 
     @classmethod
     def deploy(cls, ledger: Ledger, deployer: LocalAccount, training: str) -> RoundKeysContract:
@@ -71,6 +75,14 @@ class RoundKeysContract:
                 "task's manifest names another chain's: open the workspace on the task's ledger"
             )
         return keys
+
+    def deals_shares(self) -> bool:
+        """Whether this RoundKeys records Shamir share bundles: its code dispatches
+        ``dealShares`` (one deployed before dropout recovery does not)."""
+        if self._deals_shares is None:  # code never changes: read it once
+            code = bytes(self.ledger.web3.eth.get_code(to_checksum_address(self.address)))
+            self._deals_shares = DEAL_SHARES_SELECTOR in code
+        return self._deals_shares
 
     # -- transactions -----------------------------------------------------------------------------
 

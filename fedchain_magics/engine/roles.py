@@ -469,6 +469,12 @@ class Participant(_Role):
         if self.address in masked.dealt_bundles(self.task, round_number):  # read incrementally
             return None
         keys = round_keys.contract(self.task)
+        if not keys.deals_shares():
+            raise InvalidInputError(
+                f"task {self.task.task_id}'s RoundKeys ({keys.address}) predates share dealing, "
+                "which this version needs to recover a silent party: create a new masked task "
+                "(it gets a current RoundKeys) and train there"
+            )
         blob = masked.share_bundle_bytes(self.task, self.account, round_number)
         if blob is None:
             return None

@@ -74,7 +74,9 @@ class DecryptionCheck:
 
 def contract_address(federation: Federation, deployer: LocalAccount) -> str:
     """This deployment's RoundKeys, deployed by ``deployer`` on first use and recorded in the
-    workspace; a masked task's manifest names it, so other kernels need no record of their own."""
+    workspace; a masked task's manifest names it, so other kernels need no record of their own.
+    A recorded RoundKeys that predates share dealing is replaced for new tasks (the tasks that
+    name it keep it)."""
     deployment = federation.registry.deployment
     record = (
         federation.workspace
@@ -82,7 +84,10 @@ def contract_address(federation: Federation, deployer: LocalAccount) -> str:
     )
     if record.exists():
         address = str(json.loads(record.read_text())["address"])
-        if federation.ledger.web3.eth.get_code(to_checksum_address(address)):
+        if (
+            federation.ledger.web3.eth.get_code(to_checksum_address(address))
+            and RoundKeysContract(federation.ledger, address).deals_shares()
+        ):
             return address
     keys = RoundKeysContract.deploy(federation.ledger, deployer, deployment.training)
     record.write_text(json.dumps({"address": keys.address}) + "\n")

@@ -5,6 +5,7 @@ the decryption is rejected with the evidence on-chain."""
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -13,7 +14,7 @@ from engine_helpers import wine, wine_model
 from sklearn.exceptions import ConvergenceWarning
 
 from fedchain_magics import TaskConfig
-from fedchain_magics.chain import RoundKey, RoundPhase
+from fedchain_magics.chain import RoundKey, RoundKeysContract, RoundPhase
 from fedchain_magics.crypto import generate_scheme, load_scheme
 from fedchain_magics.crypto._container import read_blob_header
 from fedchain_magics.engine import masked, round_keys
@@ -207,3 +208,22 @@ def test_per_round_keys_are_for_masked_tasks_only(federation, data):
     with pytest.raises(RoundKeysNotMaskedError):
         plain.key_holder().register_round_key()
     assert round_keys.publish_secret(plain, plain.key_holder().account, 1) is None
+
+
+def test_a_recorded_round_keys_without_share_dealing_is_replaced_for_new_tasks(task, federation):
+    """A workspace whose recorded RoundKeys predates share dealing (here: a contract whose code
+    has no dealShares) gets a current one for its next masked task; the tasks that name the
+    recorded one keep it."""
+    current = round_keys.contract(task)
+    assert current.deals_shares()
+    coordinator = federation.account("coordinator")
+    assert round_keys.contract_address(federation, coordinator) == current.address
+    record = next(federation.workspace.glob("round-keys-*.json"))
+    without_dealing = federation.registry.deployment.training  # code, but no dealShares
+    assert not RoundKeysContract(federation.ledger, without_dealing).deals_shares()
+    record.write_text(json.dumps({"address": without_dealing}) + "\n")
+    replaced = round_keys.contract_address(federation, coordinator)
+    assert replaced not in (current.address, without_dealing)
+    assert RoundKeysContract(federation.ledger, replaced).deals_shares()
+    assert json.loads(record.read_text())["address"] == replaced
+    assert round_keys.contract(task).address == current.address
