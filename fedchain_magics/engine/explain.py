@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rewards import ESTABLISHED_AFTER_ROUNDS
 from .tokens import TokenInfo
 
 PPM = 1_000_000
@@ -53,7 +54,8 @@ class PayoutExplanation:
     """The party's declared samples, capped at the task's multiple of the round's median: its
     weight within the group."""
     rounds: int | None = None
-    """How many valued rounds its standing rests on."""
+    """How many informative valued rounds its standing rests on (None: a table posted before
+    they were recorded)."""
 
     @classmethod
     def from_row(
@@ -97,7 +99,9 @@ class PayoutExplanation:
     @property
     def why(self) -> str:
         """One line: ``group 2 scored 0.031 (median 0.02); standing 0.92 ≥ 0.80; 24.5% of the
-        round by 120 capped samples``, or ``standing 0.41 < 0.80: not paid``."""
+        round by 120 capped samples``, or ``standing 0.41 < 0.80: not paid``. A standing not yet
+        established says so: ``standing 1.00 (the typical one until valued in 3 informative
+        rounds: 1 so far) ≥ 0.80``."""
         reason = self.reason
         if reason == "low standing":
             return f"standing {self.standing:.2f} < {self.min_standing:.2f}: not paid"
@@ -107,6 +111,15 @@ class PayoutExplanation:
         if reason == "nothing paid":
             return f"{scored}; no group helped this round: nobody paid"
         standing = f"standing {self.standing:.2f}"
+        if (
+            self.standing == 1.0
+            and self.rounds is not None
+            and self.rounds < ESTABLISHED_AFTER_ROUNDS
+        ):
+            standing += (
+                f" (the typical one until valued in {ESTABLISHED_AFTER_ROUNDS} informative "
+                f"rounds: {self.rounds} so far)"
+            )
         if self.min_standing is not None:
             standing += f" ≥ {self.min_standing:.2f}"
         share = f"{self.share:.1%} of the round"

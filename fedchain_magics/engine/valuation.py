@@ -38,6 +38,7 @@ from ..crypto import EncryptionScheme
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..rewards import (
+    ESTABLISHED_AFTER_ROUNDS,
     GroupObservation,
     assign_groups,
     capped_weights,
@@ -62,14 +63,9 @@ VALUATIONS = ("off", "shapley", "leave-one-out")
 PPM = 1_000_000
 UINT32_MAX = 2**32 - 1
 REPORT_VERSION = 1
-SLASH_AFTER_ROUNDS = 3
-"""A party's standing is established once it was valued in this many informative rounds (each
-round counts by its weight, see ``rewards.relative_scores``: one whose groups cancelled out
-counts nothing): in its first rounds
-a party shares the blame of its group mates (the groups are redrawn each round and its own
-standing separates from theirs), so until then its table rows carry the typical standing (1.0):
-it is paid by its group's value and cannot be slashed (``slashLowStanding`` takes any posted
-row, from anyone) for a group mate's harm."""
+SLASH_AFTER_ROUNDS = ESTABLISHED_AFTER_ROUNDS
+"""See ``rewards.ESTABLISHED_AFTER_ROUNDS``: until then a party's rows carry the typical
+standing (1.0), so it is paid by its group's value and cannot be slashed."""
 DIRECTION_STEP = 1e-4
 """The finite-difference step of a coalition's utility, relative to the model's norm."""
 

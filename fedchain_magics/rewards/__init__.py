@@ -6,6 +6,7 @@ leave-one-out), draws groups of at least k parties, and guards which sums may be
 """
 
 from .contribution import (
+    ESTABLISHED_AFTER_ROUNDS,
     GroupObservation,
     capped_weights,
     coherence_weight,
@@ -27,6 +28,7 @@ from .valuation import (
 )
 
 __all__ = [
+    "ESTABLISHED_AFTER_ROUNDS",
     "GroupObservation",
     "ValuationError",
     "assign_groups",

@@ -34,6 +34,14 @@ model is at least this part of their summed magnitudes (|sum of values| / sum of
 below it, proportionally less. One harmful group among two helpful ones ({1, 1, -1}: 1/3)
 counts fully; groups that cancel out ({+x, -x}) count nothing."""
 
+ESTABLISHED_AFTER_ROUNDS = 3
+"""A party's standing is established once it was valued in this many informative rounds (each
+round counts by its weight, see :func:`relative_scores`: one whose groups cancelled out counts
+nothing). In its first rounds a party shares the blame of its group mates (the groups are
+redrawn each round and its own standing separates from theirs), so until then its score table
+rows carry the typical standing (1.0): it is paid by its group's value and cannot be slashed
+(``slashLowStanding`` takes any posted row, from anyone) for a group mate's harm."""
+
 RIDGE = 0.1
 """How strongly a party's standing is pulled toward 1 (the typical party) before enough
 rounds separate it from its group mates."""

@@ -53,6 +53,19 @@ def _row(**values: object) -> dict[str, object]:
 # -- the sentences (no chain) ----------------------------------------------------------------------
 
 
+def test_a_standing_not_yet_established_says_so() -> None:
+    payout = PayoutExplanation.from_row(_row(standing_ppm=1_000_000, rounds=2))
+    assert payout.why == (
+        "group 2 scored 0.031 (median 0.02); standing 1.00 (the typical one until valued in 3 "
+        "informative rounds: 2 so far) ≥ 0.75; 24.5% of the round by 120 capped samples"
+    )
+    # a table that posts an estimate early (or a table without the count) is worded as it is
+    assert "typical" not in PayoutExplanation.from_row(_row(standing_ppm=1_100_000, rounds=1)).why
+    assert (
+        "typical" not in PayoutExplanation.from_row(_row(standing_ppm=1_000_000, rounds=None)).why
+    )
+
+
 def test_a_paid_row_says_its_group_score_standing_and_share() -> None:
     payout = PayoutExplanation.from_row(_row())
     assert (payout.group_number, payout.paid, payout.reason) == (2, True, "paid")
@@ -348,9 +361,11 @@ def test_a_valued_round_explains_its_payouts_from_its_posted_table(session: Sess
         payout = record.payout
         assert payout is not None and payout.paid
         value = f"{row['group_value']:.3g}"
+        assert payout.standing == 1.0 and row["rounds"] == 1  # not established yet
         assert payout.why == (
-            f"group 1 scored {value} (median {value}); standing {payout.standing:.2f} ≥ 0.75; "
-            f"{payout.share:.1%} of the round by {record.samples} capped samples"
+            f"group 1 scored {value} (median {value}); standing 1.00 (the typical one until "
+            f"valued in 3 informative rounds: 1 so far) ≥ 0.75; {payout.share:.1%} of the round "
+            f"by {record.samples} capped samples"
         )
     assert sum(record.payout.share for record in task.rounds[0].contributions) == pytest.approx(
         1.0, abs=1e-5
