@@ -63,9 +63,6 @@ VALUATIONS = ("off", "shapley", "leave-one-out")
 PPM = 1_000_000
 UINT32_MAX = 2**32 - 1
 REPORT_VERSION = 1
-SLASH_AFTER_ROUNDS = ESTABLISHED_AFTER_ROUNDS
-"""See ``rewards.ESTABLISHED_AFTER_ROUNDS``: until then a party's rows carry the typical
-standing (1.0), so it is paid by its group's value and cannot be slashed."""
 DIRECTION_STEP = 1e-4
 """The finite-difference step of a coalition's utility, relative to the model's norm."""
 
@@ -507,7 +504,7 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
             f"no validator has scored round {round_number} of task {task.task_id} yet"
         )
     report = read_group_report(task, round_number)
-    scores, _ = relative_scores(values, report["kept"])
+    scores, _ = relative_scores(values)
     groups = {group["name"]: group["members"] for group in report["groups"]}
     rules = round_rules(task, round_number)
     capped = _capped_weights(report, rules)
@@ -517,8 +514,8 @@ def score_table(task: FederatedTask, round_number: int) -> ScoreTable:
         party: int(sum(o.weight for o in history if party in o.members) + 1e-9) for party in parties
     }
     estimated = standings(history, parties)
-    standing = {  # a standing is established after SLASH_AFTER_ROUNDS informative rounds
-        party: estimated[party] if observed[party] >= SLASH_AFTER_ROUNDS else 1.0
+    standing = {  # a standing is established after ESTABLISHED_AFTER_ROUNDS informative rounds
+        party: estimated[party] if observed[party] >= ESTABLISHED_AFTER_ROUNDS else 1.0
         for party in parties
     }
     shares = round_shares(groups, scores, capped, standing, rules.min_standing)
@@ -568,7 +565,7 @@ def settle_round(task: FederatedTask, round_number: int) -> tuple[ScoreTable, by
             )
         for entry in table.entries:  # a staked party below the task's threshold loses stake
             low = entry["standing_ppm"] < rules.min_standing_ppm
-            low = low and entry["rounds"] >= SLASH_AFTER_ROUNDS  # evidence first
+            low = low and entry["rounds"] >= ESTABLISHED_AFTER_ROUNDS  # evidence first
             if low and stakes.stake_of(task.task_id, entry["participant"]).amount > 0:
                 slash_low_standing(
                     federation, task.task_id, round_number, entry["participant"], by=coordinator

@@ -339,7 +339,7 @@ def test_a_cheaters_group_mates_cannot_be_slashed_before_their_standing_is_estab
 ):
     """Round 1 values groups only: the honest mates of a label-flipper share its group's
     score and no round has separated them yet. Their rows carry the typical standing until
-    they were valued in SLASH_AFTER_ROUNDS rounds, so no one (slashLowStanding takes any row,
+    they were valued in ESTABLISHED_AFTER_ROUNDS rounds, so no one (slashLowStanding takes any row,
     from anyone) can slash them with round 1's table."""
     split, parties_count = breast_cancer, 6
     config = TaskConfig(rounds=1, min_participants=parties_count, valuation="shapley", group_size=K)
