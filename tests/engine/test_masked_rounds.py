@@ -4,6 +4,7 @@ then dropped out is cancelled by the others' reveals; updates wait for every key
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -214,6 +215,27 @@ def test_the_ledger_view_says_a_task_is_masked(task, federation):
     assert "masked: no single update can be decrypted" in ledger_table(federation, 1).caption
 
 
+def _roles_that_recover(task, parties):
+    """The parties reordered as 7 revealers, the silent one, the late one and the dropped one,
+    chosen on the round's random peer graph so that the silent party and its absent peers each
+    keep the task's threshold of revealing peers: the promise of threshold recovery. (Fixed roles
+    miss it on about one graph in five, when the silent party's peers are mostly the absent.)"""
+    keys, graph = masked.round_peers(task, 1)
+    key_of = {participant: keys[str(participant.account.address)] for participant in parties}
+
+    def enough(key, revealers):
+        peers = graph[key]
+        return len(peers & revealers) >= masked.recovery_threshold(task, len(peers))
+
+    for silent, late, dropped in itertools.permutations(parties, 3):
+        revealers = [p for p in parties if p not in (silent, late, dropped)]
+        revealing = {key_of[p] for p in revealers}
+        absent = graph[key_of[silent]] & {key_of[late], key_of[dropped]}
+        if enough(key_of[silent], revealing) and all(enough(a, revealing) for a in absent):
+            return [*revealers, silent, late, dropped]
+    raise AssertionError("no roles let the silent party be rebuilt on this graph")
+
+
 def test_ten_parties_two_drop_after_advertising(task, federation):
     """The issue's case: 10 parties advertise their keys, 2 never commit and one survivor goes
     silent once its update is in the sum (all had dealt their shares: a party that drops before
@@ -230,6 +252,7 @@ def test_ten_parties_two_drop_after_advertising(task, federation):
     task.coordinator().open_round()
     for participant in parties:
         participant.advertise_masking_key(1)
+    parties = _roles_that_recover(task, parties)
     updates = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
