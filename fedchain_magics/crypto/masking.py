@@ -2,8 +2,8 @@
 
 Each party of a round holds a fresh secp256k1 masking key for that round. Two parties agree on a
 seed by ECDH (the x-coordinate of ``own_secret x peer_public``) expanded by HKDF-SHA256 with the
-round and both public keys in its ``info``; ChaCha20 turns a seed into a stream of values uniform
-modulo the BFV plain modulus t. Of each pair, the party with the smaller public key adds the
+round and both public keys in its ``info``; ChaCha20 (OpenSSL's, through ``cryptography``) turns a
+seed into a stream of values uniform modulo the BFV plain modulus t. Of each pair, the party with the smaller public key adds the
 stream and the other subtracts it, so the pair's masks cancel in the sum. Each party also adds a
 self-mask from a seed of its own, revealed only if its update is in the sum: a party that was
 merely late (its pairwise seeds revealed to cancel its absence) is still hidden by it.
@@ -19,8 +19,8 @@ Once the sum is fixed, survivors reveal with their own seeds the shares that set
 included party's self secret, of an absent party's masking secret, never both for one party; any
 ``threshold`` valid shares rebuild a silent party's reveal (``recover_reveal``).
 
-A leaf: numpy, eth-keys (keys, signatures), coincurve (ECDH), pycryptodome (HKDF, ChaCha20,
-AES-GCM) and ``shamir``.
+A leaf: numpy, eth-keys (keys, signatures), coincurve (ECDH), cryptography (ChaCha20),
+pycryptodome (HKDF, AES-GCM) and ``shamir``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 from coincurve import PublicKey
-from Crypto.Cipher import AES, ChaCha20
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 from eth_keys import keys
@@ -45,6 +46,10 @@ from .errors import CryptoError
 SEED_BYTES = 32
 PUBLIC_KEY_BYTES = 64
 _NONCE = b"\x00" * 8  # every seed is used for one stream only
+# OpenSSL's ChaCha20 takes the 64-bit block counter and the 64-bit nonce as one 16-byte value:
+# counter 0 and _NONCE give the original (DJB) ChaCha20 stream, the one pycryptodome's
+# ``ChaCha20.new(key=seed, nonce=_NONCE)`` gives (tests/crypto/test_masking.py checks it)
+_COUNTER_AND_NONCE = b"\x00" * 8 + _NONCE
 _FIELD = 2**256 - 2**32 - 977  # secp256k1's prime: points satisfy y^2 = x^3 + 7
 
 
@@ -129,11 +134,11 @@ def stream(seed: bytes, length: int, modulus: int) -> np.ndarray:
     bits = int(modulus - 1).bit_length()
     if not 2 <= modulus <= 2**62:
         raise MaskingError(f"the modulus must be between 2 and 2**62, not {modulus}")
-    cipher = ChaCha20.new(key=seed, nonce=_NONCE)
+    keystream = Cipher(algorithms.ChaCha20(seed, _COUNTER_AND_NONCE), mode=None).encryptor()
     values = np.empty(0, dtype=np.int64)
     while values.size < length:
         wanted = max(int((length - values.size) * 1.1) + 16, 64)
-        words = np.frombuffer(cipher.encrypt(b"\x00" * (8 * wanted)), dtype="<u8")
+        words = np.frombuffer(keystream.update(bytes(8 * wanted)), dtype="<u8")
         candidates = (words >> np.uint64(64 - bits)).astype(np.int64)
         values = np.concatenate([values, candidates[candidates < modulus]])
     return values[:length]

@@ -151,6 +151,22 @@ def test_a_mask_stream_is_uniform_and_reproducible():
     assert stats.kstest(values / t, "uniform").pvalue > 1e-3
 
 
+def test_a_mask_stream_is_the_original_chacha20_keystream():
+    """Every party of a round must draw the same stream from a pair seed, whatever library
+    version it runs: the stream is DJB's ChaCha20 (64-bit nonce and counter), pinned here by its
+    published all-zero-key vector, and it is pycryptodome's ChaCha20 stream (the one masks were
+    drawn with before OpenSSL's)."""
+    from Crypto.Cipher import ChaCha20
+
+    known = bytes.fromhex("76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7")
+    words = np.frombuffer(known, dtype="<u8")
+    assert np.array_equal(stream(bytes(32), 4, 2**62), (words >> np.uint64(2)).astype(np.int64))
+    seed, t = os.urandom(32), 1099511480321
+    reference = ChaCha20.new(key=seed, nonce=bytes(8)).encrypt(bytes(8 * 50_000))
+    candidates = (np.frombuffer(reference, dtype="<u8") >> np.uint64(64 - 40)).astype(np.int64)
+    assert np.array_equal(stream(seed, 40_000, t), candidates[candidates < t][:40_000])
+
+
 def test_a_sparse_peer_graph_is_symmetric_small_and_still_cancels():
     """40 parties mask with about 2 log2 n = 12 peers each, not 39: the graph is the same for
     everyone with the seed, symmetric, and the masks of 38 present parties (2 advertised, then
