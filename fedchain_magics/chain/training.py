@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
@@ -557,11 +558,20 @@ class TrainingContract:
         return self.ledger.transact(participant, function)
 
     def masking_key_digest(self, task_id: int, round_number: int, participant: str) -> bytes:
-        """What a round masking key signs to prove ``participant`` holds it."""
-        function = self.contract.functions.maskingKeyDigest(
-            task_id, round_number, to_checksum_address(participant)
+        """What a round masking key signs to prove ``participant`` holds it: the contract's
+        ``maskingKeyDigest``, computed here as it does (no call to the node)."""
+        encoded = abi_encode(
+            ["string", "uint256", "address", "uint256", "uint32", "address"],
+            [
+                "fedchain masking key",
+                self.ledger.chain_id,
+                str(self.contract.address),
+                task_id,
+                round_number,
+                to_checksum_address(participant),
+            ],
         )
-        return bytes(self.ledger.call(function))
+        return bytes(keccak(encoded))
 
     def reveal_masks(
         self,

@@ -3,10 +3,11 @@
 Each party of a round holds a fresh secp256k1 masking key for that round. Two parties agree on a
 seed by ECDH (the x-coordinate of ``own_secret x peer_public``) expanded by HKDF-SHA256 with the
 round and both public keys in its ``info``; ChaCha20 (OpenSSL's, through ``cryptography``) turns a
-seed into a stream of values uniform modulo the BFV plain modulus t. Of each pair, the party with the smaller public key adds the
-stream and the other subtracts it, so the pair's masks cancel in the sum. Each party also adds a
-self-mask from a seed of its own, revealed only if its update is in the sum: a party that was
-merely late (its pairwise seeds revealed to cancel its absence) is still hidden by it.
+seed into a stream of values uniform modulo the BFV plain modulus t. Of each pair, the party with
+the smaller public key adds the stream and the other subtracts it, so the pair's masks cancel in
+the sum. Each party also adds a self-mask from a seed of its own, revealed only if its update is
+in the sum: a party that was merely late (its pairwise seeds revealed to cancel its absence) is
+still hidden by it.
 
 What a party adds to its encoded update is ``mask_for(...)``; what the sum's decryption loses to
 masks is ``residual_masks(...)``, computed from the included parties' revealed self seeds and
@@ -34,10 +35,10 @@ from typing import Any
 
 import numpy as np
 from coincurve import PublicKey
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from Crypto.Cipher import AES
 from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from eth_keys import keys
 
 from . import shamir

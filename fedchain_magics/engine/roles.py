@@ -45,6 +45,12 @@ if TYPE_CHECKING:
 PPM = 1_000_000
 
 
+_SITS_THE_ROUND_OUT = frozenset(
+    {"TrainingAlreadyAdvertised", "TrainingAdvertisementClosed", "TrainingNotInRoundSnapshot"}
+)
+"""The contract's refusals of a masking key that mean the party sits the round out."""
+
+
 @dataclass(frozen=True)
 class LocalUpdate:
     """A party's trained update for one round: parameter deltas from the global model."""
@@ -438,16 +444,24 @@ class Participant(_Role):
         """Advertise this party's masking key for the round (None if already done, or if the
         key window closed: the party then sits the round out)."""
         task_id = self.task.task_id
-        member = self.registry.member(task_id, self.address)
-        if member.last_advertised_round == round_number or member.first_round > round_number:
-            return None
-        if masked.key_window(self.task, round_number).closed:
-            return None
         key = masked.masking_key(self.task, self.account, round_number)
         proof = key.prove(self.registry.masking_key_digest(task_id, round_number, self.address))
-        return self.registry.advertise_masking_key(
-            self.account, task_id, round_number, key.public, proof
-        )
+        try:  # the contract checks what would make the party sit out: no read before it
+            return self.registry.advertise_masking_key(
+                self.account, task_id, round_number, key.public, proof
+            )
+        except ContractRevertError as refused:
+            if refused.error_name in _SITS_THE_ROUND_OUT or self._sits_out(round_number):
+                return None
+            raise
+
+    def _sits_out(self, round_number: int) -> bool:
+        """Whether the party has nothing to advertise in the round: it did already, it joined
+        after the round opened, or the round's key window closed (or never opened)."""
+        member = self.registry.member(self.task.task_id, self.address)
+        if member.last_advertised_round == round_number or member.first_round > round_number:
+            return True
+        return masked.key_window(self.task, round_number).closed
 
     def _masked_ciphertext(self, weighted: np.ndarray, round_number: int) -> bytes:
         window = masked.key_window(self.task, round_number)
@@ -475,13 +489,14 @@ class Participant(_Role):
                 "which this version needs to recover a silent party: create a new masked task "
                 "(it gets a current RoundKeys) and train there"
             )
-        blob = masked.share_bundle_bytes(self.task, self.account, round_number)
+        account = self.account
+        blob = masked.share_bundle_bytes(self.task, account, round_number)
         if blob is None:
             return None
         _, result = _store_and_commit(
             self.federation.store,
             blob,
-            lambda digest: keys.deal_shares(self.account, self.task.task_id, round_number, digest),
+            lambda digest: keys.deal_shares(account, self.task.task_id, round_number, digest),
         )
         return result
 
@@ -489,9 +504,6 @@ class Participant(_Role):
         """Reveal what removes this party's masks from the round's committed sum (None if its
         update is not in the sum, or it revealed already)."""
         task_id = self.task.task_id
-        member = self.registry.member(task_id, self.address)
-        if member.last_revealed_round == round_number:
-            return None
         mine = [
             c
             for c in self.registry.update_commitments(task_id, round_number)
@@ -499,14 +511,20 @@ class Participant(_Role):
         ]
         if not mine:
             return None
-        blob = masked.reveal_bytes(self.task, self.account, round_number)
-        _, result = _store_and_commit(
-            self.federation.store,
-            blob,
-            lambda digest: self.registry.reveal_masks(
-                self.account, task_id, round_number, mine[0].update_digest, digest
-            ),
-        )
+        account = self.account
+        blob = masked.reveal_bytes(self.task, account, round_number)
+        try:  # the contract refuses a second reveal: no read before it
+            _, result = _store_and_commit(
+                self.federation.store,
+                blob,
+                lambda digest: self.registry.reveal_masks(
+                    account, task_id, round_number, mine[0].update_digest, digest
+                ),
+            )
+        except ContractRevertError as refused:
+            if refused.error_name == "TrainingAlreadyRevealed":
+                return None
+            raise
         return result
 
     def claim(self, round_number: int) -> int:

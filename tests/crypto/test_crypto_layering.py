@@ -1,6 +1,6 @@
 """The crypto layer is a leaf: TenSEAL, numpy, the standard library, and for pairwise masks
-pycryptodome (HKDF, ChaCha20, AES-GCM), eth-keys (secp256k1 ECDH) and for Shamir shares
-coincurve (libsecp256k1): nothing of fedchain."""
+pycryptodome (HKDF, AES-GCM), cryptography (OpenSSL's ChaCha20), eth-keys (secp256k1 ECDH) and
+for Shamir shares coincurve (libsecp256k1): nothing of fedchain."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from pathlib import Path
 import fedchain_magics.crypto
 
 CRYPTO_DIRECTORY = Path(fedchain_magics.crypto.__file__).parent
-ALLOWED_THIRD_PARTY = {"numpy", "tenseal", "Crypto", "eth_keys", "coincurve", "zstandard"}
+ALLOWED_THIRD_PARTY = {
+    "numpy",
+    "tenseal",
+    "Crypto",
+    "cryptography",
+    "eth_keys",
+    "coincurve",
+    "zstandard",
+}
 
 
 def test_crypto_imports_only_its_libraries_and_the_standard_library() -> None:

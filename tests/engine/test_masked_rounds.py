@@ -35,6 +35,10 @@ def task(federation):
     return created
 
 
+def _blob_files(federation):
+    return sorted(path.name for path in federation.store.root.rglob("*") if path.is_file())
+
+
 def _train(task, index):
     X, y = task.data
     participant = task.participant(f"party-{index}")
@@ -56,6 +60,9 @@ def test_the_key_holder_gets_the_exact_sum_but_no_single_update(task, federation
     task.aggregator().aggregate()
     for participant, _ in trained:
         participant.reveal_masks(1)
+    head, blobs = federation.ledger.block_number(), _blob_files(federation)
+    assert trained[0][0].reveal_masks(1) is None  # once: a second reveal sends nothing
+    assert (federation.ledger.block_number(), _blob_files(federation)) == (head, blobs)
     model = task.key_holder().decrypt_and_commit()
 
     updates = [update for _, update in trained]
@@ -313,3 +320,36 @@ def test_simulate_runs_masked_rounds(breast_cancer, tmp_path):
         assert result.final_metric > 0.9
     finally:
         result.federation.close()
+
+
+def test_a_party_sits_out_what_it_cannot_advertise_and_is_told_what_it_must_fix(task, federation):
+    """A masking key is advertised once per round; a second try, a party that joined after the
+    round opened and a try after the key window closed each sit the round out (None, nothing
+    sent), while a party that is not in the task is refused (the session words the refusal).
+    The digest a key signs is computed without the node, as the contract computes it."""
+    from fedchain_magics.chain import ContractRevertError
+
+    registry = federation.registry
+    first, second = (task.participant(f"party-{index}") for index in range(2))
+    first.join()
+    second.join()
+    task.coordinator().open_round()
+    local = registry.masking_key_digest(task.task_id, 1, first.address)
+    on_chain = registry.contract.functions.maskingKeyDigest(task.task_id, 1, first.address)
+    assert local == bytes(on_chain.call())
+
+    assert first.advertise_masking_key(1) is not None
+    late = task.participant("party-late")
+    late.join()  # after round 1 opened: it trains from round 2
+    stranger = task.participant("party-stranger")
+    stranger.account  # noqa: B018 (its account is made and funded now)
+    head = federation.ledger.block_number()
+    assert first.advertise_masking_key(1) is None
+    assert late.advertise_masking_key(1) is None
+    with pytest.raises(ContractRevertError, match="TrainingNotParticipant"):
+        stranger.advertise_masking_key(1)
+    assert federation.ledger.block_number() == head
+    federation.ledger.mine_blocks(task.round_state(1).submission_deadline_block)
+    head = federation.ledger.block_number()
+    assert second.advertise_masking_key(1) is None
+    assert federation.ledger.block_number() == head
