@@ -116,18 +116,23 @@ def replayers(task: FederatedTask, round_number: int) -> set[str]:
 
 
 def update_mask(
-    task: FederatedTask, account: LocalAccount, round_number: int, length: int, modulus: int
+    task: FederatedTask,
+    key: MaskingKey,
+    peers: set[bytes],
+    round_number: int,
+    length: int,
+    modulus: int,
 ) -> np.ndarray:
-    """What the party adds to its encoded update: masks against every other advertiser."""
-    key, peers = _own_key_and_peers(task, account, round_number)
+    """What the party holding ``key`` adds to its encoded update: masks against its ``peers``
+    (``own_key_and_peers``)."""
     return mask_for(key, peers, length, modulus, context(task, round_number))
 
 
-def _own_key_and_peers(
+def own_key_and_peers(
     task: FederatedTask, account: LocalAccount, round_number: int
 ) -> tuple[MaskingKey, set[bytes]]:
     """The party's masking key for the round, checked to be the one it advertised, and its
-    mask peers."""
+    mask peers: read once for what a party masks and deals."""
     keys, graph = round_peers(task, round_number)
     key = masking_key(task, account, round_number)
     if keys.get(str(account.address)) != key.public:
@@ -245,10 +250,10 @@ def recovery_threshold(task: FederatedTask, peers: int) -> int:
 
 
 def share_bundle_bytes(
-    task: FederatedTask, account: LocalAccount, round_number: int
+    task: FederatedTask, key: MaskingKey, peers: set[bytes], round_number: int
 ) -> bytes | None:
-    """The party's share bundle for the round (None when it has no peer to share with)."""
-    key, peers = _own_key_and_peers(task, account, round_number)
+    """The share bundle of the party holding ``key`` for the round, to its ``peers``
+    (``own_key_and_peers``); None when it has no peer to share with."""
     if not peers:
         return None
     threshold = recovery_threshold(task, len(peers))

@@ -25,6 +25,7 @@ from ..chain import (
     UpdateCommitment,
 )
 from ..crypto import CryptoError, EncryptionScheme, RunningSum, load_scheme, parallel
+from ..crypto.masking import MaskingKey
 from ..models import adapter_for
 from ..models.codec import decode_parameters, encode_parameters
 from ..storage import BlobStore, StorageError, digest_of
@@ -468,16 +469,24 @@ class Participant(_Role):
         if not window.closed:
             raise masked.KeysStillOpenError(self.task.task_id, round_number, window)
         scheme = masked.bfv(round_keys.public_scheme(self.task, round_number))
-        modulus = scheme.plain_modulus
-        mask = masked.update_mask(self.task, self.account, round_number, weighted.size, modulus)
+        own = masked.own_key_and_peers(self.task, self.account, round_number)
+        mask = masked.update_mask(
+            self.task, *own, round_number, weighted.size, scheme.plain_modulus
+        )
         ciphertext = bytes(scheme.encrypt_masked(weighted, mask))
-        self.deal_shares(round_number)
+        self._deal_shares(round_number, own)
         return ciphertext
 
     def deal_shares(self, round_number: int) -> TransactionResult | None:
         """Deal this party's Shamir shares for the round to its peers (None if it has, has no
         peer, or the task deals none): done before it submits, so that its peers can stand in
         for it should it go silent once its update is in the sum."""
+        return self._deal_shares(round_number, None)
+
+    def _deal_shares(
+        self, round_number: int, own: tuple[MaskingKey, set[bytes]] | None
+    ) -> TransactionResult | None:
+        """``deal_shares``, given the party's key and peers when its caller just read them."""
         if not masked.shares_dealt(self.task):
             return None
         if self.address in masked.dealt_bundles(self.task, round_number):  # read incrementally
@@ -490,7 +499,8 @@ class Participant(_Role):
                 "(it gets a current RoundKeys) and train there"
             )
         account = self.account
-        blob = masked.share_bundle_bytes(self.task, account, round_number)
+        key, peers = own or masked.own_key_and_peers(self.task, account, round_number)
+        blob = masked.share_bundle_bytes(self.task, key, peers, round_number)
         if blob is None:
             return None
         _, result = _store_and_commit(
